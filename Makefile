@@ -1,0 +1,38 @@
+# registryd: `make run` starts the daemon, `make test` runs the whole suite. Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PROTO := protos/agentregistry/v1/registry.proto
+
+.DEFAULT_GOAL := help
+.PHONY: help run test proto lint fmt bench bench-full clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP) ## start the daemon in the foreground on 127.0.0.1:50051
+	$(VENV)/bin/registryd
+
+test: $(STAMP) ## run the whole test suite
+	$(PY) -m pytest
+
+proto: $(STAMP) ## regenerate sdk/agentregistry/v1 from protos/
+	$(PY) -m grpc_tools.protoc -Iprotos --python_out=sdk --pyi_out=sdk --grpc_python_out=sdk $(PROTO)
+
+lint: $(STAMP) ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: $(STAMP) ## ruff fix and format
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean: ## remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache registryd-data

@@ -1,0 +1,1 @@
+"""The registry as a pure asyncio state machine. Imports neither grpc nor protobuf."""

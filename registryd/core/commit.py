@@ -1,0 +1,94 @@
+"""Group commit: changes made while a write is in flight share the next write; events are published to
+subscribers only after their write is durable, in revision order."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+
+import structlog
+
+from registryd.core.model import Event
+from registryd.store.base import Store
+
+log = structlog.get_logger("registryd.commit")
+
+
+class CommitFailed(Exception):
+    """The store refused a write; the daemon cannot vouch for its state any more."""
+
+
+class Committer:
+    def __init__(
+        self,
+        store: Store,
+        publish: Callable[[Event], None],
+        on_failure: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        self._store = store
+        self._publish = publish
+        self._on_failure = on_failure
+        self._pending: list[Event] = []
+        self._waiters: list[asyncio.Future[None]] = []
+        self._task: asyncio.Task[None] | None = None
+        self.failure: BaseException | None = None
+
+    def submit(self, events: Sequence[Event]) -> None:
+        """Queue events for the next write without waiting for it."""
+        if events:
+            self._pending.extend(events)
+            self._start()
+
+    async def commit(self, events: Sequence[Event]) -> None:
+        """Queue events and wait until they (and everything queued before them) are durable."""
+        self._pending.extend(events)
+        await self.barrier()
+
+    async def barrier(self) -> None:
+        """Wait until everything queued so far is durable."""
+        if self.failure is not None:
+            raise CommitFailed(str(self.failure)) from self.failure
+        if not self._pending and self._task is None:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        self._start()
+        await waiter
+
+    def _start(self) -> None:
+        if self._task is None and self.failure is None:
+            self._task = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending or self._waiters:
+                batch, self._pending = self._pending, []
+                waiters, self._waiters = self._waiters, []
+                try:
+                    if batch:
+                        await self._store.append(batch)
+                except Exception as exc:
+                    self._fail(exc, waiters)
+                    return
+                for event in batch:
+                    self._publish(event)
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_result(None)
+        finally:
+            self._task = None
+
+    def _fail(self, exc: Exception, waiters: list[asyncio.Future[None]]) -> None:
+        self.failure = exc
+        log.error("store write failed; refusing further writes", error=str(exc))
+        for waiter in waiters + self._waiters:
+            if not waiter.done():
+                waiter.set_exception(CommitFailed(str(exc)))
+        self._waiters = []
+        if self._on_failure is not None:
+            self._on_failure(exc)
+
+    async def drain(self) -> None:
+        """Wait for the writes in flight (on shutdown)."""
+        if self.failure is None:
+            await self.barrier()

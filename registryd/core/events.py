@@ -1,0 +1,194 @@
+"""The event log and fan-out: retention with resume, and one bounded queue per subscriber.
+
+The hub never waits on a subscriber: publishing appends to each matching subscriber's queue, and a
+subscriber whose queue is full is cut off (it resumes from the last revision it was sent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter, deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import islice
+
+from registryd.core.errors import RevisionCompacted, SubscriberOverflow
+from registryd.core.model import Event, EventType
+
+DEFAULT_TYPES = frozenset(EventType) - {EventType.AGENT_HEARTBEAT}
+
+
+class SubscriptionClosed(Exception):
+    """The subscription was closed by the registry (shutdown) or by its owner."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    types: frozenset[EventType] = DEFAULT_TYPES
+    runtime_id: str = ""
+    agent_id: str = ""
+
+    def matches(self, event: Event) -> bool:
+        return (
+            event.type in self.types
+            and (not self.runtime_id or event.runtime_id == self.runtime_id)
+            and (not self.agent_id or event.agent_id == self.agent_id)
+        )
+
+
+class EventLog:
+    """The last `retention` events, contiguous in revision."""
+
+    def __init__(self, retention: int, events: Iterable[Event] = (), compacted_revision: int = 0) -> None:
+        self._events: deque[Event] = deque(events, maxlen=retention)
+        self._compacted = compacted_revision
+        if self._events:
+            self._compacted = self._events[0].revision - 1
+
+    @property
+    def compacted_revision(self) -> int:
+        """Events at or below this revision are gone."""
+        return self._compacted
+
+    @property
+    def last_revision(self) -> int:
+        return self._events[-1].revision if self._events else self._compacted
+
+    def append(self, event: Event) -> None:
+        if self._events and len(self._events) == self._events.maxlen:
+            self._compacted = self._events[0].revision
+        self._events.append(event)
+
+    def since(self, revision: int) -> list[Event]:
+        """Retained events with revision >= `revision`."""
+        if revision <= self._compacted:
+            raise RevisionCompacted(revision, self._compacted)
+        start = revision - self._compacted - 1
+        return list(islice(self._events, start, None)) if start < len(self._events) else []
+
+
+class Subscription:
+    """One subscriber: replayed events first, then live ones through a bounded queue."""
+
+    def __init__(
+        self, hub: EventHub, event_filter: EventFilter, queue_size: int, replay: list[Event], from_rev: int
+    ) -> None:
+        self._hub = hub
+        self.filter = event_filter
+        self._queue_size = queue_size
+        self._replay = deque(e for e in replay if event_filter.matches(e))
+        self._queue: deque[Event] = deque()
+        self._ready = asyncio.Event()
+        self._from_revision = from_rev
+        self._overflow: SubscriberOverflow | None = None
+        self._closed = False
+        # Every matching event up to here has been handed out by next().
+        self.last_revision = from_rev - 1 if from_rev else hub.revision
+
+    def offer(self, event: Event) -> None:
+        """Called by the hub for every published event; never blocks."""
+        if self._closed or not self.filter.matches(event) or 0 < event.revision < self._from_revision:
+            return
+        if len(self._queue) >= self._queue_size:
+            self._overflow = SubscriberOverflow(self.last_revision, self._queue_size)
+            self._queue.clear()
+            self._hub.dropped_subscribers += 1
+            self.close()
+            return
+        self._queue.append(event)
+        self._ready.set()
+
+    async def next(self, timeout: float | None = None) -> Event | None:
+        """The next event, or None when `timeout` passes with nothing to send (the caller bookmarks).
+
+        Raises SubscriberOverflow when the subscriber was cut off.
+        """
+        while True:
+            if self._replay:
+                return self._hand_out(self._replay.popleft())
+            if self._queue:
+                return self._hand_out(self._queue.popleft())
+            if self._overflow is not None:
+                raise self._overflow
+            if self._closed:
+                raise SubscriptionClosed
+            self._ready.clear()
+            try:
+                await asyncio.wait_for(self._ready.wait(), timeout)
+            except TimeoutError:
+                return None
+
+    def bookmark(self) -> int:
+        """The revision up to which this subscriber has seen everything that matched (nothing is queued)."""
+        if not self._replay and not self._queue:
+            self.last_revision = max(self.last_revision, self._hub.revision)
+        return self.last_revision
+
+    def _hand_out(self, event: Event) -> Event:
+        if event.revision:
+            self.last_revision = event.revision
+        return event
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._hub.remove(self)
+            self._ready.set()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+
+class EventHub:
+    """Retains and fans out committed events in revision order."""
+
+    def __init__(
+        self, retention: int, queue_size: int, events: Sequence[Event] = (), compacted_revision: int = 0
+    ) -> None:
+        self.log = EventLog(retention, events, compacted_revision)
+        self._retention = retention
+        self._queue_size = queue_size
+        self._subscribers: set[Subscription] = set()
+        self._wanted: Counter[EventType] = Counter()
+        self.dropped_subscribers = 0
+
+    def restore(self, events: Sequence[Event], compacted_revision: int) -> None:
+        """Load the retained tail of a previous run (before anyone subscribes)."""
+        self.log = EventLog(self._retention, events, compacted_revision)
+
+    def wants(self, event_type: EventType) -> bool:
+        """Whether any subscriber asked for this type (so unwanted ephemeral events are not even built)."""
+        return self._wanted[event_type] > 0
+
+    @property
+    def revision(self) -> int:
+        """The last published revision."""
+        return self.log.last_revision
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    def subscribe(self, event_filter: EventFilter, from_revision: int = 0) -> Subscription:
+        """Live events only when from_revision is 0; otherwise retained events from it, then live ones."""
+        replay = self.log.since(from_revision) if from_revision else []
+        sub = Subscription(self, event_filter, self._queue_size, replay, from_revision)
+        self._subscribers.add(sub)
+        self._wanted.update(event_filter.types)
+        return sub
+
+    def publish(self, event: Event) -> None:
+        if event.revision:
+            self.log.append(event)
+        for sub in tuple(self._subscribers):
+            sub.offer(event)
+
+    def remove(self, sub: Subscription) -> None:
+        if sub in self._subscribers:
+            self._subscribers.remove(sub)
+            self._wanted.subtract(sub.filter.types)
+
+    def close_all(self) -> None:
+        for sub in tuple(self._subscribers):
+            sub.close()

@@ -1,0 +1,121 @@
+"""Heartbeat deadlines on a monotonic clock, kept in a heap with one live entry per agent.
+
+A heartbeat only records the time (O(1)); the heap entry is checked when it comes due and moved to the
+real deadline if the agent beat meanwhile. Nothing ever scans all agents.
+"""
+
+from __future__ import annotations
+
+import enum
+import heapq
+from dataclasses import dataclass
+
+
+class Due(enum.Enum):
+    TIMEOUT = "timeout"  # no heartbeat for heartbeat_timeout
+    EXPIRY = "expiry"  # no heartbeat for auto_deregister_timeout
+
+
+@dataclass(slots=True)
+class _Track:
+    last_beat: float
+    timed_out: bool = False
+    scheduled: float = 0.0
+
+
+class DeadlineTracker:
+    def __init__(self, heartbeat_timeout: float, auto_deregister_timeout: float) -> None:
+        self.heartbeat_timeout = heartbeat_timeout
+        self.auto_deregister_timeout = auto_deregister_timeout
+        self._tracks: dict[str, _Track] = {}
+        self._heap: list[tuple[float, str]] = []
+
+    def __contains__(self, agent_id: str) -> bool:
+        return agent_id in self._tracks
+
+    def track(self, agent_id: str, now: float) -> None:
+        """Start (or restart) an agent's clock, as if it had just beaten."""
+        track = _Track(last_beat=now)
+        self._tracks[agent_id] = track
+        self._schedule(agent_id, track, now + self.heartbeat_timeout)
+
+    def beat(self, agent_id: str, now: float) -> None:
+        track = self._tracks[agent_id]
+        track.last_beat = now
+        if track.timed_out:
+            # The pending entry sits at the expiry deadline, later than the new timeout deadline.
+            track.timed_out = False
+            self._schedule(agent_id, track, now + self.heartbeat_timeout)
+
+    def forget(self, agent_id: str) -> None:
+        self._tracks.pop(agent_id, None)
+
+    def next_deadline(self) -> float | None:
+        while self._heap:
+            deadline, agent_id = self._heap[0]
+            track = self._tracks.get(agent_id)
+            if track is not None and track.scheduled == deadline:
+                return deadline
+            heapq.heappop(self._heap)  # stale entry
+        return None
+
+    def pop_due(self, now: float) -> list[tuple[str, Due]]:
+        """Agents whose timeout or expiry deadline has passed, each at most once per passing."""
+        due: list[tuple[str, Due]] = []
+        while self._heap and self._heap[0][0] <= now:
+            deadline, agent_id = heapq.heappop(self._heap)
+            track = self._tracks.get(agent_id)
+            if track is None or track.scheduled != deadline:
+                continue
+            if not track.timed_out:
+                timeout_at = track.last_beat + self.heartbeat_timeout
+                if timeout_at > now:
+                    self._schedule(agent_id, track, timeout_at)
+                    continue
+                track.timed_out = True
+                due.append((agent_id, Due.TIMEOUT))
+            expire_at = track.last_beat + self.auto_deregister_timeout
+            if expire_at > now:
+                self._schedule(agent_id, track, expire_at)
+            else:
+                due.append((agent_id, Due.EXPIRY))
+        return due
+
+    def defer(self, agent_id: str, until: float) -> None:
+        """Check an agent's expiry again at `until` (the expiry guard holds it back)."""
+        track = self._tracks.get(agent_id)
+        if track is not None:
+            self._schedule(agent_id, track, until)
+
+    def _schedule(self, agent_id: str, track: _Track, deadline: float) -> None:
+        track.scheduled = deadline
+        heapq.heappush(self._heap, (deadline, agent_id))
+
+
+class ExpiryGuard:
+    """Holds back deregistration when a large share of agents is stale at once.
+
+    When most agents miss their heartbeats together, the registry is more likely cut off than the agents
+    dead (Eureka's self-preservation). Agents still turn UNHEALTHY; only removal pauses, until the stale
+    share falls below the threshold or `max_hold` passes, after which expiry proceeds.
+    """
+
+    def __init__(self, threshold: float, min_agents: int, max_hold: float) -> None:
+        self.threshold = threshold
+        self.min_agents = min_agents
+        self.max_hold = max_hold
+        self.active_since: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.active_since is not None
+
+    def holds(self, stale: int, total: int, now: float) -> bool:
+        """Whether expiry should wait; updates the guard's state."""
+        tripped = self.threshold < 1.0 and total >= self.min_agents and stale >= self.threshold * total
+        if not tripped:
+            self.active_since = None
+            return False
+        if self.active_since is None:
+            self.active_since = now
+        return now - self.active_since < self.max_hold

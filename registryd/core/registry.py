@@ -1,0 +1,606 @@
+"""The registry: agents, runtimes, statuses, liveness and events, as one asyncio state machine.
+
+Every mutation runs synchronously on the event loop (so it is atomic), assigns the next revisions to its
+events and then waits for their commit. Secondary structures (per-runtime, per-status, the capability
+index, sorted ids) are kept by `_put`/`_drop` only, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import heapq
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+import structlog
+
+from registryd.core.commit import Committer
+from registryd.core.errors import (
+    AlreadyExists,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    ResourceExhausted,
+)
+from registryd.core.events import EventFilter, EventHub, Subscription
+from registryd.core.index import CapabilityIndex, normalize
+from registryd.core.liveness import DeadlineTracker, Due, ExpiryGuard
+from registryd.core.model import (
+    RECOVERABLE_REASONS,
+    SELF_REPORTABLE,
+    Agent,
+    AgentCard,
+    AgentStatus,
+    BeatResult,
+    DeregisterReason,
+    Event,
+    EventType,
+    FoundAgent,
+    Page,
+    RuntimeInfo,
+    Stats,
+    StatusReason,
+)
+from registryd.core.validation import Limits, validate_card, validate_id, validate_ids, validate_query
+from registryd.store.memory import MemoryStore
+
+if TYPE_CHECKING:
+    from registryd.core.streams import HeartbeatSession
+    from registryd.store.base import Store
+
+log = structlog.get_logger("registryd.registry")
+
+ALL_STATUSES = frozenset(AgentStatus)
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrySettings:
+    heartbeat_timeout: float = 30.0
+    auto_deregister_timeout: float = 60.0
+    event_queue_size: int = 100
+    event_retention: int = 10_000
+    expiry_guard_threshold: float = 0.5  # share of stale agents that pauses expiry; 1.0 disables
+    expiry_guard_min_agents: int = 10
+    expiry_guard_max_hold: float | None = None  # default: auto_deregister_timeout
+    limits: Limits = field(default_factory=Limits)
+
+    def __post_init__(self) -> None:
+        if self.heartbeat_timeout <= 0:
+            raise ValueError(f"heartbeat_timeout must be positive (got {self.heartbeat_timeout})")
+        if self.auto_deregister_timeout <= self.heartbeat_timeout:
+            raise ValueError(
+                f"auto_deregister_timeout ({self.auto_deregister_timeout}) must be greater than "
+                f"heartbeat_timeout ({self.heartbeat_timeout})"
+            )
+        if self.event_queue_size < 1:
+            raise ValueError(f"event_queue_size must be at least 1 (got {self.event_queue_size})")
+        if self.event_retention < 1:
+            raise ValueError(f"event_retention must be at least 1 (got {self.event_retention})")
+        if not 0.0 < self.expiry_guard_threshold <= 1.0:
+            raise ValueError(f"expiry_guard_threshold must be in (0, 1] (got {self.expiry_guard_threshold})")
+        if self.expiry_guard_max_hold is not None and self.expiry_guard_max_hold < 0:
+            raise ValueError(f"expiry_guard_max_hold must not be negative (got {self.expiry_guard_max_hold})")
+
+
+class Registry:
+    def __init__(
+        self,
+        settings: RegistrySettings | None = None,
+        store: Store | None = None,
+        on_store_failure: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        self.settings = settings or RegistrySettings()
+        self.limits = self.settings.limits
+        self._store: Store = store if store is not None else MemoryStore()
+        self._agents: dict[str, Agent] = {}
+        self._sorted_ids: list[str] = []
+        self._runtimes: dict[str, set[str]] = {}
+        self._by_status: dict[AgentStatus, set[str]] = {s: set() for s in AgentStatus}
+        self._index = CapabilityIndex()
+        self._tracker = DeadlineTracker(
+            self.settings.heartbeat_timeout, self.settings.auto_deregister_timeout
+        )
+        self._stale: set[str] = set()  # agents past their heartbeat deadline
+        max_hold = self.settings.expiry_guard_max_hold
+        self._guard = ExpiryGuard(
+            self.settings.expiry_guard_threshold,
+            self.settings.expiry_guard_min_agents,
+            self.settings.auto_deregister_timeout if max_hold is None else max_hold,
+        )
+        self._bound: dict[str, HeartbeatSession] = {}
+        self._sessions: set[HeartbeatSession] = set()
+        self._revision = 0
+        self.hub = EventHub(self.settings.event_retention, self.settings.event_queue_size)
+        self.committer = Committer(self._store, self.hub.publish, on_store_failure)
+        self._timer: asyncio.TimerHandle | None = None
+        self.counters: Counter[str] = Counter()
+        self.started = False
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Load what the store kept; every loaded agent gets a fresh heartbeat grace period."""
+        snapshot = await self._store.load()
+        self.hub.restore(snapshot.events, snapshot.compacted_revision)
+        self._revision = snapshot.revision
+        now = time.monotonic()
+        for agent in snapshot.agents:
+            self._put(None, agent)
+            self._tracker.track(agent.agent_id, now)
+        self._sorted_ids.sort()
+        self.started = True
+        self._arm()
+
+    async def stop(self) -> None:
+        """Stop timers, end subscriptions and wait for writes in flight. Streams are drained by their owners."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self.started = False
+        self.hub.close_all()
+        await self.committer.drain()
+        await self._store.close()
+
+    # ------------------------------------------------------------------ reads
+
+    @property
+    def revision(self) -> int:
+        return self._revision
+
+    @property
+    def runtime_agents(self) -> dict[str, frozenset[str]]:
+        return {runtime: frozenset(ids) for runtime, ids in self._runtimes.items()}
+
+    def get(self, agent_id: str) -> Agent:
+        agent = self._agents.get(agent_id)
+        if agent is None:
+            raise NotFound(f"agent {agent_id!r} is not registered", field="agent_id")
+        return agent
+
+    def list_agents(
+        self, runtime_id: str = "", statuses: Collection[AgentStatus] = (), after: str = "", limit: int = 100
+    ) -> Page:
+        wanted = frozenset(statuses) or ALL_STATUSES
+        ids: list[str] = sorted(self._runtimes.get(runtime_id, ())) if runtime_id else self._sorted_ids
+        page = Page(revision=self._revision)
+        for i in range(bisect.bisect_right(ids, after) if after else 0, len(ids)):
+            agent = self._agents[ids[i]]
+            if agent.status not in wanted:
+                continue
+            if len(page.agents) == limit:
+                page.next_after = page.agents[-1].agent_id
+                break
+            page.agents.append(agent)
+        return page
+
+    def find(self, query: str, statuses: Collection[AgentStatus] = (), limit: int = 100) -> list[FoundAgent]:
+        """Agents whose indexed texts contain `query`, best match first. Empty statuses means ACTIVE."""
+        validate_query(query, self.limits)
+        wanted = frozenset(statuses) or frozenset({AgentStatus.ACTIVE})
+        self.counters["queries"] += 1
+        found: list[FoundAgent] = []
+        seen: set[str] = set()
+        for match in self._index.search(normalize(query)):
+            room = limit - len(found)
+            if room <= 0:
+                break
+            eligible = (a for a in match.agents if a not in seen and self._agents[a].status in wanted)
+            for agent_id in heapq.nsmallest(room, eligible):
+                seen.add(agent_id)
+                found.append(FoundAgent(self._agents[agent_id], match.display, match.kind))
+        return found
+
+    def runtimes(self) -> list[RuntimeInfo]:
+        streaming = {s.runtime_id for s in self._sessions if s.runtime_id}
+        return [
+            RuntimeInfo(runtime_id, tuple(sorted(ids)), runtime_id in streaming)
+            for runtime_id, ids in sorted(self._runtimes.items())
+        ]
+
+    def stats(self) -> Stats:
+        return Stats(
+            total_agents=len(self._agents),
+            total_runtimes=len(self._runtimes),
+            status_distribution={s.name: len(ids) for s, ids in self._by_status.items()},
+            runtime_distribution={r: len(ids) for r, ids in self._runtimes.items()},
+            total_queries=self.counters["queries"],
+            total_registrations=self.counters["registrations"],
+            total_deregistrations=self.counters["deregistrations"],
+            capability_index_size=len(self._index),
+            revision=self._revision,
+            compacted_revision=self.hub.log.compacted_revision,
+            subscribers=self.hub.subscriber_count,
+            heartbeat_streams=len(self._sessions),
+            expiry_guard_active=self._guard.active,
+        )
+
+    def subscribe(self, event_filter: EventFilter, from_revision: int = 0) -> Subscription:
+        if from_revision < 0:
+            raise InvalidArgument(
+                f"from_revision must not be negative (got {from_revision})", field="from_revision"
+            )
+        if self.hub.subscriber_count >= self.limits.max_subscribers:
+            raise ResourceExhausted(
+                f"the daemon already serves max_subscribers={self.limits.max_subscribers}"
+            )
+        return self.hub.subscribe(event_filter, from_revision)
+
+    # ------------------------------------------------------------------ mutations
+
+    async def register(self, runtime_id: str, card: AgentCard, agent_id: str = "") -> tuple[Agent, bool, int]:
+        """Register, or idempotently re-register (same runtime). Returns (agent, created, revision)."""
+        validate_id("runtime_id", runtime_id, self.limits)
+        if agent_id:
+            validate_id("agent_id", agent_id, self.limits)
+        else:
+            agent_id = f"agent-{uuid.uuid4().hex}"
+        validate_card(card, self.limits)
+        existing = self._agents.get(agent_id)
+        events: list[Event] = []
+        now = time.time()
+        if existing is not None:
+            if existing.runtime_id != runtime_id:
+                raise AlreadyExists(
+                    f"agent_id {agent_id!r} is already registered by runtime {existing.runtime_id!r}",
+                    field="agent_id",
+                )
+            agent = self._reregister(existing, card, now, events)
+            created = False
+        else:
+            self._check_capacity(runtime_id)
+            if runtime_id not in self._runtimes:
+                events.append(self._event(EventType.RUNTIME_JOINED, runtime_id))
+            revision = self._next_revision()
+            agent = Agent(
+                agent_id,
+                runtime_id,
+                card,
+                AgentStatus.ACTIVE,
+                StatusReason.REGISTERED,
+                now,
+                now,
+                now,
+                revision,
+            )
+            self._put(None, agent)
+            self._tracker.track(agent_id, time.monotonic())
+            self._arm()
+            events.append(self._agent_event(EventType.AGENT_REGISTERED, agent, revision))
+            self.counters["registrations"] += 1
+            created = True
+        self._log_events(events)
+        await self.committer.commit(events)
+        return agent, created, self._revision
+
+    def _reregister(self, existing: Agent, card: AgentCard, now: float, events: list[Event]) -> Agent:
+        """Same id, same runtime: the card is replaced and the registration counts as a heartbeat."""
+        self._tracker.beat(existing.agent_id, time.monotonic())
+        self._stale.discard(existing.agent_id)
+        self._arm()
+        agent = replace(existing, last_heartbeat=now)
+        if card != existing.card:
+            revision = self._next_revision()
+            agent = replace(agent, card=card, revision=revision)
+            events.append(self._agent_event(EventType.AGENT_REGISTERED, agent, revision))
+        if existing.status_reason in RECOVERABLE_REASONS:
+            agent = self._status_change(agent, AgentStatus.ACTIVE, StatusReason.REGISTERED, now, events)
+        self._put(existing, agent)
+        return agent
+
+    async def deregister(self, agent_id: str, runtime_id: str = "") -> tuple[Agent, int]:
+        agent = self._owned(agent_id, runtime_id)
+        events = self._remove(agent, DeregisterReason.REQUESTED)
+        self._log_events(events)
+        await self.committer.commit(events)
+        return agent, self._revision
+
+    async def update_status(
+        self, agent_id: str, status: AgentStatus, runtime_id: str = ""
+    ) -> tuple[Agent, bool, int]:
+        """Operator status. Returns (agent, changed, revision); the same status again changes nothing."""
+        agent = self._owned(agent_id, runtime_id)
+        if agent.status is status:
+            await self.committer.barrier()
+            return agent, False, self._revision
+        events: list[Event] = []
+        updated = self._status_change(agent, status, StatusReason.OPERATOR, time.time(), events)
+        self._put(agent, updated)
+        self._log_events(events)
+        await self.committer.commit(events)
+        return updated, True, self._revision
+
+    async def heartbeat(
+        self, runtime_id: str, agent_ids: Collection[str] = (), status: AgentStatus | None = None
+    ) -> tuple[BeatResult, int]:
+        """Beat agents of a runtime (all of them when none are named)."""
+        validate_id("runtime_id", runtime_id, self.limits)
+        validate_ids("agent_ids", list(agent_ids), self.limits)
+        self._check_self_report(status)
+        targets = agent_ids or tuple(self._runtimes.get(runtime_id, ()))
+        known, unknown = self._split_owned(runtime_id, targets)
+        events: list[Event] = []
+        self.beat_agents(known, status, events)
+        self._log_events(events)
+        await self.committer.commit(events)
+        return BeatResult(unknown_agent_ids=tuple(unknown)), self._revision
+
+    # ------------------------------------------------------------------ shared by unary and stream beats
+
+    def _check_self_report(self, status: AgentStatus | None) -> None:
+        if status is not None and status not in SELF_REPORTABLE:
+            raise InvalidArgument(
+                f"status {status.name} cannot be self-reported; a heartbeat may carry ACTIVE or DEGRADED",
+                field="status",
+            )
+
+    def _split_owned(self, runtime_id: str, agent_ids: Iterable[str]) -> tuple[list[str], list[str]]:
+        """Known agents of the runtime, and unknown ids. Another runtime's agent refuses the whole call."""
+        known: list[str] = []
+        unknown: list[str] = []
+        for agent_id in agent_ids:
+            agent = self._agents.get(agent_id)
+            if agent is None:
+                unknown.append(agent_id)
+            elif agent.runtime_id != runtime_id:
+                raise PermissionDenied(
+                    f"agent {agent_id!r} belongs to runtime {agent.runtime_id!r}, not {runtime_id!r}",
+                    field="agent_ids",
+                )
+            else:
+                known.append(agent_id)
+        return known, unknown
+
+    def beat_agents(self, agent_ids: Iterable[str], status: AgentStatus | None, events: list[Event]) -> None:
+        now, mono = time.time(), time.monotonic()
+        want_beats = self.hub.wants(EventType.AGENT_HEARTBEAT)
+        rearm = False
+        for agent_id in agent_ids:
+            agent = self._agents[agent_id]
+            if agent_id in self._stale:
+                self._stale.discard(agent_id)
+                rearm = True
+            self._tracker.beat(agent_id, mono)
+            updated = replace(agent, last_heartbeat=now)
+            if agent.status_reason in RECOVERABLE_REASONS:
+                reason = StatusReason.HEARTBEAT_RESUMED
+                updated = self._status_change(updated, status or AgentStatus.ACTIVE, reason, now, events)
+            elif status is not None and status is not agent.status and not agent.operator_pinned:
+                updated = self._status_change(updated, status, StatusReason.SELF_REPORTED, now, events)
+            self._put(agent, updated)
+            if want_beats:
+                self.hub.publish(self._agent_event(EventType.AGENT_HEARTBEAT, updated, 0))
+        if rearm:
+            self._arm()
+
+    # ------------------------------------------------------------------ streams (see core/streams.py)
+
+    def attach_session(self, session: HeartbeatSession) -> None:
+        if len(self._sessions) >= self.limits.max_streams:
+            raise ResourceExhausted(f"the daemon already holds max_streams={self.limits.max_streams}")
+        self._sessions.add(session)
+
+    def bind(self, session: HeartbeatSession, agent_ids: Iterable[str]) -> None:
+        for agent_id in agent_ids:
+            previous = self._bound.get(agent_id)
+            if previous is not None and previous is not session:
+                previous.bound.discard(agent_id)
+            self._bound[agent_id] = session
+            session.bound.add(agent_id)
+
+    def unbind(self, session: HeartbeatSession, agent_ids: Iterable[str]) -> None:
+        for agent_id in agent_ids:
+            if self._bound.get(agent_id) is session:
+                del self._bound[agent_id]
+            session.bound.discard(agent_id)
+
+    def detach_session(
+        self, session: HeartbeatSession, outcome: tuple[AgentStatus, StatusReason] | None
+    ) -> None:
+        """The stream ended: its bound agents take `outcome` (None: drained, nothing changes)."""
+        self._sessions.discard(session)
+        bound = sorted(session.bound)
+        self.unbind(session, bound)
+        if outcome is None:
+            return
+        status, reason = outcome
+        events: list[Event] = []
+        now = time.time()
+        for agent_id in bound:
+            agent = self._agents.get(agent_id)
+            if agent is None or agent.operator_pinned or agent.status is status:
+                continue
+            if status is AgentStatus.OFFLINE or agent.status in (AgentStatus.ACTIVE, AgentStatus.DEGRADED):
+                updated = self._status_change(agent, status, reason, now, events)
+                self._put(agent, updated)
+        self._log_events(events)
+        self.committer.submit(events)
+
+    # ------------------------------------------------------------------ liveness
+
+    def _arm(self) -> None:
+        """Point the one timer at the earliest deadline."""
+        if not self.started:
+            return
+        deadline = self._tracker.next_deadline()
+        if deadline is None:
+            return
+        if self._timer is not None:
+            if self._timer.when() <= deadline and not self._timer.cancelled():
+                return
+            self._timer.cancel()
+        self._timer = asyncio.get_running_loop().call_at(deadline, self._on_deadline)
+
+    def _on_deadline(self) -> None:
+        self._timer = None
+        try:
+            self.expire_due(time.monotonic())
+        except Exception:
+            log.exception("liveness check failed")
+        self._arm()
+
+    def expire_due(self, now: float) -> None:
+        """Apply every timeout and expiry whose deadline has passed."""
+        events: list[Event] = []
+        wall = time.time()
+        expiring: list[Agent] = []
+        for agent_id, due in self._tracker.pop_due(now):
+            agent = self._agents.get(agent_id)
+            if agent is None:
+                continue
+            if due is Due.TIMEOUT:
+                self._stale.add(agent_id)
+                if agent.status in (AgentStatus.ACTIVE, AgentStatus.DEGRADED):
+                    updated = self._status_change(
+                        agent, AgentStatus.UNHEALTHY, StatusReason.HEARTBEAT_TIMEOUT, wall, events
+                    )
+                    self._put(agent, updated)
+            else:
+                expiring.append(self._agents[agent_id])
+        if expiring:
+            was_active = self._guard.active
+            if self._guard.holds(len(self._stale), len(self._agents), now):
+                if not was_active:
+                    log.warning(
+                        "expiry guard engaged: most agents missed their heartbeats at once; "
+                        "holding back deregistration",
+                        stale=len(self._stale),
+                        total=len(self._agents),
+                        max_hold=self._guard.max_hold,
+                    )
+                recheck = now + min(1.0, self.settings.heartbeat_timeout / 2)
+                for agent in expiring:
+                    self._tracker.defer(agent.agent_id, recheck)
+            else:
+                if was_active:
+                    log.warning("expiry guard released", stale=len(self._stale), total=len(self._agents))
+                for agent in expiring:
+                    events.extend(self._remove(agent, DeregisterReason.EXPIRED))
+        self._log_events(events)
+        self.committer.submit(events)
+
+    @property
+    def expiry_guard_active(self) -> bool:
+        return self._guard.active
+
+    # ------------------------------------------------------------------ internals
+
+    def _owned(self, agent_id: str, runtime_id: str) -> Agent:
+        validate_id("agent_id", agent_id, self.limits)
+        agent = self.get(agent_id)
+        if runtime_id and agent.runtime_id != runtime_id:
+            raise PermissionDenied(
+                f"agent {agent_id!r} belongs to runtime {agent.runtime_id!r}, not {runtime_id!r}",
+                field="runtime_id",
+            )
+        return agent
+
+    def _check_capacity(self, runtime_id: str) -> None:
+        if len(self._agents) >= self.limits.max_agents:
+            raise ResourceExhausted(f"the registry already holds max_agents={self.limits.max_agents}")
+        if len(self._runtimes.get(runtime_id, ())) >= self.limits.max_agents_per_runtime:
+            raise ResourceExhausted(
+                f"runtime {runtime_id!r} already has max_agents_per_runtime="
+                f"{self.limits.max_agents_per_runtime} agents"
+            )
+
+    def _remove(self, agent: Agent, reason: DeregisterReason) -> list[Event]:
+        events = [
+            self._agent_event(
+                EventType.AGENT_DEREGISTERED, agent, self._next_revision(), deregister_reason=reason
+            )
+        ]
+        session = self._bound.pop(agent.agent_id, None)
+        if session is not None:
+            session.bound.discard(agent.agent_id)
+        self._drop(agent)
+        self._tracker.forget(agent.agent_id)
+        self._stale.discard(agent.agent_id)
+        self.counters["deregistrations"] += 1
+        if agent.runtime_id not in self._runtimes:
+            events.append(self._event(EventType.RUNTIME_LEFT, agent.runtime_id))
+        return events
+
+    def _status_change(
+        self, agent: Agent, status: AgentStatus, reason: StatusReason, now: float, events: list[Event]
+    ) -> Agent:
+        if agent.status is status and agent.status_reason is reason:
+            return agent
+        revision = self._next_revision()
+        updated = replace(
+            agent, status=status, status_reason=reason, status_changed_at=now, revision=revision
+        )
+        events.append(
+            self._agent_event(
+                EventType.AGENT_STATUS_CHANGED,
+                updated,
+                revision,
+                old_status=agent.status,
+                new_status=status,
+                status_reason=reason,
+            )
+        )
+        return updated
+
+    def _put(self, old: Agent | None, new: Agent) -> None:
+        agent_id = new.agent_id
+        self._agents[agent_id] = new
+        if old is None:
+            if self.started:
+                bisect.insort(self._sorted_ids, agent_id)
+            else:
+                self._sorted_ids.append(agent_id)  # sorted once when loading ends
+            self._runtimes.setdefault(new.runtime_id, set()).add(agent_id)
+            self._index.add(agent_id, new.card.indexed_texts())
+        elif old.card is not new.card:
+            self._index.add(agent_id, new.card.indexed_texts())
+        if old is None or old.status is not new.status:
+            if old is not None:
+                self._by_status[old.status].discard(agent_id)
+            self._by_status[new.status].add(agent_id)
+
+    def _drop(self, agent: Agent) -> None:
+        agent_id = agent.agent_id
+        del self._agents[agent_id]
+        i = bisect.bisect_left(self._sorted_ids, agent_id)
+        del self._sorted_ids[i]
+        runtime = self._runtimes[agent.runtime_id]
+        runtime.discard(agent_id)
+        if not runtime:
+            del self._runtimes[agent.runtime_id]
+        self._by_status[agent.status].discard(agent_id)
+        self._index.remove(agent_id)
+
+    def _next_revision(self) -> int:
+        self._revision += 1
+        return self._revision
+
+    def _event(self, event_type: EventType, runtime_id: str) -> Event:
+        return Event(self._next_revision(), event_type, time.time(), runtime_id)
+
+    def _agent_event(self, event_type: EventType, agent: Agent, revision: int, **details: object) -> Event:
+        return Event(
+            revision,
+            event_type,
+            time.time(),
+            agent.runtime_id,
+            agent.agent_id,
+            agent,
+            **details,  # type: ignore[arg-type]
+        )
+
+    def _log_events(self, events: list[Event]) -> None:
+        for event in events:
+            log.info(
+                event.type.name.lower(),
+                agent_id=event.agent_id or None,
+                runtime_id=event.runtime_id,
+                old_status=event.old_status.name if event.old_status else None,
+                new_status=event.new_status.name if event.new_status else None,
+                reason=reason.name if (reason := event.status_reason or event.deregister_reason) else None,
+                revision=event.revision,
+            )

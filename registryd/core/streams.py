@@ -1,0 +1,101 @@
+"""A heartbeat stream's state: the runtime it speaks for and the agents bound to it.
+
+The stream's owner (the gRPC servicer) feeds it messages and tells it how the stream ended; the session
+turns that into registry changes. Agents bound to a newer stream are no longer this stream's to judge.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import time
+
+from registryd.core.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from registryd.core.model import AgentStatus, BeatResult, Event, StatusReason
+from registryd.core.registry import Registry
+from registryd.core.validation import validate_id, validate_ids
+
+_ids = itertools.count(1)
+
+
+class StreamEnd(enum.Enum):
+    LOST = "lost"  # cancel, reset, keepalive failure: bound agents turn UNHEALTHY at once
+    CLOSED = "closed"  # the client half-closed without deregistering: bound agents turn OFFLINE
+    DRAINED = "drained"  # the server is shutting down: nothing changes
+
+
+_OUTCOMES = {
+    StreamEnd.LOST: (AgentStatus.UNHEALTHY, StatusReason.STREAM_LOST),
+    StreamEnd.CLOSED: (AgentStatus.OFFLINE, StatusReason.STREAM_CLOSED),
+    StreamEnd.DRAINED: None,
+}
+
+
+class HeartbeatSession:
+    def __init__(self, registry: Registry) -> None:
+        self.id = next(_ids)
+        self._registry = registry
+        self.runtime_id = ""
+        self.bound: set[str] = set()
+        self.opened_at = time.monotonic()
+        self._closed = False
+        registry.attach_session(self)
+
+    def __hash__(self) -> int:
+        return self.id
+
+    async def bind(self, runtime_id: str, agent_ids: list[str]) -> BeatResult:
+        """Bind agents (and, on the first bind, the runtime); binding counts as a beat."""
+        registry = self._registry
+        if not self.runtime_id:
+            validate_id("bind.runtime_id", runtime_id, registry.limits)
+            if not agent_ids:
+                agent_ids = sorted(registry.runtime_agents.get(runtime_id, ()))
+        elif runtime_id and runtime_id != self.runtime_id:
+            raise PermissionDenied(
+                f"this stream is bound to runtime {self.runtime_id!r}; it cannot bind runtime {runtime_id!r}",
+                field="bind.runtime_id",
+            )
+        runtime = runtime_id or self.runtime_id
+        validate_ids("bind.agent_ids", agent_ids, registry.limits)
+        known, unknown = registry._split_owned(runtime, agent_ids)
+        if len(self.bound) + len(known) > registry.limits.max_agents_per_request:
+            raise InvalidArgument(
+                f"a stream may bind at most {registry.limits.max_agents_per_request} agents",
+                field="bind.agent_ids",
+            )
+        self.runtime_id = runtime
+        registry.bind(self, known)
+        return await self._beat(known, None, unknown)
+
+    async def beat(self, agent_ids: list[str], status: AgentStatus | None) -> BeatResult:
+        self._require_bound()
+        registry = self._registry
+        validate_ids("beat.agent_ids", agent_ids, registry.limits)
+        registry._check_self_report(status)
+        if not agent_ids:
+            return await self._beat(sorted(self.bound), status, [])
+        known, unknown = registry._split_owned(self.runtime_id, agent_ids)
+        return await self._beat(known, status, unknown)
+
+    async def unbind(self, agent_ids: list[str]) -> BeatResult:
+        self._require_bound()
+        validate_ids("unbind.agent_ids", agent_ids, self._registry.limits)
+        self._registry.unbind(self, agent_ids)
+        return BeatResult(bound_agents=len(self.bound))
+
+    def close(self, end: StreamEnd) -> None:
+        if not self._closed:
+            self._closed = True
+            self._registry.detach_session(self, _OUTCOMES[end])
+
+    async def _beat(self, known: list[str], status: AgentStatus | None, unknown: list[str]) -> BeatResult:
+        events: list[Event] = []
+        self._registry.beat_agents(known, status, events)
+        self._registry._log_events(events)
+        await self._registry.committer.commit(events)
+        return BeatResult(unknown_agent_ids=tuple(unknown), bound_agents=len(self.bound))
+
+    def _require_bound(self) -> None:
+        if not self.runtime_id:
+            raise FailedPrecondition("the first message on a heartbeat stream must be a bind", field="action")

@@ -1,0 +1,1 @@
+"""Persistence behind one small interface (`Store`): memory, and sqlite (the embedded default)."""

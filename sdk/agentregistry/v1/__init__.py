@@ -1,0 +1,1 @@
+"""Generated wire layer of the agentregistry.v1 contract (see protos/). Regenerate with `make proto`."""
