@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
@@ -82,6 +82,7 @@ class Subscription:
         self._from_revision = from_rev
         self._overflow: SubscriberOverflow | None = None
         self._closed = False
+        self.on_overflow: Callable[[], object] | None = None  # lets the owner stop a write it is blocked in
         # Every matching event up to here has been handed out by next().
         self.last_revision = from_rev - 1 if from_rev else hub.revision
 
@@ -94,6 +95,8 @@ class Subscription:
             self._queue.clear()
             self._hub.dropped_subscribers += 1
             self.close()
+            if self.on_overflow is not None:
+                self.on_overflow()
             return
         self._queue.append(event)
         self._ready.set()
@@ -138,6 +141,10 @@ class Subscription:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def overflow(self) -> SubscriberOverflow | None:
+        return self._overflow
 
 
 class EventHub:

@@ -1,0 +1,162 @@
+"""Translation between agentregistry.v1 messages and registryd.core values, in both directions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from agentregistry.v1 import registry_pb2 as pb
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from registryd.core.errors import InvalidArgument
+from registryd.core.model import (
+    Agent,
+    AgentCard,
+    AgentStatus,
+    Event,
+    EventType,
+    FoundAgent,
+    RuntimeInfo,
+    Skill,
+    Stats,
+)
+
+
+def timestamp(seconds: float) -> Timestamp:
+    ts = Timestamp()
+    ts.FromNanoseconds(int(seconds * 1e9))
+    return ts
+
+
+def duration(seconds: float) -> Duration:
+    d = Duration()
+    d.FromNanoseconds(int(seconds * 1e9))
+    return d
+
+
+def status_from_proto(value: int, field: str) -> AgentStatus:
+    try:
+        return AgentStatus(value)
+    except ValueError:
+        raise InvalidArgument(
+            f"{field} must be one of ACTIVE, DEGRADED, UNHEALTHY, OFFLINE (got {_enum_name(pb.AgentStatus, value)})",
+            field=field,
+        ) from None
+
+
+def optional_status_from_proto(value: int, field: str) -> AgentStatus | None:
+    return None if value == pb.AGENT_STATUS_UNSPECIFIED else status_from_proto(value, field)
+
+
+def statuses_from_proto(values: Iterable[int], field: str) -> frozenset[AgentStatus]:
+    return frozenset(status_from_proto(v, f"{field}[{i}]") for i, v in enumerate(values))
+
+
+def event_types_from_proto(values: Iterable[int], field: str) -> frozenset[EventType]:
+    types = set()
+    for i, value in enumerate(values):
+        try:
+            types.add(EventType(value))
+        except ValueError:
+            raise InvalidArgument(
+                f"{field}[{i}] is not an event type (got {_enum_name(pb.EventType, value)})",
+                field=f"{field}[{i}]",
+            ) from None
+    return frozenset(types)
+
+
+def _enum_name(enum: object, value: int) -> str:
+    try:
+        return enum.Name(value)  # type: ignore[attr-defined,no-any-return]
+    except ValueError:
+        return str(value)
+
+
+def card_from_proto(card: pb.AgentCard) -> AgentCard:
+    return AgentCard(
+        name=card.name,
+        description=card.description,
+        version=card.version,
+        url=card.url,
+        capabilities=tuple(card.capabilities),
+        skills=tuple(
+            Skill(id=s.id, name=s.name, description=s.description, tags=tuple(s.tags)) for s in card.skills
+        ),
+        labels=tuple(sorted(card.labels.items())),
+    )
+
+
+def card_to_proto(card: AgentCard) -> pb.AgentCard:
+    return pb.AgentCard(
+        name=card.name,
+        description=card.description,
+        version=card.version,
+        url=card.url,
+        capabilities=card.capabilities,
+        skills=[pb.Skill(id=s.id, name=s.name, description=s.description, tags=s.tags) for s in card.skills],
+        labels=dict(card.labels),
+    )
+
+
+def agent_to_proto(agent: Agent) -> pb.Agent:
+    return pb.Agent(
+        agent_id=agent.agent_id,
+        runtime_id=agent.runtime_id,
+        card=card_to_proto(agent.card),
+        status=int(agent.status),
+        status_reason=int(agent.status_reason),
+        registered_at=timestamp(agent.registered_at),
+        last_heartbeat=timestamp(agent.last_heartbeat),
+        status_changed_at=timestamp(agent.status_changed_at),
+        revision=agent.revision,
+    )
+
+
+def event_to_proto(event: Event) -> pb.Event:
+    message = pb.Event(
+        revision=event.revision,
+        type=int(event.type),
+        time=timestamp(event.time),
+        agent_id=event.agent_id,
+        runtime_id=event.runtime_id,
+        old_status=int(event.old_status or 0),
+        new_status=int(event.new_status or 0),
+        status_reason=int(event.status_reason or 0),
+        deregister_reason=int(event.deregister_reason or 0),
+    )
+    if event.agent is not None:
+        message.agent.CopyFrom(agent_to_proto(event.agent))
+    return message
+
+
+def match_to_proto(found: FoundAgent) -> pb.AgentMatch:
+    return pb.AgentMatch(
+        agent=agent_to_proto(found.agent), matched_capability=found.matched_text, match_kind=int(found.kind)
+    )
+
+
+def runtime_to_proto(runtime: RuntimeInfo) -> pb.Runtime:
+    return pb.Runtime(
+        runtime_id=runtime.runtime_id,
+        agent_ids=runtime.agent_ids,
+        agent_count=len(runtime.agent_ids),
+        stream_connected=runtime.stream_connected,
+    )
+
+
+def stats_to_proto(stats: Stats) -> pb.GetStatsResponse:
+    return pb.GetStatsResponse(
+        total_agents=stats.total_agents,
+        total_runtimes=stats.total_runtimes,
+        status_distribution=stats.status_distribution,
+        runtime_distribution=stats.runtime_distribution,
+        total_queries=stats.total_queries,
+        total_registrations=stats.total_registrations,
+        total_deregistrations=stats.total_deregistrations,
+        capability_index_size=stats.capability_index_size,
+        revision=stats.revision,
+        compacted_revision=stats.compacted_revision,
+        subscribers=stats.subscribers,
+        heartbeat_streams=stats.heartbeat_streams,
+        expiry_guard_active=stats.expiry_guard_active,
+    )

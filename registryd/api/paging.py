@@ -1,0 +1,36 @@
+"""Opaque page tokens (AIP-158): where the next page starts, bound to the filters that made it."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable
+
+from registryd.core.errors import InvalidArgument
+
+
+def _filters(runtime_id: str, statuses: Iterable[int]) -> dict[str, object]:
+    return {"runtime_id": runtime_id, "statuses": sorted(int(s) for s in statuses)}
+
+
+def encode_page_token(after: str, runtime_id: str, statuses: Iterable[int]) -> str:
+    payload = {"after": after, **_filters(runtime_id, statuses)}
+    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode()
+
+
+def decode_page_token(token: str, runtime_id: str, statuses: Iterable[int]) -> str:
+    """The agent_id to continue after; empty for the first page."""
+    if not token:
+        return ""
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(token.encode()))
+        after = payload.pop("after")
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
+        raise InvalidArgument("page_token is not a token this server issued", field="page_token") from None
+    if payload != _filters(runtime_id, statuses) or not isinstance(after, str):
+        raise InvalidArgument(
+            "page_token was issued for other filters; repeat the first request's runtime_id and statuses",
+            field="page_token",
+        )
+    return after

@@ -1,0 +1,246 @@
+"""RegistryService: each method validates wire-level input, calls the core, and translates the answer.
+Core refusals become gRPC statuses through `registryd.api.errors` only."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+import grpc
+import structlog
+from agentregistry.v1 import registry_pb2 as pb
+from agentregistry.v1 import registry_pb2_grpc as pb_grpc
+
+from registryd.api import convert
+from registryd.api.errors import abort, set_status
+from registryd.api.paging import decode_page_token, encode_page_token
+from registryd.core.commit import CommitFailed
+from registryd.core.errors import InvalidArgument, RegistryError
+from registryd.core.events import EventFilter, SubscriptionClosed
+from registryd.core.model import BeatResult
+from registryd.core.registry import Registry
+from registryd.core.streams import HeartbeatSession, StreamEnd
+from registryd.core.validation import page_size
+
+log = structlog.get_logger("registryd.api")
+
+Response = TypeVar("Response")
+
+
+def unary(
+    method: Callable[[Any, Any, grpc.aio.ServicerContext], Awaitable[Response]],
+) -> Callable[[Any, Any, grpc.aio.ServicerContext], Awaitable[Response]]:
+    @functools.wraps(method)
+    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Response:
+        try:
+            return await method(self, request, context)
+        except (RegistryError, CommitFailed) as error:
+            await abort(context, error)
+            raise  # unreachable: abort raises
+
+    return wrapper
+
+
+class RegistryServicer(pb_grpc.RegistryServiceServicer):
+    def __init__(self, registry: Registry, bookmark_interval: float = 5.0) -> None:
+        self._registry = registry
+        self._bookmark_interval = bookmark_interval
+        self._draining = False
+        self._streams: set[asyncio.Task[Any]] = set()
+
+    # ------------------------------------------------------------------ unary
+
+    @unary
+    async def RegisterAgent(
+        self, request: pb.RegisterAgentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RegisterAgentResponse:
+        agent, created, revision = await self._registry.register(
+            request.runtime_id, convert.card_from_proto(request.card), request.agent_id
+        )
+        return pb.RegisterAgentResponse(
+            agent=convert.agent_to_proto(agent), created=created, revision=revision
+        )
+
+    @unary
+    async def DeregisterAgent(
+        self, request: pb.DeregisterAgentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DeregisterAgentResponse:
+        agent, revision = await self._registry.deregister(request.agent_id, request.runtime_id)
+        return pb.DeregisterAgentResponse(agent=convert.agent_to_proto(agent), revision=revision)
+
+    @unary
+    async def GetAgent(
+        self, request: pb.GetAgentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetAgentResponse:
+        agent = self._registry.get(request.agent_id)
+        return pb.GetAgentResponse(agent=convert.agent_to_proto(agent), revision=self._registry.revision)
+
+    @unary
+    async def ListAgents(
+        self, request: pb.ListAgentsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListAgentsResponse:
+        statuses = convert.statuses_from_proto(request.statuses, "statuses")
+        limit = page_size(request.page_size, self._registry.limits)
+        after = decode_page_token(request.page_token, request.runtime_id, statuses)
+        page = self._registry.list_agents(request.runtime_id, statuses, after, limit)
+        token = encode_page_token(page.next_after, request.runtime_id, statuses) if page.next_after else ""
+        return pb.ListAgentsResponse(
+            agents=[convert.agent_to_proto(a) for a in page.agents],
+            next_page_token=token,
+            revision=page.revision,
+        )
+
+    @unary
+    async def FindAgents(
+        self, request: pb.FindAgentsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.FindAgentsResponse:
+        statuses = convert.statuses_from_proto(request.statuses, "statuses")
+        limit = page_size(request.limit, self._registry.limits, field="limit")
+        found = self._registry.find(request.capability, statuses, limit)
+        return pb.FindAgentsResponse(
+            matches=[convert.match_to_proto(f) for f in found], revision=self._registry.revision
+        )
+
+    @unary
+    async def UpdateAgentStatus(
+        self, request: pb.UpdateAgentStatusRequest, context: grpc.aio.ServicerContext
+    ) -> pb.UpdateAgentStatusResponse:
+        status = convert.status_from_proto(request.status, "status")
+        agent, changed, revision = await self._registry.update_status(
+            request.agent_id, status, request.runtime_id
+        )
+        return pb.UpdateAgentStatusResponse(
+            agent=convert.agent_to_proto(agent), changed=changed, revision=revision
+        )
+
+    @unary
+    async def Heartbeat(
+        self, request: pb.HeartbeatRequest, context: grpc.aio.ServicerContext
+    ) -> pb.HeartbeatResponse:
+        status = convert.optional_status_from_proto(request.status, "status")
+        result, revision = await self._registry.heartbeat(request.runtime_id, list(request.agent_ids), status)
+        return pb.HeartbeatResponse(
+            unknown_agent_ids=result.unknown_agent_ids,
+            server_time=convert.timestamp(time.time()),
+            heartbeat_timeout=convert.duration(self._registry.settings.heartbeat_timeout),
+            revision=revision,
+        )
+
+    @unary
+    async def ListRuntimes(
+        self, request: pb.ListRuntimesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListRuntimesResponse:
+        runtimes = self._registry.runtimes()
+        return pb.ListRuntimesResponse(
+            runtimes=[convert.runtime_to_proto(r) for r in runtimes], revision=self._registry.revision
+        )
+
+    @unary
+    async def GetStats(
+        self, request: pb.GetStatsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetStatsResponse:
+        return convert.stats_to_proto(self._registry.stats())
+
+    # ------------------------------------------------------------------ streams
+
+    async def HeartbeatStream(
+        self, request_iterator: AsyncIterator[pb.HeartbeatStreamRequest], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.HeartbeatStreamResponse]:
+        try:
+            session = HeartbeatSession(self._registry)
+        except RegistryError as error:
+            await abort(context, error)
+        end = StreamEnd.LOST
+        self._track_stream()
+        try:
+            async for message in request_iterator:
+                result = await self._stream_action(session, message)
+                yield pb.HeartbeatStreamResponse(
+                    sequence=message.sequence,
+                    server_time=convert.timestamp(time.time()),
+                    heartbeat_timeout=convert.duration(self._registry.settings.heartbeat_timeout),
+                    unknown_agent_ids=result.unknown_agent_ids,
+                    bound_agents=result.bound_agents,
+                )
+            end = StreamEnd.CLOSED
+            log.debug("heartbeat stream half-closed", runtime_id=session.runtime_id)
+        except (RegistryError, CommitFailed) as error:
+            log.info("heartbeat stream refused a message", runtime_id=session.runtime_id, error=str(error))
+            set_status(context, error)
+        except asyncio.CancelledError:
+            if not self._draining:
+                log.debug("heartbeat stream lost", runtime_id=session.runtime_id)
+                raise
+            end = StreamEnd.DRAINED
+            context.set_code(grpc.StatusCode.UNAVAILABLE)
+            context.set_details("registryd is shutting down; reconnect to another instance or retry")
+        finally:
+            session.close(StreamEnd.DRAINED if self._draining else end)
+
+    async def _stream_action(
+        self, session: HeartbeatSession, message: pb.HeartbeatStreamRequest
+    ) -> BeatResult:
+        action = message.WhichOneof("action")
+        if action == "beat":
+            status = convert.optional_status_from_proto(message.beat.status, "beat.status")
+            return await session.beat(list(message.beat.agent_ids), status)
+        if action == "bind":
+            return await session.bind(message.bind.runtime_id, list(message.bind.agent_ids))
+        if action == "unbind":
+            return await session.unbind(list(message.unbind.agent_ids))
+        raise InvalidArgument("a heartbeat stream message needs one of bind, beat or unbind", field="action")
+
+    async def Subscribe(
+        self, request: pb.SubscribeRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.SubscribeResponse]:
+        try:
+            types = convert.event_types_from_proto(request.types, "types")
+            event_filter = (
+                EventFilter(types, request.runtime_id, request.agent_id)
+                if types
+                else EventFilter(runtime_id=request.runtime_id, agent_id=request.agent_id)
+            )
+            subscription = self._registry.subscribe(event_filter, request.from_revision)
+        except RegistryError as error:
+            await abort(context, error)
+        task = self._track_stream()
+        subscription.on_overflow = task.cancel
+        try:
+            yield pb.SubscribeResponse(bookmark=pb.Bookmark(revision=subscription.bookmark()))
+            while True:
+                event = await subscription.next(self._bookmark_interval)
+                if event is None:
+                    yield pb.SubscribeResponse(bookmark=pb.Bookmark(revision=subscription.bookmark()))
+                else:
+                    yield pb.SubscribeResponse(event=convert.event_to_proto(event))
+        except SubscriptionClosed:
+            if self._draining:
+                context.set_code(grpc.StatusCode.UNAVAILABLE)
+                context.set_details("registryd is shutting down; resume from your last revision + 1")
+        except RegistryError as error:  # overflow noticed by next()
+            set_status(context, error)
+        except asyncio.CancelledError:
+            if subscription.overflow is None:
+                raise
+            set_status(context, subscription.overflow)  # overflow while blocked writing to a slow reader
+        finally:
+            subscription.close()
+
+    def _track_stream(self) -> asyncio.Task[Any]:
+        task = asyncio.current_task()
+        assert task is not None
+        self._streams.add(task)
+        task.add_done_callback(self._streams.discard)
+        return task
+
+    async def drain(self) -> None:
+        """Server shutdown: end every stream cleanly; bound agents keep their status."""
+        self._draining = True
+        self._registry.hub.close_all()
+        for task in tuple(self._streams):
+            task.cancel()
+        if self._streams:
+            await asyncio.wait(tuple(self._streams), timeout=2.0)

@@ -1,0 +1,151 @@
+"""One configuration object from defaults < TOML file (--config) < REGISTRYD_* environment < flags."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from registryd import __version__
+from registryd.core.registry import RegistrySettings
+from registryd.logs import FORMATS, LEVELS
+
+
+class ConfigError(Exception):
+    """Nonsense configuration; the daemon exits with code 2."""
+
+
+def _opt(default: Any, help: str, choices: Sequence[str] | None = None) -> Any:
+    return field(default=default, metadata={"help": help, "choices": choices})
+
+
+@dataclass(frozen=True)
+class Config:
+    listen: str = _opt("127.0.0.1:50051", "address to serve gRPC on (host:port; port 0 picks a free one)")
+    heartbeat_timeout: float = _opt(30.0, "seconds without a heartbeat before an agent turns UNHEALTHY")
+    auto_deregister_timeout: float = _opt(60.0, "seconds without a heartbeat before an agent is deregistered")
+    event_queue_size: int = _opt(100, "events a subscriber may fall behind before it is cut off")
+    event_retention: int = _opt(10_000, "events retained for Subscribe(from_revision) resume")
+    bookmark_interval: float = _opt(5.0, "seconds between bookmarks on an idle Subscribe stream")
+    expiry_guard_threshold: float = _opt(0.5, "share of stale agents that pauses deregistration (1 disables)")
+    expiry_guard_min_agents: int = _opt(10, "the expiry guard applies only from this many agents on")
+    expiry_guard_max_hold: float = _opt(
+        -1.0, "seconds the guard may hold expiry (negative: auto_deregister_timeout)"
+    )
+    shutdown_grace: float = _opt(2.0, "seconds to let RPCs in flight finish on SIGTERM/SIGINT")
+    log_format: str = _opt("console", "log line format", FORMATS)
+    log_level: str = _opt("info", "lowest level logged", LEVELS)
+    ready_file: str = _opt(
+        "", "write the bound address to this file once serving (for supervisors and tests)"
+    )
+
+    def registry_settings(self) -> RegistrySettings:
+        return RegistrySettings(
+            heartbeat_timeout=self.heartbeat_timeout,
+            auto_deregister_timeout=self.auto_deregister_timeout,
+            event_queue_size=self.event_queue_size,
+            event_retention=self.event_retention,
+            expiry_guard_threshold=self.expiry_guard_threshold,
+            expiry_guard_min_agents=self.expiry_guard_min_agents,
+            expiry_guard_max_hold=None if self.expiry_guard_max_hold < 0 else self.expiry_guard_max_hold,
+        )
+
+    def validate(self) -> None:
+        try:
+            self.registry_settings()
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
+        host, _, port = self.listen.rpartition(":")
+        if not host or not port.isdigit() or int(port) > 65535:
+            raise ConfigError(f"listen must be host:port (got {self.listen!r})")
+        if self.bookmark_interval <= 0:
+            raise ConfigError(f"bookmark_interval must be positive (got {self.bookmark_interval})")
+        if self.shutdown_grace < 0:
+            raise ConfigError(f"shutdown_grace must not be negative (got {self.shutdown_grace})")
+        if self.expiry_guard_min_agents < 0:
+            raise ConfigError(
+                f"expiry_guard_min_agents must not be negative (got {self.expiry_guard_min_agents})"
+            )
+        for f in fields(self):
+            choices = f.metadata.get("choices")
+            if choices and getattr(self, f.name) not in choices:
+                raise ConfigError(
+                    f"{f.name} must be one of {', '.join(choices)} (got {getattr(self, f.name)!r})"
+                )
+
+
+def env_name(name: str) -> str:
+    return f"REGISTRYD_{name.upper()}"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="registryd",
+        description="gRPC coordination daemon for distributed AI-agent systems.",
+        epilog="Every option also reads REGISTRYD_<OPTION> from the environment, and a --config TOML file.",
+    )
+    p.add_argument("--version", action="version", version=f"registryd {__version__}")
+    p.add_argument(
+        "--config", metavar="FILE", help="TOML file with any of the options below (snake_case keys)"
+    )
+    for f in fields(Config):
+        p.add_argument(
+            f"--{f.name.replace('_', '-')}",
+            dest=f.name,
+            default=argparse.SUPPRESS,
+            metavar=f.type.upper() if isinstance(f.type, str) else None,
+            help=f"{f.metadata['help']} [env {env_name(f.name)}; default {f.default!r}]",
+        )
+    return p
+
+
+def load_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    environ = os.environ if environ is None else environ
+    args = vars(parser().parse_args(argv))
+    raw: dict[str, Any] = {}
+    config_file = args.pop("config", None) or environ.get("REGISTRYD_CONFIG")
+    if config_file:
+        raw.update(_read_file(Path(config_file)))
+    known = {f.name: f for f in fields(Config)}
+    raw.update({name: environ[env_name(name)] for name in known if env_name(name) in environ})
+    raw.update(args)
+    values = {}
+    for name, value in raw.items():
+        if name not in known:
+            raise ConfigError(f"unknown option {name!r} in {config_file}")
+        values[name] = _coerce(name, value, known[name].default)
+    config = Config(**values)
+    config.validate()
+    return config
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as error:
+        raise ConfigError(f"cannot read config file {path}: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+
+
+def _coerce(name: str, value: Any, default: Any) -> Any:
+    kind = type(default) if default is not MISSING else str
+    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    try:
+        if kind is bool:
+            if str(value).lower() in ("1", "true", "yes", "on"):
+                return True
+            if str(value).lower() in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError
+        if kind is int and isinstance(value, float):
+            raise ValueError
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a {kind.__name__} (got {value!r})") from None
