@@ -118,6 +118,7 @@ class Registry:
         self.hub = EventHub(self.settings.event_retention, self.settings.event_queue_size)
         self.committer = Committer(self._store, self.hub.publish, on_store_failure)
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_deadline = 0.0
         self.counters: Counter[str] = Counter()
         self.started = False
 
@@ -155,6 +156,10 @@ class Registry:
     @property
     def runtime_agents(self) -> dict[str, frozenset[str]]:
         return {runtime: frozenset(ids) for runtime, ids in self._runtimes.items()}
+
+    def agents_of(self, runtime_id: str) -> list[str]:
+        """The ids of a runtime's agents, sorted."""
+        return sorted(self._runtimes.get(runtime_id, ()))
 
     def get(self, agent_id: str) -> Agent:
         agent = self._agents.get(agent_id)
@@ -430,10 +435,14 @@ class Registry:
         if deadline is None:
             return
         if self._timer is not None:
-            if self._timer.when() <= deadline and not self._timer.cancelled():
+            if self._timer_deadline <= deadline:
                 return
             self._timer.cancel()
-        self._timer = asyncio.get_running_loop().call_at(deadline, self._on_deadline)
+        # call_later, not call_at: the loop's clock (uvloop's) need not share time.monotonic()'s origin.
+        self._timer = asyncio.get_running_loop().call_later(
+            max(0.0, deadline - time.monotonic()), self._on_deadline
+        )
+        self._timer_deadline = deadline
 
     def _on_deadline(self) -> None:
         self._timer = None

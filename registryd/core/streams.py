@@ -50,7 +50,7 @@ class HeartbeatSession:
         if not self.runtime_id:
             validate_id("bind.runtime_id", runtime_id, registry.limits)
             if not agent_ids:
-                agent_ids = sorted(registry.runtime_agents.get(runtime_id, ()))
+                agent_ids = registry.agents_of(runtime_id)
         elif runtime_id and runtime_id != self.runtime_id:
             raise PermissionDenied(
                 f"this stream is bound to runtime {self.runtime_id!r}; it cannot bind runtime {runtime_id!r}",
