@@ -92,8 +92,9 @@ class Subscription:
             return
         if len(self._queue) >= self._queue_size:
             self._overflow = SubscriberOverflow(self.last_revision, self._queue_size)
-            self._queue.clear()
             self._hub.dropped_subscribers += 1
+            self._hub.dropped_events += len(self._queue) + 1
+            self._queue.clear()
             self.close()
             if self.on_overflow is not None:
                 self.on_overflow()
@@ -158,7 +159,8 @@ class EventHub:
         self._queue_size = queue_size
         self._subscribers: set[Subscription] = set()
         self._wanted: Counter[EventType] = Counter()
-        self.dropped_subscribers = 0
+        self.dropped_subscribers = 0  # cut off because their queue overflowed
+        self.dropped_events = 0  # events those subscribers had not been sent (they resume to get them)
 
     def restore(self, events: Sequence[Event], compacted_revision: int) -> None:
         """Load the retained tail of a previous run (before anyone subscribes)."""

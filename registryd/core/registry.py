@@ -119,6 +119,8 @@ class Registry:
         self.committer = Committer(self._store, self.hub.publish, on_store_failure)
         self._timer: asyncio.TimerHandle | None = None
         self._timer_deadline = 0.0
+        # Totals since start. Keys with a colon count by label: "deregistrations:EXPIRED",
+        # "status_changes:STREAM_LOST:UNHEALTHY" (reason, new status).
         self.counters: Counter[str] = Counter()
         self.started = False
 
@@ -370,6 +372,7 @@ class Registry:
                 self._stale.discard(agent_id)
                 rearm = True
             self._tracker.beat(agent_id, mono)
+            self.counters["heartbeats"] += 1
             updated = replace(agent, last_heartbeat=now)
             if agent.status_reason in RECOVERABLE_REASONS:
                 reason = StatusReason.HEARTBEAT_RESUMED
@@ -530,6 +533,7 @@ class Registry:
         self._tracker.forget(agent.agent_id)
         self._stale.discard(agent.agent_id)
         self.counters["deregistrations"] += 1
+        self.counters[f"deregistrations:{reason.name}"] += 1
         if agent.runtime_id not in self._runtimes:
             events.append(self._event(EventType.RUNTIME_LEFT, agent.runtime_id))
         return events
@@ -543,6 +547,7 @@ class Registry:
         updated = replace(
             agent, status=status, status_reason=reason, status_changed_at=now, revision=revision
         )
+        self.counters[f"status_changes:{reason.name}:{status.name}"] += 1
         events.append(
             self._agent_event(
                 EventType.AGENT_STATUS_CHANGED,
