@@ -39,6 +39,14 @@ class Config:
     shutdown_grace: float = _opt(2.0, "seconds to let RPCs in flight finish on SIGTERM/SIGINT")
     log_format: str = _opt("console", "log line format", FORMATS)
     log_level: str = _opt("info", "lowest level logged", LEVELS)
+    store: str = _opt(
+        "sqlite",
+        "where state is kept: sqlite (a file in data_dir) or memory (lost on exit)",
+        ("sqlite", "memory"),
+    )
+    data_dir: str = _opt(
+        "registryd-data", "directory of the sqlite store (relative to the working directory)"
+    )
     ready_file: str = _opt(
         "", "write the bound address to this file once serving (for supervisors and tests)"
     )

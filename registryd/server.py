@@ -15,7 +15,9 @@ from grpc_reflection.v1alpha import reflection
 from registryd.api.servicer import RegistryServicer
 from registryd.config import Config
 from registryd.core.registry import Registry
+from registryd.store.base import Store, StoreError
 from registryd.store.memory import MemoryStore
+from registryd.store.sqlite import SqliteStore
 
 log = structlog.get_logger("registryd")
 
@@ -42,11 +44,17 @@ class DaemonError(Exception):
     """The daemon cannot start (port taken, store unusable); exit code 1."""
 
 
+def make_store(config: Config) -> Store:
+    if config.store == "memory":
+        return MemoryStore()
+    return SqliteStore(Path(config.data_dir), config.event_retention)
+
+
 class Daemon:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.registry = Registry(
-            config.registry_settings(), MemoryStore(), on_store_failure=self._store_failed
+            config.registry_settings(), make_store(config), on_store_failure=self._store_failed
         )
         self.servicer = RegistryServicer(self.registry, config.bookmark_interval)
         self.health = health.aio.HealthServicer()
@@ -56,7 +64,10 @@ class Daemon:
 
     async def start(self) -> str:
         """Load state, bind and serve. Returns the bound address."""
-        await self.registry.start()
+        try:
+            await self.registry.start()
+        except StoreError as error:
+            raise DaemonError(str(error)) from None
         self.server = grpc.aio.server(options=SERVER_OPTIONS)
         registry_pb2_grpc.add_RegistryServiceServicer_to_server(self.servicer, self.server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)

@@ -31,6 +31,7 @@ FAST = Config(
     bookmark_interval=0.2,
     shutdown_grace=0.5,
     log_level="warning",
+    store="memory",
 )
 
 

@@ -10,6 +10,10 @@ from typing import Protocol
 from registryd.core.model import Agent, Event
 
 
+class StoreError(Exception):
+    """The store cannot be used (locked by another daemon, unreadable, corrupt); the daemon must not start."""
+
+
 @dataclass(slots=True)
 class Snapshot:
     agents: list[Agent] = field(default_factory=list)

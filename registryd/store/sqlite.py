@@ -1,0 +1,225 @@
+"""The embedded default store: one SQLite file in WAL mode under the data directory.
+
+Each `append` is one transaction: the agents table takes the state the events carry (upserted, or deleted
+for AGENT_DEREGISTERED), the events are appended, events older than the last `event_retention` are
+dropped, and the revision counters are updated. `synchronous=FULL` makes a commit durable before it
+returns, across power loss too; the committer's group commit shares that fsync among all writes in flight.
+
+One connection, used only from one worker thread, so the event loop never blocks on disk. A lock file
+(`flock`) keeps a second daemon off the same directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from registryd.core.model import Agent, Event, EventType
+from registryd.store.base import Snapshot, StoreError
+from registryd.store.codec import (
+    AGENT_COLUMNS,
+    EVENT_COLUMNS,
+    CardDecoder,
+    CorruptRow,
+    agent_from_row,
+    agent_row,
+    event_from_row,
+    event_row,
+)
+
+DATA_FILE = "registry.sqlite3"
+LOCK_FILE = "registryd.lock"
+SCHEMA_VERSION = 1
+
+_SCHEMA = f"""
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+CREATE TABLE meta (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    revision INTEGER NOT NULL,
+    compacted_revision INTEGER NOT NULL
+);
+CREATE TABLE agents (
+    agent_id TEXT PRIMARY KEY,
+    runtime_id TEXT NOT NULL,
+    card TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    status_reason INTEGER NOT NULL,
+    registered_at REAL NOT NULL,
+    last_heartbeat REAL NOT NULL,
+    status_changed_at REAL NOT NULL,
+    revision INTEGER NOT NULL
+);
+CREATE TABLE events (
+    revision INTEGER PRIMARY KEY,
+    type INTEGER NOT NULL,
+    time REAL NOT NULL,
+    agent_id TEXT NOT NULL,
+    runtime_id TEXT NOT NULL,
+    old_status INTEGER,
+    new_status INTEGER,
+    status_reason INTEGER,
+    deregister_reason INTEGER,
+    agent_card TEXT,
+    agent_status INTEGER,
+    agent_status_reason INTEGER,
+    agent_registered_at REAL,
+    agent_last_heartbeat REAL,
+    agent_status_changed_at REAL,
+    agent_revision INTEGER
+);
+INSERT INTO schema_version VALUES ({SCHEMA_VERSION});
+INSERT INTO meta VALUES (0, 0, 0);
+"""
+
+_UPSERT_AGENT = f"INSERT OR REPLACE INTO agents ({', '.join(AGENT_COLUMNS)}) VALUES ({', '.join('?' * len(AGENT_COLUMNS))})"
+_INSERT_EVENT = (
+    f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"
+)
+
+T = TypeVar("T")
+
+
+class SqliteStore:
+    def __init__(self, data_dir: Path, event_retention: int) -> None:
+        self.data_dir = data_dir
+        self.path = data_dir / DATA_FILE
+        self.lock_path = data_dir / LOCK_FILE
+        self._retention = event_retention
+        self._compacted = 0
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="registryd-sqlite")
+        self._lock_fd: int | None = None
+        self._db: sqlite3.Connection | None = None
+        self._closed = False
+
+    async def load(self) -> Snapshot:
+        try:
+            return await self._run(self._open_and_read)
+        except BaseException:
+            await self.close()
+            raise
+
+    async def append(self, events: Sequence[Event]) -> None:
+        await self._run(self._write, events)
+
+    async def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            await self._run(self._close)
+            self._executor.shutdown(wait=False)
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    # ------------------------------------------------------------------ worker thread only
+
+    def _open_and_read(self) -> Snapshot:
+        self._lock()
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._prepare(self._db)
+            return self._read(self._db)
+        except (sqlite3.Error, CorruptRow) as error:
+            raise StoreError(
+                f"data file {self.path} is unreadable or corrupt ({error}); refusing to start empty. "
+                "Restore it from a backup, or move it aside to start with an empty registry."
+            ) from None
+
+    def _lock(self) -> None:
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise StoreError(f"cannot use data dir {self.data_dir}: {error.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise StoreError(
+                f"data dir {self.data_dir} is in use by another registryd (pid {holder}, lock file "
+                f"{self.lock_path}); stop it first or choose another --data-dir"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._lock_fd = fd
+
+    def _prepare(self, db: sqlite3.Connection) -> None:
+        mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if mode != "wal":
+            raise sqlite3.DatabaseError(f"cannot switch to WAL journal mode (got {mode})")
+        db.execute("PRAGMA synchronous=FULL")
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+        if not tables:
+            db.executescript(f"BEGIN; {_SCHEMA} COMMIT;")
+            return
+        if "schema_version" not in tables:
+            raise sqlite3.DatabaseError(f"not a registryd data file (tables: {', '.join(sorted(tables))})")
+        (version,) = db.execute("SELECT version FROM schema_version").fetchone()
+        if version != SCHEMA_VERSION:
+            raise sqlite3.DatabaseError(
+                f"schema version {version}, this registryd reads version {SCHEMA_VERSION}"
+            )
+
+    def _read(self, db: sqlite3.Connection) -> Snapshot:
+        revision, compacted = db.execute("SELECT revision, compacted_revision FROM meta").fetchone()
+        cards = CardDecoder()
+        agents = [
+            agent_from_row(row, cards) for row in db.execute(f"SELECT {', '.join(AGENT_COLUMNS)} FROM agents")
+        ]
+        events = [
+            event_from_row(row, cards)
+            for row in db.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events ORDER BY revision")
+        ]
+        expected = compacted + 1
+        for event in events:
+            if event.revision != expected:
+                raise CorruptRow(f"event log has a gap: revision {event.revision} follows {expected - 1}")
+            expected += 1
+        if expected - 1 != revision:
+            raise CorruptRow(f"event log ends at revision {expected - 1}, the counter says {revision}")
+        self._compacted = compacted
+        return Snapshot(agents=agents, revision=revision, events=events, compacted_revision=compacted)
+
+    def _write(self, events: Sequence[Event]) -> None:
+        db = self._db
+        assert db is not None, "append before load"
+        events = [e for e in events if e.revision]
+        if not events:
+            return
+        agents: dict[str, Agent | None] = {}
+        for event in events:
+            if event.agent is not None:
+                gone = event.type is EventType.AGENT_DEREGISTERED
+                agents[event.agent_id] = None if gone else event.agent
+        revision = events[-1].revision
+        compacted = max(self._compacted, revision - self._retention)
+        db.execute("BEGIN")
+        try:
+            db.executemany(_UPSERT_AGENT, [agent_row(a) for a in agents.values() if a is not None])
+            db.executemany(
+                "DELETE FROM agents WHERE agent_id = ?", [(i,) for i, a in agents.items() if a is None]
+            )
+            db.executemany(_INSERT_EVENT, [event_row(e) for e in events])
+            if compacted > self._compacted:
+                db.execute("DELETE FROM events WHERE revision <= ?", (compacted,))
+            db.execute("UPDATE meta SET revision = ?, compacted_revision = ?", (revision, compacted))
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        self._compacted = compacted
+
+    def _close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
