@@ -110,12 +110,21 @@ class ExpiryGuard:
     def active(self) -> bool:
         return self.active_since is not None
 
+    def tripped(self, stale: int, total: int) -> bool:
+        return self.threshold < 1.0 and total >= self.min_agents and stale >= self.threshold * total
+
     def holds(self, stale: int, total: int, now: float) -> bool:
-        """Whether expiry should wait; updates the guard's state."""
-        tripped = self.threshold < 1.0 and total >= self.min_agents and stale >= self.threshold * total
-        if not tripped:
-            self.active_since = None
+        """Whether expiry should wait; engages the guard when the stale share is over the threshold."""
+        if not self.tripped(stale, total):
             return False
         if self.active_since is None:
             self.active_since = now
         return now - self.active_since < self.max_hold
+
+    def release(self, stale: int, total: int) -> bool:
+        """Disengage once the stale share is back under the threshold (so the next episode gets a full
+        max_hold); True when the guard was released."""
+        if self.active_since is None or self.tripped(stale, total):
+            return False
+        self.active_since = None
+        return True

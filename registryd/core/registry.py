@@ -288,6 +288,7 @@ class Registry:
         """Same id, same runtime: the card is replaced and the registration counts as a heartbeat."""
         self._tracker.beat(existing.agent_id, time.monotonic())
         self._stale.discard(existing.agent_id)
+        self._release_guard()
         self._arm()
         agent = replace(existing, last_heartbeat=now)
         if card != existing.card:
@@ -384,6 +385,7 @@ class Registry:
                 self.hub.publish(self._agent_event(EventType.AGENT_HEARTBEAT, updated, 0))
         if rearm:
             self._arm()
+            self._release_guard()
 
     # ------------------------------------------------------------------ streams (see core/streams.py)
 
@@ -474,6 +476,7 @@ class Registry:
             else:
                 expiring.append(self._agents[agent_id])
         if expiring:
+            self._release_guard()
             was_active = self._guard.active
             if self._guard.holds(len(self._stale), len(self._agents), now):
                 if not was_active:
@@ -489,7 +492,11 @@ class Registry:
                     self._tracker.defer(agent.agent_id, recheck)
             else:
                 if was_active:
-                    log.warning("expiry guard released", stale=len(self._stale), total=len(self._agents))
+                    log.warning(
+                        "expiry guard held for max_hold; deregistering",
+                        stale=len(self._stale),
+                        total=len(self._agents),
+                    )
                 for agent in expiring:
                     events.extend(self._remove(agent, DeregisterReason.EXPIRED))
         self._log_events(events)
@@ -498,6 +505,11 @@ class Registry:
     @property
     def expiry_guard_active(self) -> bool:
         return self._guard.active
+
+    def _release_guard(self) -> None:
+        """Called whenever agents leave the stale set."""
+        if self._guard.release(len(self._stale), len(self._agents)):
+            log.warning("expiry guard released", stale=len(self._stale), total=len(self._agents))
 
     # ------------------------------------------------------------------ internals
 
@@ -532,6 +544,7 @@ class Registry:
         self._drop(agent)
         self._tracker.forget(agent.agent_id)
         self._stale.discard(agent.agent_id)
+        self._release_guard()
         self.counters["deregistrations"] += 1
         self.counters[f"deregistrations:{reason.name}"] += 1
         if agent.runtime_id not in self._runtimes:

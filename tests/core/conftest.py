@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from core_support import running
+
+from registryd.core.events import EventFilter, Subscription
+from registryd.core.registry import Registry
+
+
+@pytest.fixture
+async def registry() -> AsyncIterator[Registry]:
+    """A started in-memory registry with tenth-of-a-second liveness."""
+    async with running() as reg:
+        yield reg
+
+
+@pytest.fixture
+def events(registry: Registry) -> Subscription:
+    """A live subscription to every event type except AGENT_HEARTBEAT."""
+    return registry.subscribe(EventFilter())

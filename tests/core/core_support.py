@@ -1,0 +1,48 @@
+"""Helpers for tests that drive registryd.core directly (no network)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
+
+from registryd.core.events import Subscription
+from registryd.core.model import AgentCard, Event, Skill
+from registryd.core.registry import Registry, RegistrySettings
+
+# Tenth-of-a-second liveness; the expiry guard stays out of the way below 10 agents.
+FAST = RegistrySettings(heartbeat_timeout=0.3, auto_deregister_timeout=0.8)
+
+
+@asynccontextmanager
+async def running(**overrides: object) -> AsyncIterator[Registry]:
+    """A started in-memory registry with FAST settings plus `overrides`, stopped on exit."""
+    registry = Registry(replace(FAST, **overrides))  # type: ignore[arg-type]
+    await registry.start()
+    try:
+        yield registry
+    finally:
+        await registry.stop()
+
+
+def card(*capabilities: str, name: str = "agent", skills: tuple[Skill, ...] = ()) -> AgentCard:
+    return AgentCard(name=name, capabilities=capabilities, skills=skills)
+
+
+async def queued(sub: Subscription) -> list[Event]:
+    """Every event the subscription holds right now, without waiting for more."""
+    events = []
+    while (event := await sub.next(0)) is not None:
+        events.append(event)
+    return events
+
+
+async def wait_for(condition: Callable[[], bool], timeout: float = 3.0) -> None:
+    """Poll until `condition()` holds; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(0.005)
