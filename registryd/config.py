@@ -26,6 +26,7 @@ def _opt(default: Any, help: str, choices: Sequence[str] | None = None) -> Any:
 @dataclass(frozen=True)
 class Config:
     listen: str = _opt("127.0.0.1:50051", "address to serve gRPC on (host:port; port 0 picks a free one)")
+    metrics_listen: str = _opt("", "serve Prometheus metrics at http://host:port/metrics (empty: off)")
     heartbeat_timeout: float = _opt(30.0, "seconds without a heartbeat before an agent turns UNHEALTHY")
     auto_deregister_timeout: float = _opt(60.0, "seconds without a heartbeat before an agent is deregistered")
     event_queue_size: int = _opt(100, "events a subscriber may fall behind before it is cut off")
@@ -67,9 +68,9 @@ class Config:
             self.registry_settings()
         except ValueError as error:
             raise ConfigError(str(error)) from None
-        host, _, port = self.listen.rpartition(":")
-        if not host or not port.isdigit() or int(port) > 65535:
-            raise ConfigError(f"listen must be host:port (got {self.listen!r})")
+        _check_address("listen", self.listen)
+        if self.metrics_listen:
+            _check_address("metrics_listen", self.metrics_listen)
         if self.bookmark_interval <= 0:
             raise ConfigError(f"bookmark_interval must be positive (got {self.bookmark_interval})")
         if self.shutdown_grace < 0:
@@ -84,6 +85,12 @@ class Config:
                 raise ConfigError(
                     f"{f.name} must be one of {', '.join(choices)} (got {getattr(self, f.name)!r})"
                 )
+
+
+def _check_address(name: str, address: str) -> None:
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise ConfigError(f"{name} must be host:port (got {address!r})")
 
 
 def env_name(name: str) -> str:

@@ -15,6 +15,7 @@ from grpc_reflection.v1alpha import reflection
 from registryd.api.servicer import RegistryServicer
 from registryd.config import Config
 from registryd.core.registry import Registry
+from registryd.metrics import MetricsServer
 from registryd.store.base import Store, StoreError
 from registryd.store.memory import MemoryStore
 from registryd.store.sqlite import SqliteStore
@@ -58,6 +59,8 @@ class Daemon:
         )
         self.servicer = RegistryServicer(self.registry, config.bookmark_interval)
         self.health = health.aio.HealthServicer()
+        self.metrics = MetricsServer.create() if config.metrics_listen else None
+        self.metrics_address = ""
         self.server: grpc.aio.Server | None = None
         self.address = ""
         self._stopped = asyncio.Event()
@@ -68,7 +71,11 @@ class Daemon:
             await self.registry.start()
         except StoreError as error:
             raise DaemonError(str(error)) from None
-        self.server = grpc.aio.server(options=SERVER_OPTIONS)
+        # Interceptors run in list order, outermost first: metrics also time calls that later ones refuse.
+        interceptors: list[grpc.aio.ServerInterceptor] = []
+        if self.metrics is not None:
+            interceptors.append(self.metrics.interceptor)
+        self.server = grpc.aio.server(interceptors=interceptors, options=SERVER_OPTIONS)
         registry_pb2_grpc.add_RegistryServiceServicer_to_server(self.servicer, self.server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection(
@@ -88,6 +95,12 @@ class Daemon:
         host = self.config.listen.rpartition(":")[0]
         self.address = f"{host}:{port}"
         await self.server.start()
+        if self.metrics is not None:
+            try:
+                self.metrics_address = self.metrics.start(self.config.metrics_listen, self.registry)
+            except OSError as error:
+                await self.stop()
+                raise DaemonError(f"cannot serve metrics on {self.config.metrics_listen}: {error}") from None
         for service in ("", SERVICE_NAME):
             await self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
         if self.config.ready_file:
@@ -95,6 +108,7 @@ class Daemon:
         log.info(
             "serving",
             address=self.address,
+            metrics=self.metrics_address or None,
             revision=self.registry.revision,
             agents=self.registry.stats().total_agents,
         )
@@ -107,6 +121,8 @@ class Daemon:
         await self.servicer.drain()
         if self.server is not None:
             await self.server.stop(self.config.shutdown_grace)
+        if self.metrics is not None:
+            await asyncio.to_thread(self.metrics.stop)
         await self.registry.stop()
         log.info("stopped", revision=self.registry.revision)
         self._stopped.set()

@@ -1,0 +1,126 @@
+"""An interceptor that times every RPC by method and final status code.
+
+A stream's duration is its lifetime, so heartbeat streams and subscriptions land in the long buckets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+from prometheus_client import CollectorRegistry, Histogram
+
+# Unary calls take milliseconds; streams live for minutes to hours.
+BUCKETS = (
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    10.0,
+    60.0,
+    600.0,
+    3600.0,
+)
+
+Observe = Callable[[str, float], None]
+
+
+class RpcMetricsInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.duration = Histogram(
+            "registryd_rpc_duration_seconds",
+            "Time from the start of an RPC to its status (a stream's whole lifetime), by method and code.",
+            ("service", "method", "code"),
+            registry=registry,
+            buckets=BUCKETS,
+        )
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return handler
+        service, _, method = handler_call_details.method.lstrip("/").rpartition("/")
+
+        def observe(code: str, seconds: float) -> None:
+            self.duration.labels(service, method, code).observe(seconds)
+
+        for kind, make in _HANDLER_FACTORIES.items():
+            behavior = getattr(handler, kind)
+            if behavior is not None:
+                return make(
+                    _timed(behavior, observe),
+                    request_deserializer=handler.request_deserializer,
+                    response_serializer=handler.response_serializer,
+                )
+        return handler
+
+
+_HANDLER_FACTORIES: dict[str, Callable[..., grpc.RpcMethodHandler]] = {
+    "unary_unary": grpc.unary_unary_rpc_method_handler,
+    "unary_stream": grpc.unary_stream_rpc_method_handler,
+    "stream_unary": grpc.stream_unary_rpc_method_handler,
+    "stream_stream": grpc.stream_stream_rpc_method_handler,
+}
+
+
+def _timed(behavior: Callable[..., Any], observe: Observe) -> Callable[..., Any]:
+    """Wrap a handler, keeping its shape: grpc.aio treats async generators and coroutines differently."""
+    if inspect.isasyncgenfunction(behavior):
+
+        async def timed_stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            start = time.perf_counter()
+            try:
+                async for response in behavior(request, context):
+                    yield response
+                code = _final_code(context, "OK")
+            except (asyncio.CancelledError, GeneratorExit):
+                code = _final_code(context, "CANCELLED")
+                raise
+            except BaseException:
+                code = _final_code(context, "UNKNOWN")
+                raise
+            finally:
+                observe(code, time.perf_counter() - start)
+
+        return timed_stream
+
+    async def timed_call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        start = time.perf_counter()
+        try:
+            response = await behavior(request, context)
+            code = _final_code(context, "OK")
+            return response
+        except asyncio.CancelledError:
+            code = _final_code(context, "CANCELLED")
+            raise
+        except BaseException:
+            code = _final_code(context, "UNKNOWN")
+            raise
+        finally:
+            observe(code, time.perf_counter() - start)
+
+    return timed_call
+
+
+def _final_code(context: grpc.aio.ServicerContext, default: str) -> str:
+    """The status the handler set (abort, set_code), or what its ending implies."""
+    code = context.code()
+    if isinstance(code, grpc.StatusCode):
+        return code.name
+    return default
