@@ -6,12 +6,13 @@ import argparse
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, Field, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from registryd import __version__
 from registryd.core.registry import RegistrySettings
+from registryd.core.validation import Limits
 from registryd.logs import FORMATS, LEVELS
 
 
@@ -51,6 +52,12 @@ class Config:
     ready_file: str = _opt(
         "", "write the bound address to this file once serving (for supervisors and tests)"
     )
+    tls_cert: str = _opt("", "PEM certificate chain: serve TLS (with tls_key); empty serves plaintext")
+    tls_key: str = _opt("", "PEM private key of tls_cert")
+    tls_client_ca: str = _opt("", "PEM CA bundle: require client certificates it signed (mTLS)")
+    auth_tokens: str = _opt("", "TOML file of bearer tokens and their roles (empty: no authentication)")
+    max_message_bytes: int = _opt(4 * 1024 * 1024, "largest request message accepted, in bytes")
+    limits: Limits = field(default_factory=Limits)
 
     def registry_settings(self) -> RegistrySettings:
         return RegistrySettings(
@@ -61,6 +68,7 @@ class Config:
             expiry_guard_threshold=self.expiry_guard_threshold,
             expiry_guard_min_agents=self.expiry_guard_min_agents,
             expiry_guard_max_hold=None if self.expiry_guard_max_hold < 0 else self.expiry_guard_max_hold,
+            limits=self.limits,
         )
 
     def validate(self) -> None:
@@ -71,6 +79,12 @@ class Config:
         _check_address("listen", self.listen)
         if self.metrics_listen:
             _check_address("metrics_listen", self.metrics_listen)
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ConfigError("tls_cert and tls_key go together: give both to serve TLS, or neither")
+        if self.tls_client_ca and not self.tls_cert:
+            raise ConfigError("tls_client_ca (mTLS) needs tls_cert and tls_key as well")
+        if self.max_message_bytes < 1024:
+            raise ConfigError(f"max_message_bytes must be at least 1024 (got {self.max_message_bytes})")
         if self.bookmark_interval <= 0:
             raise ConfigError(f"bookmark_interval must be positive (got {self.bookmark_interval})")
         if self.shutdown_grace < 0:
@@ -93,6 +107,15 @@ def _check_address(name: str, address: str) -> None:
         raise ConfigError(f"{name} must be host:port (got {address!r})")
 
 
+def _daemon_options() -> list[Field[Any]]:
+    return [f for f in fields(Config) if f.name != "limits"]
+
+
+def _limit_options() -> list[Field[Any]]:
+    """Every Limits field is an option of the same name, in the same namespace as the others."""
+    return list(fields(Limits))
+
+
 def env_name(name: str) -> str:
     return f"REGISTRYD_{name.upper()}"
 
@@ -107,14 +130,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--config", metavar="FILE", help="TOML file with any of the options below (snake_case keys)"
     )
-    for f in fields(Config):
-        p.add_argument(
-            f"--{f.name.replace('_', '-')}",
-            dest=f.name,
-            default=argparse.SUPPRESS,
-            metavar=f.type.upper() if isinstance(f.type, str) else None,
-            help=f"{f.metadata['help']} [env {env_name(f.name)}; default {f.default!r}]",
-        )
+    limits = p.add_argument_group(
+        "limits", "beyond a limit a call gets INVALID_ARGUMENT or RESOURCE_EXHAUSTED"
+    )
+    for group, options in ((p, _daemon_options()), (limits, _limit_options())):
+        for f in options:
+            group.add_argument(
+                f"--{f.name.replace('_', '-')}",
+                dest=f.name,
+                default=argparse.SUPPRESS,
+                metavar=f.type.upper() if isinstance(f.type, str) else None,
+                help=f"{f.metadata['help']} [env {env_name(f.name)}; default {f.default!r}]",
+            )
     return p
 
 
@@ -125,7 +152,7 @@ def load_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] | 
     config_file = args.pop("config", None) or environ.get("REGISTRYD_CONFIG")
     if config_file:
         raw.update(_read_file(Path(config_file)))
-    known = {f.name: f for f in fields(Config)}
+    known = {f.name: f for f in (*_daemon_options(), *_limit_options())}
     raw.update({name: environ[env_name(name)] for name in known if env_name(name) in environ})
     raw.update(args)
     values = {}
@@ -133,7 +160,12 @@ def load_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] | 
         if name not in known:
             raise ConfigError(f"unknown option {name!r} in {config_file}")
         values[name] = _coerce(name, value, known[name].default)
-    config = Config(**values)
+    limit_names = {f.name for f in _limit_options()}
+    try:
+        limits = Limits(**{k: v for k, v in values.items() if k in limit_names})
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    config = Config(**{k: v for k, v in values.items() if k not in limit_names}, limits=limits)
     config.validate()
     return config
 

@@ -8,17 +8,21 @@ from pathlib import Path
 
 import grpc
 import structlog
-from agentregistry.v1 import registry_pb2, registry_pb2_grpc
+from agentregistry.v1 import registry_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from registryd.api import wire
+from registryd.api.auth import Authorizer
 from registryd.api.servicer import RegistryServicer
+from registryd.auth import TokenFileError, TokenTable
 from registryd.config import Config
 from registryd.core.registry import Registry
 from registryd.metrics import MetricsServer
 from registryd.store.base import Store, StoreError
 from registryd.store.memory import MemoryStore
 from registryd.store.sqlite import SqliteStore
+from registryd.transport import add_port, server_credentials
 
 log = structlog.get_logger("registryd")
 
@@ -51,13 +55,23 @@ def make_store(config: Config) -> Store:
     return SqliteStore(Path(config.data_dir), config.event_retention)
 
 
+def _load_tokens(path: str) -> TokenTable:
+    try:
+        return TokenTable.load(Path(path))
+    except TokenFileError as error:
+        raise DaemonError(str(error)) from None
+
+
 class Daemon:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.registry = Registry(
             config.registry_settings(), make_store(config), on_store_failure=self._store_failed
         )
-        self.servicer = RegistryServicer(self.registry, config.bookmark_interval)
+        self.authorizer = (
+            Authorizer(_load_tokens(config.auth_tokens), SERVICE_NAME) if config.auth_tokens else None
+        )
+        self.servicer = RegistryServicer(self.registry, config.bookmark_interval, self.authorizer)
         self.health = health.aio.HealthServicer()
         self.metrics = MetricsServer.create() if config.metrics_listen else None
         self.metrics_address = ""
@@ -75,8 +89,11 @@ class Daemon:
         interceptors: list[grpc.aio.ServerInterceptor] = []
         if self.metrics is not None:
             interceptors.append(self.metrics.interceptor)
-        self.server = grpc.aio.server(interceptors=interceptors, options=SERVER_OPTIONS)
-        registry_pb2_grpc.add_RegistryServiceServicer_to_server(self.servicer, self.server)
+        if self.authorizer is not None:
+            interceptors.append(self.authorizer)
+        options = [*SERVER_OPTIONS, ("grpc.max_receive_message_length", self.config.max_message_bytes)]
+        self.server = grpc.aio.server(interceptors=interceptors, options=options)
+        wire.add_servicer(self.servicer, self.server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection(
             (
@@ -87,7 +104,11 @@ class Daemon:
             self.server,
         )
         try:
-            port = self.server.add_insecure_port(self.config.listen)
+            credentials = server_credentials(self.config)
+        except OSError as error:
+            raise DaemonError(f"cannot read a TLS file: {error}") from None
+        try:
+            port = add_port(self.server, self.config.listen, credentials)
         except RuntimeError as error:
             raise DaemonError(
                 f"cannot listen on {self.config.listen}: {error} (is another daemon there?)"

@@ -34,6 +34,10 @@ _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
 ]
 
 
+# Codes whose refusals point at the request field at fault with a BadRequest field violation.
+_FIELD_CODES = (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.RESOURCE_EXHAUSTED)
+
+
 def code_for(error: Exception) -> grpc.StatusCode:
     for error_type, code in _CODES:
         if isinstance(error, error_type):
@@ -68,7 +72,7 @@ def to_status(error: RegistryError | CommitFailed) -> grpc.Status:
                 )
             )
         )
-    elif code is grpc.StatusCode.INVALID_ARGUMENT and isinstance(error, RegistryError) and error.field:
+    elif code in _FIELD_CODES and isinstance(error, RegistryError) and error.field:
         violation = error_details_pb2.BadRequest.FieldViolation(field=error.field, description=message)
         details.append(_pack(error_details_pb2.BadRequest(field_violations=[violation])))
     return rpc_status.to_status(

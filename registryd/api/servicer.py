@@ -15,10 +15,12 @@ from agentregistry.v1 import registry_pb2 as pb
 from agentregistry.v1 import registry_pb2_grpc as pb_grpc
 
 from registryd.api import convert
+from registryd.api.auth import Authorizer
 from registryd.api.errors import abort, set_status
 from registryd.api.paging import decode_page_token, encode_page_token
+from registryd.api.wire import parsed
 from registryd.core.commit import CommitFailed
-from registryd.core.errors import InvalidArgument, RegistryError
+from registryd.core.errors import InvalidArgument, NotFound, RegistryError
 from registryd.core.events import EventFilter, SubscriptionClosed
 from registryd.core.model import BeatResult
 from registryd.core.registry import Registry
@@ -38,7 +40,7 @@ def unary(
     @functools.wraps(method)
     async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Response:
         try:
-            return await method(self, request, context)
+            return await method(self, parsed(request), context)
         except (RegistryError, CommitFailed) as error:
             await abort(context, error)
             raise  # unreachable: abort raises
@@ -47,8 +49,11 @@ def unary(
 
 
 class RegistryServicer(pb_grpc.RegistryServiceServicer):
-    def __init__(self, registry: Registry, bookmark_interval: float = 5.0) -> None:
+    def __init__(
+        self, registry: Registry, bookmark_interval: float = 5.0, authorizer: Authorizer | None = None
+    ) -> None:
         self._registry = registry
+        self._authorizer = authorizer
         self._bookmark_interval = bookmark_interval
         self._draining = False
         self._streams: set[asyncio.Task[Any]] = set()
@@ -59,6 +64,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     async def RegisterAgent(
         self, request: pb.RegisterAgentRequest, context: grpc.aio.ServicerContext
     ) -> pb.RegisterAgentResponse:
+        self._authorize_runtime(request.runtime_id)
         agent, created, revision = await self._registry.register(
             request.runtime_id, convert.card_from_proto(request.card), request.agent_id
         )
@@ -70,6 +76,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     async def DeregisterAgent(
         self, request: pb.DeregisterAgentRequest, context: grpc.aio.ServicerContext
     ) -> pb.DeregisterAgentResponse:
+        self._authorize_agent(request.agent_id)
         agent, revision = await self._registry.deregister(request.agent_id, request.runtime_id)
         return pb.DeregisterAgentResponse(agent=convert.agent_to_proto(agent), revision=revision)
 
@@ -111,6 +118,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         self, request: pb.UpdateAgentStatusRequest, context: grpc.aio.ServicerContext
     ) -> pb.UpdateAgentStatusResponse:
         status = convert.status_from_proto(request.status, "status")
+        self._authorize_agent(request.agent_id)
         agent, changed, revision = await self._registry.update_status(
             request.agent_id, status, request.runtime_id
         )
@@ -123,6 +131,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         self, request: pb.HeartbeatRequest, context: grpc.aio.ServicerContext
     ) -> pb.HeartbeatResponse:
         status = convert.optional_status_from_proto(request.status, "status")
+        self._authorize_runtime(request.runtime_id)
         result, revision = await self._registry.heartbeat(request.runtime_id, list(request.agent_ids), status)
         return pb.HeartbeatResponse(
             unknown_agent_ids=result.unknown_agent_ids,
@@ -158,7 +167,8 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         end = StreamEnd.LOST
         self._track_stream()
         try:
-            async for message in request_iterator:
+            async for raw in request_iterator:
+                message = parsed(raw)
                 result = await self._stream_action(session, message)
                 yield pb.HeartbeatStreamResponse(
                     sequence=message.sequence,
@@ -194,6 +204,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             status = convert.optional_status_from_proto(message.beat.status, "beat.status")
             return await session.beat(list(message.beat.agent_ids), status)
         if action == "bind":
+            self._authorize_runtime(message.bind.runtime_id or session.runtime_id)
             return await session.bind(message.bind.runtime_id, list(message.bind.agent_ids))
         if action == "unbind":
             return await session.unbind(list(message.unbind.agent_ids))
@@ -203,6 +214,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         self, request: pb.SubscribeRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.SubscribeResponse]:
         try:
+            request = parsed(request)
             types = convert.event_types_from_proto(request.types, "types")
             event_filter = (
                 EventFilter(types, request.runtime_id, request.agent_id)
@@ -234,6 +246,23 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             set_status(context, subscription.overflow)  # overflow while blocked writing to a slow reader
         finally:
             subscription.close()
+
+    # ------------------------------------------------------------------ authorization
+    # Each check runs right before the core call it guards, with no await between, so the owner it
+    # consulted is the owner the core acts on.
+
+    def _authorize_runtime(self, runtime_id: str) -> None:
+        if self._authorizer is not None:
+            self._authorizer.authorize_runtime(runtime_id)
+
+    def _authorize_agent(self, agent_id: str) -> None:
+        """Changing an agent is decided by its actual owner, whatever runtime_id the request names."""
+        if self._authorizer is not None:
+            try:
+                owner = self._registry.get(agent_id).runtime_id
+            except NotFound:
+                return  # the core answers NOT_FOUND, to every role alike
+            self._authorizer.authorize_runtime(owner)
 
     def _track_stream(self) -> asyncio.Task[Any]:
         task = asyncio.current_task()

@@ -10,7 +10,7 @@ import enum
 import itertools
 import time
 
-from registryd.core.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from registryd.core.errors import FailedPrecondition, PermissionDenied, ResourceExhausted
 from registryd.core.model import AgentStatus, BeatResult, Event, StatusReason
 from registryd.core.registry import Registry
 from registryd.core.validation import validate_id, validate_ids
@@ -51,7 +51,7 @@ class HeartbeatSession:
             validate_id("bind.runtime_id", runtime_id, registry.limits)
             if not agent_ids:
                 agent_ids = registry.agents_of(runtime_id)
-        elif runtime_id and runtime_id != self.runtime_id:
+        elif runtime_id and validate_id("bind.runtime_id", runtime_id, registry.limits) != self.runtime_id:
             raise PermissionDenied(
                 f"this stream is bound to runtime {self.runtime_id!r}; it cannot bind runtime {runtime_id!r}",
                 field="bind.runtime_id",
@@ -59,9 +59,10 @@ class HeartbeatSession:
         runtime = runtime_id or self.runtime_id
         validate_ids("bind.agent_ids", agent_ids, registry.limits)
         known, unknown = registry._split_owned(runtime, agent_ids)
-        if len(self.bound) + len(known) > registry.limits.max_agents_per_request:
-            raise InvalidArgument(
-                f"a stream may bind at most {registry.limits.max_agents_per_request} agents",
+        limit = registry.limits.max_agents_per_stream
+        if len(self.bound.union(known)) > limit:
+            raise ResourceExhausted(
+                f"binding {len(known)} more agents would exceed max_agents_per_stream={limit}",
                 field="bind.agent_ids",
             )
         self.runtime_id = runtime

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 
 from registryd.core.errors import InvalidArgument
 from registryd.core.model import AgentCard
@@ -11,24 +11,39 @@ from registryd.core.model import AgentCard
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]*")
 
 
+def _limit(default: int, help: str) -> int:
+    return field(default=default, metadata={"help": help})  # type: ignore[no-any-return]
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
-    max_id_length: int = 128
-    max_capabilities: int = 64
-    max_text_length: int = 256  # a capability, skill name, skill id or tag
-    max_skills: int = 64
-    max_tags_per_skill: int = 32
-    max_description_length: int = 4096
-    max_labels: int = 64
-    max_label_length: int = 1024
-    max_card_bytes: int = 65536
-    max_agents: int = 1_000_000
-    max_agents_per_runtime: int = 10_000
-    max_subscribers: int = 10_000
-    max_streams: int = 20_000
-    max_agents_per_request: int = 10_000  # ids named in one heartbeat, bind, beat or unbind
-    max_page_size: int = 1000
-    max_query_length: int = 256
+    """Each is a flag and REGISTRYD_* variable of the same name (registryd.config)."""
+
+    max_id_length: int = _limit(128, "characters in an agent or runtime id")
+    max_capabilities: int = _limit(64, "capabilities on one card")
+    max_text_length: int = _limit(256, "characters in a card name, version, capability, skill id/name or tag")
+    max_skills: int = _limit(64, "skills on one card")
+    max_tags_per_skill: int = _limit(32, "tags on one skill")
+    max_description_length: int = _limit(4096, "characters in a card or skill description, or a card url")
+    max_labels: int = _limit(64, "labels on one card")
+    max_label_length: int = _limit(1024, "characters in one label's key and value together")
+    max_card_bytes: int = _limit(65536, "UTF-8 bytes of all texts of one card")
+    max_agents: int = _limit(1_000_000, "agents registered in total")
+    max_agents_per_runtime: int = _limit(10_000, "agents registered by one runtime")
+    max_subscribers: int = _limit(10_000, "open Subscribe streams")
+    max_streams: int = _limit(20_000, "open HeartbeatStream streams")
+    max_agents_per_stream: int = _limit(10_000, "agents bound to one heartbeat stream")
+    max_agents_per_request: int = _limit(10_000, "agent ids named in one heartbeat, bind, beat or unbind")
+    max_page_size: int = _limit(
+        1000, "agents in one ListAgents page or FindAgents answer (larger asks are cut)"
+    )
+    max_query_length: int = _limit(256, "characters in a FindAgents capability query")
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{f.name} must be a positive integer (got {value!r})")
 
 
 def validate_id(field: str, value: str, limits: Limits) -> str:

@@ -1,0 +1,49 @@
+"""How the daemon listens: plaintext, TLS, or TLS that requires client certificates (mTLS)."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import grpc
+import structlog
+
+from registryd.config import Config
+
+log = structlog.get_logger("registryd")
+
+
+def server_credentials(config: Config) -> grpc.ServerCredentials | None:
+    """TLS credentials from the configured PEM files; None for plaintext. Raises OSError."""
+    if not config.tls_cert:
+        return None
+    key = Path(config.tls_key).read_bytes()
+    chain = Path(config.tls_cert).read_bytes()
+    client_ca = Path(config.tls_client_ca).read_bytes() if config.tls_client_ca else None
+    return grpc.ssl_server_credentials(
+        [(key, chain)], root_certificates=client_ca, require_client_auth=client_ca is not None
+    )
+
+
+def is_loopback(host: str) -> bool:
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name that may resolve anywhere
+
+
+def add_port(server: grpc.aio.Server, address: str, credentials: grpc.ServerCredentials | None) -> int:
+    """Bind `address`; returns the port. Plaintext beyond loopback is allowed, and said out loud."""
+    if credentials is not None:
+        return server.add_secure_port(address, credentials)
+    host = address.rpartition(":")[0]
+    if not is_loopback(host):
+        log.warning(
+            "PLAINTEXT ON A NON-LOOPBACK ADDRESS: anyone on the network can read and forge calls, "
+            "including bearer tokens; serve TLS with --tls-cert/--tls-key (and --tls-client-ca for mTLS)",
+            address=address,
+        )
+    return server.add_insecure_port(address)
