@@ -1,0 +1,366 @@
+"""`RegistryClient`: a typed async wrapper over every RPC of registryd, one method per RPC.
+
+It does no retrying and keeps no state beyond the channel: each method makes one call and either
+returns the SDK's public types or raises a `RegistryError` subclass (mapped in `agentregistry.convert`).
+The self-healing `AgentRegistry` and the `registryctl` CLI are both built on it.
+
+    async with RegistryClient("127.0.0.1:50051", token="...") as client:
+        result = await client.register_agent("runtime-1", AgentCard(name="coder", capabilities=("code",)))
+        async for item in client.subscribe(from_revision=result.revision + 1):
+            ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from agentregistry import convert
+from agentregistry.types import (
+    AgentCard,
+    AgentMetadata,
+    AgentPage,
+    AgentStatus,
+    Bookmark,
+    DeregisterResult,
+    FindResult,
+    HeartbeatAck,
+    PemSource,
+    RegisterResult,
+    RegistryEvent,
+    RegistryEventType,
+    RegistryStats,
+    RegistryUnavailableError,
+    RuntimeList,
+    ServingStatus,
+    StatusUpdate,
+)
+from agentregistry.v1 import registry_pb2 as pb
+from agentregistry.v1 import registry_pb2_grpc as pb_grpc
+
+Response = TypeVar("Response")
+
+# Keepalive finds a dead daemon behind a silent network within ~25 s (the daemon permits pings every
+# 10 s). The channel's own reconnect backoff is capped so a restarted daemon is found quickly.
+_KEEPALIVE_OPTIONS: list[tuple[str, int]] = [
+    ("grpc.keepalive_time_ms", 15_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.max_pings_without_data", 0),
+]
+
+
+def _pem(source: PemSource | None) -> bytes | None:
+    if source is None or isinstance(source, bytes):
+        return source
+    return Path(source).read_bytes()
+
+
+class RegistryClient:
+    """A connection to one registryd.
+
+    target: "host:port". TLS is used when `root_certificates` is given (PEM bytes, or a path);
+    `client_certificate` and `client_key` add mTLS. `token` is sent on every call as
+    `authorization: Bearer <token>`. `timeout` bounds every unary call (seconds; None waits forever).
+    `max_reconnect_backoff` caps the channel's own reconnect backoff (seconds).
+    """
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        root_certificates: PemSource | None = None,
+        client_certificate: PemSource | None = None,
+        client_key: PemSource | None = None,
+        token: str | None = None,
+        timeout: float | None = 10.0,
+        max_reconnect_backoff: float = 5.0,
+    ) -> None:
+        if (client_certificate is None) != (client_key is None):
+            raise ValueError("client_certificate and client_key must be given together")
+        if client_certificate is not None and root_certificates is None:
+            raise ValueError("client_certificate (mTLS) needs root_certificates (TLS)")
+        self.target = target
+        self.timeout = timeout
+        backoff_ms = max(100, int(max_reconnect_backoff * 1000))
+        options = [
+            *_KEEPALIVE_OPTIONS,
+            ("grpc.initial_reconnect_backoff_ms", min(100, backoff_ms)),
+            ("grpc.min_reconnect_backoff_ms", min(100, backoff_ms)),
+            ("grpc.max_reconnect_backoff_ms", backoff_ms),
+        ]
+        if root_certificates is None:
+            self._channel = grpc.aio.insecure_channel(target, options=options)
+        else:
+            credentials = grpc.ssl_channel_credentials(
+                _pem(root_certificates), _pem(client_key), _pem(client_certificate)
+            )
+            self._channel = grpc.aio.secure_channel(target, credentials, options=options)
+        self._metadata: tuple[tuple[str, str], ...] = (("authorization", f"Bearer {token}"),) if token else ()
+        self._stub = pb_grpc.RegistryServiceStub(self._channel)
+        self._health = health_pb2_grpc.HealthStub(self._channel)
+
+    async def __aenter__(self) -> RegistryClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the channel; calls and streams in flight end with RegistryUnavailableError."""
+        await self._channel.close()
+
+    async def wait_ready(self, timeout: float | None = None) -> None:
+        """Wait until the channel is connected; RegistryUnavailableError after `timeout` seconds."""
+        try:
+            await asyncio.wait_for(self._channel.channel_ready(), timeout)
+        except TimeoutError:
+            raise RegistryUnavailableError(
+                f"registryd at {self.target} not reachable within {timeout} s",
+                grpc.StatusCode.UNAVAILABLE,
+            ) from None
+
+    async def _unary(self, call: Awaitable[Response]) -> Response:
+        try:
+            return await call
+        except grpc.RpcError as error:
+            raise convert.error_from_rpc(error) from None
+
+    def _call_options(self) -> dict[str, Any]:
+        return {"timeout": self.timeout, "metadata": self._metadata}
+
+    # ------------------------------------------------------------------------------------ agents
+
+    async def register_agent(self, runtime_id: str, card: AgentCard, agent_id: str = "") -> RegisterResult:
+        """Register an agent (the daemon makes an id when `agent_id` is empty). The same id from the same
+        runtime is an idempotent re-register (`created` False); from another runtime it raises
+        AgentAlreadyExistsError."""
+        request = pb.RegisterAgentRequest(
+            agent_id=agent_id, runtime_id=runtime_id, card=convert.card_to_proto(card)
+        )
+        response = await self._unary(self._stub.RegisterAgent(request, **self._call_options()))
+        return convert.register_result(response)
+
+    async def deregister_agent(self, agent_id: str, runtime_id: str = "") -> DeregisterResult:
+        """Remove an agent. AgentNotFoundError when unknown; PermissionDeniedError when `runtime_id` is
+        given and does not own it."""
+        request = pb.DeregisterAgentRequest(agent_id=agent_id, runtime_id=runtime_id)
+        response = await self._unary(self._stub.DeregisterAgent(request, **self._call_options()))
+        return convert.deregister_result(response)
+
+    async def get_agent(self, agent_id: str) -> AgentMetadata:
+        """One agent; AgentNotFoundError when unknown."""
+        request = pb.GetAgentRequest(agent_id=agent_id)
+        response = await self._unary(self._stub.GetAgent(request, **self._call_options()))
+        return convert.agent_from_proto(response.agent)
+
+    async def list_agents(
+        self,
+        runtime_id: str = "",
+        statuses: Iterable[AgentStatus] = (),
+        page_size: int = 0,
+        page_token: str = "",
+    ) -> AgentPage:
+        """One page of agents ordered by id (empty `statuses`: every status). Pass the page's
+        `next_page_token` with the same filters for the next page; `list_all_agents` does that."""
+        request = pb.ListAgentsRequest(
+            runtime_id=runtime_id,
+            statuses=convert.statuses_to_proto(statuses),
+            page_size=page_size,
+            page_token=page_token,
+        )
+        response = await self._unary(self._stub.ListAgents(request, **self._call_options()))
+        return convert.agent_page(response)
+
+    async def list_all_agents(
+        self, runtime_id: str = "", statuses: Iterable[AgentStatus] = (), page_size: int = 0
+    ) -> AgentPage:
+        """Every page joined. The revision is the first page's: subscribing from revision + 1 replays
+        anything that changed while later pages were read, so nothing is missed."""
+        statuses = tuple(statuses)
+        first = await self.list_agents(runtime_id, statuses, page_size)
+        agents, token = list(first.agents), first.next_page_token
+        while token:
+            page = await self.list_agents(runtime_id, statuses, page_size, token)
+            agents.extend(page.agents)
+            token = page.next_page_token
+        return AgentPage(agents, "", first.revision)
+
+    async def find_agents(
+        self, capability: str, statuses: Iterable[AgentStatus] = (), limit: int = 0
+    ) -> FindResult:
+        """Agents whose capabilities, skill names or skill tags contain `capability` (case-insensitive),
+        best match first. Empty `statuses` means ACTIVE only; `limit` 0 means the daemon's default."""
+        request = pb.FindAgentsRequest(
+            capability=capability, statuses=convert.statuses_to_proto(statuses), limit=limit
+        )
+        response = await self._unary(self._stub.FindAgents(request, **self._call_options()))
+        return convert.find_result(response)
+
+    async def update_agent_status(
+        self, agent_id: str, status: AgentStatus, runtime_id: str = ""
+    ) -> StatusUpdate:
+        """Set an operator status (sticky until an operator sets ACTIVE again)."""
+        request = pb.UpdateAgentStatusRequest(
+            agent_id=agent_id, status=convert.status_to_proto(status), runtime_id=runtime_id
+        )
+        response = await self._unary(self._stub.UpdateAgentStatus(request, **self._call_options()))
+        return convert.status_update(response)
+
+    async def heartbeat(
+        self, runtime_id: str, agent_ids: Sequence[str] = (), status: AgentStatus | None = None
+    ) -> HeartbeatAck:
+        """Beat agents of a runtime (every one of them when `agent_ids` is empty), optionally
+        self-reporting ACTIVE or DEGRADED. Unknown ids come back in `unknown_agent_ids`."""
+        request = pb.HeartbeatRequest(
+            runtime_id=runtime_id,
+            agent_ids=list(agent_ids),
+            status=convert.status_to_proto(status) if status else pb.AGENT_STATUS_UNSPECIFIED,
+        )
+        response = await self._unary(self._stub.Heartbeat(request, **self._call_options()))
+        return convert.heartbeat_ack(response)
+
+    def heartbeat_stream(self, runtime_id: str) -> HeartbeatStream:
+        """Open the long-lived heartbeat stream of a runtime; use as `async with`. Call `bind` first."""
+        call = self._stub.HeartbeatStream(metadata=self._metadata)
+        return HeartbeatStream(call, runtime_id)
+
+    # ------------------------------------------------------------------------------------ events
+
+    async def subscribe(
+        self,
+        types: Iterable[RegistryEventType] = (),
+        runtime_id: str = "",
+        agent_id: str = "",
+        from_revision: int = 0,
+    ) -> AsyncIterator[RegistryEvent | Bookmark]:
+        """Events in revision order, interleaved with bookmarks (the first item is one).
+
+        Empty `types` means every type except AGENT_HEARTBEAT. `from_revision` 0 means live events only;
+        otherwise retained events from that revision are replayed first (RevisionCompactedError when
+        they are gone). A reader that falls too far behind gets SubscriberOverflowError and resumes from
+        its last revision + 1. Closing the iterator cancels the stream.
+        """
+        request = pb.SubscribeRequest(
+            types=[convert.event_type_to_proto(t) for t in types],
+            runtime_id=runtime_id,
+            agent_id=agent_id,
+            from_revision=from_revision,
+        )
+        call = self._stub.Subscribe(request, metadata=self._metadata)
+        try:
+            async for message in call:
+                yield convert.subscribe_item_from_proto(message)
+        except grpc.RpcError as error:
+            raise convert.error_from_rpc(error) from None
+        finally:
+            call.cancel()
+
+    # ------------------------------------------------------------------------------------ others
+
+    async def list_runtimes(self) -> RuntimeList:
+        """Runtimes with their agent ids and whether a heartbeat stream is bound to them."""
+        response = await self._unary(
+            self._stub.ListRuntimes(pb.ListRuntimesRequest(), **self._call_options())
+        )
+        return convert.runtime_list(response)
+
+    async def get_stats(self) -> RegistryStats:
+        """Totals, distributions and counters (the original's get_metrics, and more)."""
+        response = await self._unary(self._stub.GetStats(pb.GetStatsRequest(), **self._call_options()))
+        return convert.stats(response)
+
+    async def health_check(self, service: str = "") -> ServingStatus:
+        """The standard gRPC health check ("" = the whole daemon). NOT_SERVING while it drains."""
+        request = health_pb2.HealthCheckRequest(service=service)
+        try:
+            response = await self._unary(self._health.Check(request, **self._call_options()))
+        except LookupError:  # NOT_FOUND: the daemon does not know that service name
+            return ServingStatus.SERVICE_UNKNOWN
+        return convert.serving_status(response.status)
+
+
+class HeartbeatStream:
+    """One HeartbeatStream RPC: the first call must be `bind`; each call sends one message and waits for
+    its ack. Leaving `async with` normally half-closes (`close`: bound agents turn OFFLINE); leaving it
+    with an exception aborts (`abort`: the daemon marks bound agents UNHEALTHY, as for a crash)."""
+
+    def __init__(self, call: Any, runtime_id: str) -> None:
+        self._call = call
+        self.runtime_id = runtime_id
+        self._sequence = 0
+        self._lock = asyncio.Lock()
+
+    async def __aenter__(self) -> HeartbeatStream:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc is None:
+            await self.close()
+        else:
+            self.abort()
+
+    async def bind(self, agent_ids: Sequence[str] = ()) -> HeartbeatAck:
+        """Bind agents (on the first bind, empty means every agent of the runtime); binding beats them."""
+        return await self._send(pb.Bind(runtime_id=self.runtime_id, agent_ids=list(agent_ids)), "bind")
+
+    async def beat(self, agent_ids: Sequence[str] = (), status: AgentStatus | None = None) -> HeartbeatAck:
+        """Beat agents (every bound agent when empty), optionally self-reporting ACTIVE or DEGRADED."""
+        status_value = convert.status_to_proto(status) if status else pb.AGENT_STATUS_UNSPECIFIED
+        return await self._send(pb.Beat(agent_ids=list(agent_ids), status=status_value), "beat")
+
+    async def unbind(self, agent_ids: Sequence[str]) -> HeartbeatAck:
+        """Unbind agents: the stream's end no longer affects them."""
+        return await self._send(pb.Unbind(agent_ids=list(agent_ids)), "unbind")
+
+    async def _send(self, action: Any, name: str) -> HeartbeatAck:
+        async with self._lock:
+            self._sequence += 1
+            try:
+                if self._call.done():
+                    raise await self._final_error()
+                await self._call.write(pb.HeartbeatStreamRequest(sequence=self._sequence, **{name: action}))
+                response = await self._call.read()
+            except grpc.RpcError as error:
+                raise convert.error_from_rpc(error) from None
+            except asyncio.InvalidStateError:
+                raise convert.error_from_rpc(await self._final_error()) from None
+            if response is grpc.aio.EOF:
+                raise convert.error_from_rpc(await self._final_error())
+            return convert.heartbeat_ack(response)
+
+    async def _final_error(self) -> grpc.aio.AioRpcError:
+        code = await self._call.code()
+        if code is grpc.StatusCode.OK:
+            code = grpc.StatusCode.UNAVAILABLE
+        return grpc.aio.AioRpcError(
+            code,
+            grpc.aio.Metadata(),
+            await self._call.trailing_metadata() or grpc.aio.Metadata(),
+            await self._call.details() or "the daemon ended the heartbeat stream",
+        )
+
+    async def close(self) -> None:
+        """Half-close and wait for the daemon to end the stream; agents still bound turn OFFLINE."""
+        if self._call.done():
+            return
+        try:
+            await self._call.done_writing()
+            while await self._call.read() is not grpc.aio.EOF:
+                pass
+        except (grpc.RpcError, asyncio.InvalidStateError):
+            pass  # the stream is over either way
+
+    def abort(self) -> None:
+        """Cancel the stream; the daemon marks agents still bound UNHEALTHY (STREAM_LOST)."""
+        self._call.cancel()

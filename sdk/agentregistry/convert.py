@@ -1,0 +1,284 @@
+"""The one place where `agentregistry.v1` messages and gRPC errors turn into the SDK's public types,
+and back. Nothing else in the SDK reads or builds a `_pb2` message field by field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+from google.rpc import error_details_pb2, status_pb2
+from grpc_health.v1 import health_pb2
+
+from agentregistry.types import (
+    AgentAlreadyExistsError,
+    AgentCard,
+    AgentMatch,
+    AgentMetadata,
+    AgentNotFoundError,
+    AgentPage,
+    AgentStatus,
+    Bookmark,
+    DeregisterReason,
+    DeregisterResult,
+    FindResult,
+    HeartbeatAck,
+    InvalidArgumentError,
+    MatchKind,
+    PermissionDeniedError,
+    RegisterResult,
+    RegistryError,
+    RegistryEvent,
+    RegistryEventType,
+    RegistryStats,
+    RegistryUnavailableError,
+    RevisionCompactedError,
+    RuntimeInfo,
+    RuntimeList,
+    ServingStatus,
+    Skill,
+    StatusReason,
+    StatusUpdate,
+    SubscriberOverflowError,
+    UnauthenticatedError,
+)
+from agentregistry.v1 import registry_pb2 as pb
+
+# Public enums <-> wire enums. Wire enum values are "<PREFIX>_<NAME>" with the public member's name.
+_STATUS_PREFIX = "AGENT_STATUS_"
+_EVENT_PREFIX = "EVENT_TYPE_"
+
+
+def status_to_proto(status: AgentStatus) -> int:
+    return pb.AgentStatus.Value(_STATUS_PREFIX + AgentStatus(status).name)
+
+
+def statuses_to_proto(statuses: Iterable[AgentStatus]) -> list[int]:
+    return [status_to_proto(s) for s in statuses]
+
+
+def status_from_proto(value: int) -> AgentStatus:
+    return AgentStatus[pb.AgentStatus.Name(value).removeprefix(_STATUS_PREFIX)]
+
+
+def status_from_name(name: str) -> AgentStatus:
+    """A status from the daemon's stats keys ("ACTIVE")."""
+    return AgentStatus[name]
+
+
+def _reason_from_proto(value: int) -> StatusReason | None:
+    if value == pb.STATUS_REASON_UNSPECIFIED:
+        return None
+    return StatusReason[pb.StatusReason.Name(value).removeprefix("STATUS_REASON_")]
+
+
+def _deregister_reason_from_proto(value: int) -> DeregisterReason | None:
+    if value == pb.DEREGISTER_REASON_UNSPECIFIED:
+        return None
+    return DeregisterReason[pb.DeregisterReason.Name(value).removeprefix("DEREGISTER_REASON_")]
+
+
+def event_type_to_proto(event_type: RegistryEventType) -> int:
+    return pb.EventType.Value(_EVENT_PREFIX + RegistryEventType(event_type).name)
+
+
+def event_type_from_proto(value: int) -> RegistryEventType:
+    return RegistryEventType[pb.EventType.Name(value).removeprefix(_EVENT_PREFIX)]
+
+
+def _time(ts: Timestamp) -> datetime:
+    return datetime.fromtimestamp(ts.ToNanoseconds() / 1e9, UTC)
+
+
+# ------------------------------------------------------------------------------------ cards and agents
+
+
+def card_to_proto(card: AgentCard) -> pb.AgentCard:
+    return pb.AgentCard(
+        name=card.name,
+        description=card.description,
+        version=card.version,
+        url=card.url,
+        capabilities=list(card.capabilities),
+        skills=[
+            pb.Skill(id=s.id, name=s.name, description=s.description, tags=list(s.tags)) for s in card.skills
+        ],
+        labels=dict(card.labels),
+    )
+
+
+def card_from_proto(card: pb.AgentCard) -> AgentCard:
+    return AgentCard(
+        name=card.name,
+        description=card.description,
+        version=card.version,
+        url=card.url,
+        capabilities=tuple(card.capabilities),
+        skills=tuple(
+            Skill(id=s.id, name=s.name, description=s.description, tags=tuple(s.tags)) for s in card.skills
+        ),
+        labels=dict(card.labels),
+    )
+
+
+def agent_from_proto(agent: pb.Agent) -> AgentMetadata:
+    return AgentMetadata(
+        agent_id=agent.agent_id,
+        runtime_id=agent.runtime_id,
+        card=card_from_proto(agent.card),
+        status=status_from_proto(agent.status),
+        status_reason=_reason_from_proto(agent.status_reason),
+        registered_at=_time(agent.registered_at),
+        last_heartbeat=_time(agent.last_heartbeat),
+        status_changed_at=_time(agent.status_changed_at),
+        revision=agent.revision,
+    )
+
+
+# -------------------------------------------------------------------------------------------- events
+
+
+def event_from_proto(event: pb.Event) -> RegistryEvent:
+    event_type = event_type_from_proto(event.type)
+    agent = agent_from_proto(event.agent) if event.HasField("agent") else None
+    metadata: dict[str, object] = {}
+    if event_type is RegistryEventType.AGENT_REGISTERED and agent is not None:
+        metadata["capabilities"] = list(agent.card.capabilities)
+    elif event_type is RegistryEventType.AGENT_STATUS_CHANGED:
+        metadata["old_status"] = status_from_proto(event.old_status).value
+        metadata["new_status"] = status_from_proto(event.new_status).value
+    if event_type is RegistryEventType.AGENT_DEREGISTERED:
+        reason = _deregister_reason_from_proto(event.deregister_reason)
+        metadata["reason"] = reason.value if reason else None
+    elif event_type is RegistryEventType.AGENT_STATUS_CHANGED:
+        status_reason = _reason_from_proto(event.status_reason)
+        metadata["reason"] = status_reason.value if status_reason else None
+    return RegistryEvent(
+        event_type=event_type,
+        agent_id=event.agent_id or None,
+        runtime_id=event.runtime_id or None,
+        timestamp=_time(event.time),
+        revision=event.revision,
+        metadata=metadata,
+        agent=agent,
+    )
+
+
+def subscribe_item_from_proto(message: pb.SubscribeResponse) -> RegistryEvent | Bookmark:
+    if message.WhichOneof("kind") == "bookmark":
+        return Bookmark(message.bookmark.revision)
+    return event_from_proto(message.event)
+
+
+# ------------------------------------------------------------------------------------------- results
+
+
+def register_result(response: pb.RegisterAgentResponse) -> RegisterResult:
+    return RegisterResult(agent_from_proto(response.agent), response.created, response.revision)
+
+
+def deregister_result(response: pb.DeregisterAgentResponse) -> DeregisterResult:
+    return DeregisterResult(agent_from_proto(response.agent), response.revision)
+
+
+def status_update(response: pb.UpdateAgentStatusResponse) -> StatusUpdate:
+    return StatusUpdate(agent_from_proto(response.agent), response.changed, response.revision)
+
+
+def agent_page(response: pb.ListAgentsResponse) -> AgentPage:
+    return AgentPage(
+        [agent_from_proto(a) for a in response.agents], response.next_page_token, response.revision
+    )
+
+
+def find_result(response: pb.FindAgentsResponse) -> FindResult:
+    matches = [
+        AgentMatch(
+            agent_from_proto(m.agent),
+            m.matched_capability,
+            MatchKind[pb.MatchKind.Name(m.match_kind).removeprefix("MATCH_KIND_")],
+        )
+        for m in response.matches
+    ]
+    return FindResult(matches, response.revision)
+
+
+def heartbeat_ack(response: pb.HeartbeatResponse | pb.HeartbeatStreamResponse) -> HeartbeatAck:
+    common = {
+        "unknown_agent_ids": tuple(response.unknown_agent_ids),
+        "server_time": _time(response.server_time),
+        "heartbeat_timeout": response.heartbeat_timeout.ToNanoseconds() / 1e9,
+    }
+    if isinstance(response, pb.HeartbeatResponse):
+        return HeartbeatAck(**common, revision=response.revision)  # type: ignore[arg-type]
+    return HeartbeatAck(**common, sequence=response.sequence, bound_agents=response.bound_agents)  # type: ignore[arg-type]
+
+
+def runtime_list(response: pb.ListRuntimesResponse) -> RuntimeList:
+    runtimes = [
+        RuntimeInfo(r.runtime_id, tuple(r.agent_ids), r.agent_count, r.stream_connected)
+        for r in response.runtimes
+    ]
+    return RuntimeList(runtimes, response.revision)
+
+
+def stats(response: pb.GetStatsResponse) -> RegistryStats:
+    return RegistryStats(
+        total_agents=response.total_agents,
+        total_runtimes=response.total_runtimes,
+        status_distribution={status_from_name(k): v for k, v in response.status_distribution.items()},
+        runtime_distribution=dict(response.runtime_distribution),
+        total_queries=response.total_queries,
+        total_registrations=response.total_registrations,
+        total_deregistrations=response.total_deregistrations,
+        capability_index_size=response.capability_index_size,
+        revision=response.revision,
+        compacted_revision=response.compacted_revision,
+        subscribers=response.subscribers,
+        heartbeat_streams=response.heartbeat_streams,
+        expiry_guard_active=response.expiry_guard_active,
+    )
+
+
+def serving_status(value: int) -> ServingStatus:
+    return ServingStatus[health_pb2.HealthCheckResponse.ServingStatus.Name(value)]
+
+
+# -------------------------------------------------------------------------------------------- errors
+
+_ERRORS: dict[grpc.StatusCode, type[RegistryError]] = {
+    grpc.StatusCode.INVALID_ARGUMENT: InvalidArgumentError,
+    grpc.StatusCode.NOT_FOUND: AgentNotFoundError,
+    grpc.StatusCode.ALREADY_EXISTS: AgentAlreadyExistsError,
+    grpc.StatusCode.PERMISSION_DENIED: PermissionDeniedError,
+    grpc.StatusCode.UNAUTHENTICATED: UnauthenticatedError,
+    grpc.StatusCode.UNAVAILABLE: RegistryUnavailableError,
+    grpc.StatusCode.DEADLINE_EXCEEDED: RegistryUnavailableError,
+}
+_REASONS: dict[str, type[RegistryError]] = {
+    "REVISION_COMPACTED": RevisionCompactedError,
+    "SUBSCRIBER_OVERFLOW": SubscriberOverflowError,
+}
+_STATUS_DETAILS_KEY = "grpc-status-details-bin"
+
+
+def error_from_rpc(error: grpc.RpcError) -> RegistryError:
+    """The SDK exception for a failed call, with the daemon's ErrorInfo and BadRequest details."""
+    code: grpc.StatusCode = error.code()  # type: ignore[attr-defined]
+    message: str = error.details() or code.name  # type: ignore[attr-defined]
+    reason, error_metadata, violations = "", {}, {}
+    for key, value in error.trailing_metadata() or ():  # type: ignore[attr-defined]
+        if key != _STATUS_DETAILS_KEY:
+            continue
+        for detail in status_pb2.Status.FromString(value).details:
+            if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+                info = error_details_pb2.ErrorInfo()
+                detail.Unpack(info)
+                reason, error_metadata = info.reason, dict(info.metadata)
+            elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+                bad = error_details_pb2.BadRequest()
+                detail.Unpack(bad)
+                violations.update({v.field: v.description for v in bad.field_violations})
+    error_type = _REASONS.get(reason) or _ERRORS.get(code, RegistryError)
+    return error_type(message, code, reason, error_metadata, violations)

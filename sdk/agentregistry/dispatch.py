@@ -1,0 +1,99 @@
+"""Delivery of events to subscribe() callbacks, off the path that reads the event stream.
+
+Each callback has its own bounded queue and task, so callbacks run concurrently with each other and
+with heartbeats, each seeing its events in revision order. A callback that raises is logged and keeps
+receiving events. Async callbacks run on the event loop; sync callbacks run in a worker thread, so even a
+blocking one cannot stall heartbeats. Only when one callback falls `queue_size` events behind does
+delivery wait for it (and the reader with it: the daemon then cuts the stream off and the reader
+resumes from its last revision, so nothing is lost).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from agentregistry.types import RegistryEvent, RegistryEventType
+
+log = logging.getLogger("agentregistry")
+
+Callback = Callable[[RegistryEvent], Any]
+
+
+def _is_async(callback: Callback) -> bool:
+    return inspect.iscoroutinefunction(callback) or inspect.iscoroutinefunction(
+        getattr(callback, "__call__", None)  # noqa: B004 - an object with an async __call__
+    )
+
+
+class _Listener:
+    def __init__(self, callback: Callback, queue_size: int) -> None:
+        self.callback = callback
+        self._async = _is_async(callback)
+        self._queue: asyncio.Queue[RegistryEvent] = asyncio.Queue(queue_size)
+        self._task: asyncio.Task[None] | None = None
+
+    async def put(self, event: RegistryEvent) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"agentregistry-callback-{self.callback!r}")
+        await self._queue.put(event)
+
+    async def _run(self) -> None:
+        while True:
+            event = await self._queue.get()
+            try:
+                if self._async:
+                    await self.callback(event)
+                else:
+                    await asyncio.to_thread(self.callback, event)
+            except Exception:
+                log.exception(
+                    "event callback %r raised on %s (revision %d); other callbacks are unaffected",
+                    self.callback,
+                    event.event_type.value,
+                    event.revision,
+                )
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+class EventDispatcher:
+    def __init__(self, queue_size: int) -> None:
+        self._queue_size = queue_size
+        self._listeners: dict[RegistryEventType, list[_Listener]] = {}
+
+    def subscribe(self, event_type: RegistryEventType, callback: Callback) -> None:
+        self._listeners.setdefault(RegistryEventType(event_type), []).append(
+            _Listener(callback, self._queue_size)
+        )
+
+    def unsubscribe(self, event_type: RegistryEventType, callback: Callback) -> bool:
+        """Remove one subscription of `callback` to `event_type`; False when there was none. Events
+        queued for it and not yet delivered are dropped."""
+        listeners = self._listeners.get(RegistryEventType(event_type), [])
+        for listener in listeners:
+            if listener.callback == callback:
+                listeners.remove(listener)
+                asyncio.get_running_loop().create_task(listener.stop())
+                return True
+        return False
+
+    def wants(self, event_type: RegistryEventType) -> bool:
+        return bool(self._listeners.get(event_type))
+
+    async def deliver(self, event: RegistryEvent) -> None:
+        for listener in tuple(self._listeners.get(event.event_type, ())):
+            await listener.put(event)
+
+    async def close(self) -> None:
+        for listeners in self._listeners.values():
+            for listener in listeners:
+                await listener.stop()

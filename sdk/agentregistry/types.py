@@ -1,0 +1,400 @@
+"""The SDK's public values: enums, cards, agents, events, results and errors.
+
+Everything here is a plain dataclass or enum; the wire messages of `agentregistry.v1` never appear in
+public signatures (`agentregistry.convert` translates between the two). Enum values are the lower-case
+strings of the original in-process registry, so `status.value == "active"` keeps working.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+
+class AgentStatus(enum.StrEnum):
+    ACTIVE = "active"
+    DEGRADED = "degraded"
+    UNHEALTHY = "unhealthy"
+    OFFLINE = "offline"
+
+
+class StatusReason(enum.StrEnum):
+    """Why an agent has its status (the daemon decides; see the proto for each)."""
+
+    REGISTERED = "registered"
+    OPERATOR = "operator"
+    SELF_REPORTED = "self_reported"
+    HEARTBEAT_TIMEOUT = "heartbeat_timeout"
+    STREAM_LOST = "stream_lost"
+    STREAM_CLOSED = "stream_closed"
+    HEARTBEAT_RESUMED = "heartbeat_resumed"
+
+
+class DeregisterReason(enum.StrEnum):
+    REQUESTED = "requested"
+    EXPIRED = "expired"
+
+
+class RegistryEventType(enum.StrEnum):
+    AGENT_REGISTERED = "agent_registered"
+    AGENT_DEREGISTERED = "agent_deregistered"
+    AGENT_STATUS_CHANGED = "agent_status_changed"
+    AGENT_HEARTBEAT = "agent_heartbeat"
+    RUNTIME_JOINED = "runtime_joined"
+    RUNTIME_LEFT = "runtime_left"
+
+
+class MatchKind(enum.StrEnum):
+    """How a capability query matched, best first."""
+
+    EXACT = "exact"
+    WORD = "word"
+    SUBSTRING = "substring"
+
+
+class ServingStatus(enum.StrEnum):
+    """The answer of the standard gRPC health check."""
+
+    UNKNOWN = "unknown"
+    SERVING = "serving"
+    NOT_SERVING = "not_serving"
+    SERVICE_UNKNOWN = "service_unknown"
+
+
+@dataclass(frozen=True)
+class Skill:
+    id: str = ""
+    name: str = ""
+    description: str = ""
+    tags: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Skill:
+        return cls(
+            id=str(data.get("id", "")),
+            name=str(data.get("name", "")),
+            description=str(data.get("description", "")),
+            tags=_strings(data.get("tags", ()), "skills[].tags"),
+        )
+
+
+@dataclass(frozen=True)
+class AgentCard:
+    """What an agent is and can do (A2A AgentCard shaped). Capabilities, skill names and skill tags are
+    what `find_agents_by_capability` searches."""
+
+    name: str = ""
+    description: str = ""
+    version: str = ""
+    url: str = ""
+    capabilities: tuple[str, ...] = ()
+    skills: tuple[Skill, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AgentCard:
+        """A card from the original registry's dict form: `capability` (one string) and/or
+        `capabilities` (a string or a list), plus name, description, version, url, skills, labels."""
+        capabilities: list[str] = []
+        if data.get("capability"):
+            capabilities.extend(_strings(data["capability"], "capability"))
+        capabilities.extend(_strings(data.get("capabilities", ()), "capabilities"))
+        skills = tuple(
+            skill if isinstance(skill, Skill) else Skill.from_dict(skill) for skill in data.get("skills", ())
+        )
+        return cls(
+            name=str(data.get("name", "")),
+            description=str(data.get("description", "")),
+            version=str(data.get("version", "")),
+            url=str(data.get("url", "")),
+            capabilities=tuple(dict.fromkeys(capabilities)),
+            skills=skills,
+            labels={str(k): str(v) for k, v in dict(data.get("labels", {})).items()},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The dict form the original registry kept as `a2a_card`."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "version": self.version,
+            "url": self.url,
+            "capabilities": list(self.capabilities),
+            "skills": [
+                {"id": s.id, "name": s.name, "description": s.description, "tags": list(s.tags)}
+                for s in self.skills
+            ],
+            "labels": dict(self.labels),
+        }
+
+
+def _strings(value: Any, name: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, Iterable):
+        return tuple(str(v) for v in value)
+    raise TypeError(f"{name} must be a string or a list of strings (got {type(value).__name__})")
+
+
+@dataclass(frozen=True)
+class AgentMetadata:
+    """An agent as the daemon knows it. A snapshot: later changes produce a new AgentMetadata.
+
+    `agent` is the object passed to `register_agent` when the agent was registered through this client,
+    else None. Times are timezone-aware (UTC).
+    """
+
+    agent_id: str
+    runtime_id: str
+    card: AgentCard
+    status: AgentStatus
+    status_reason: StatusReason | None
+    registered_at: datetime
+    last_heartbeat: datetime
+    status_changed_at: datetime
+    revision: int
+    agent: Any = field(default=None, compare=False)
+
+    @property
+    def a2a_card(self) -> dict[str, Any]:
+        """The card in the original registry's dict form."""
+        return self.card.to_dict()
+
+
+@dataclass(frozen=True)
+class RegistryEvent:
+    """A lifecycle event. `metadata` carries the original registry's keys: `capabilities` (registered),
+    `old_status`/`new_status`/`reason` (status changed, values as `AgentStatus.value`), `reason`
+    (deregistered: "requested" or "expired"). `revision` is 0 for the ephemeral AGENT_HEARTBEAT."""
+
+    event_type: RegistryEventType
+    agent_id: str | None
+    runtime_id: str | None
+    timestamp: datetime
+    revision: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+    agent: AgentMetadata | None = None
+
+
+@dataclass(frozen=True)
+class Bookmark:
+    """Sent on a Subscribe stream: every matching event up to `revision` has been delivered."""
+
+    revision: int
+
+
+@dataclass(frozen=True)
+class RegisterResult:
+    agent: AgentMetadata
+    created: bool  # False for an idempotent re-register by the owning runtime
+    revision: int
+
+
+@dataclass(frozen=True)
+class DeregisterResult:
+    agent: AgentMetadata  # its last state
+    revision: int
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    agent: AgentMetadata
+    changed: bool  # False when the agent already had that status (no event was emitted)
+    revision: int
+
+
+@dataclass(frozen=True)
+class HeartbeatAck:
+    """The daemon's answer to a heartbeat (unary or on a stream).
+
+    `unknown_agent_ids` must be re-registered. `revision` is set by unary heartbeats only; `sequence`
+    and `bound_agents` by stream acks only."""
+
+    unknown_agent_ids: tuple[str, ...]
+    server_time: datetime
+    heartbeat_timeout: float
+    revision: int = 0
+    sequence: int = 0
+    bound_agents: int = 0
+
+
+@dataclass(frozen=True)
+class AgentPage:
+    agents: list[AgentMetadata]
+    next_page_token: str  # empty on the last page
+    revision: int
+
+
+@dataclass(frozen=True)
+class AgentMatch:
+    agent: AgentMetadata
+    matched_capability: str
+    match_kind: MatchKind
+
+
+@dataclass(frozen=True)
+class FindResult:
+    matches: list[AgentMatch]  # best first
+    revision: int
+
+
+@dataclass(frozen=True)
+class RuntimeInfo:
+    runtime_id: str
+    agent_ids: tuple[str, ...]
+    agent_count: int
+    stream_connected: bool
+
+
+@dataclass(frozen=True)
+class RuntimeList:
+    runtimes: list[RuntimeInfo]
+    revision: int
+
+
+@dataclass(frozen=True)
+class RegistryStats:
+    total_agents: int
+    total_runtimes: int
+    status_distribution: dict[AgentStatus, int]
+    runtime_distribution: dict[str, int]
+    total_queries: int
+    total_registrations: int
+    total_deregistrations: int
+    capability_index_size: int
+    revision: int
+    compacted_revision: int
+    subscribers: int
+    heartbeat_streams: int
+    expiry_guard_active: bool
+
+
+# PEM given as bytes is used as is; a str or Path names a file to read.
+PemSource = bytes | str | Path
+
+
+@dataclass(frozen=True)
+class AgentRegistryConfig:
+    """Configuration of `AgentRegistry`.
+
+    Liveness is decided by the daemon's own `--heartbeat-timeout`/`--auto-deregister-timeout`; here
+    `heartbeat_timeout` only paces this client's beats (every `heartbeat_interval`, by default a third
+    of it, and never slower than a third of the daemon's timeout). `auto_deregister_timeout` is kept for
+    compatibility with the original configuration and checked for sense, nothing more.
+    """
+
+    target: str = "127.0.0.1:50051"
+    heartbeat_timeout: float = 30.0
+    auto_deregister_timeout: float = 60.0
+    enable_heartbeat_monitoring: bool = True  # keep registered agents alive with a heartbeat stream
+    enable_event_broadcasting: bool = True  # deliver events to subscribe() callbacks
+    event_queue_size: int = 100  # events a callback may fall behind before event reading pauses
+    heartbeat_interval: float | None = None  # None: heartbeat_timeout / 3
+    reconnect_initial_backoff: float = 0.1
+    reconnect_max_backoff: float = 5.0
+    rpc_timeout: float = 10.0
+    root_certificates: PemSource | None = None  # TLS: CA bundle that signed the daemon's certificate
+    client_certificate: PemSource | None = None  # mTLS: this client's certificate chain
+    client_key: PemSource | None = None  # mTLS: its private key
+    token: str | None = None  # bearer token, sent as `authorization: Bearer <token>`
+
+    def __post_init__(self) -> None:
+        positive = {
+            "heartbeat_timeout": self.heartbeat_timeout,
+            "auto_deregister_timeout": self.auto_deregister_timeout,
+            "reconnect_initial_backoff": self.reconnect_initial_backoff,
+            "reconnect_max_backoff": self.reconnect_max_backoff,
+            "rpc_timeout": self.rpc_timeout,
+            "event_queue_size": self.event_queue_size,
+        }
+        if self.heartbeat_interval is not None:
+            positive["heartbeat_interval"] = self.heartbeat_interval
+        for name, value in positive.items():
+            if value <= 0:
+                raise ValueError(f"{name} must be positive (got {value})")
+        if self.auto_deregister_timeout < self.heartbeat_timeout:
+            raise ValueError(
+                f"auto_deregister_timeout ({self.auto_deregister_timeout}) must not be less than "
+                f"heartbeat_timeout ({self.heartbeat_timeout})"
+            )
+        if self.reconnect_max_backoff < self.reconnect_initial_backoff:
+            raise ValueError("reconnect_max_backoff must not be less than reconnect_initial_backoff")
+        if (self.client_certificate is None) != (self.client_key is None):
+            raise ValueError("client_certificate and client_key must be given together")
+
+    @property
+    def beat_interval(self) -> float:
+        return self.heartbeat_interval if self.heartbeat_interval is not None else self.heartbeat_timeout / 3
+
+
+# ---------------------------------------------------------------------------------------------- errors
+
+
+class RegistryError(Exception):
+    """A call the daemon refused or could not serve. `code` is the gRPC status code; `reason` and
+    `error_metadata` come from a google.rpc.ErrorInfo detail when the daemon sent one, and
+    `field_violations` (field -> description) from a BadRequest detail."""
+
+    def __init__(
+        self,
+        message: str,
+        code: grpc.StatusCode = grpc.StatusCode.UNKNOWN,
+        reason: str = "",
+        error_metadata: Mapping[str, str] | None = None,
+        field_violations: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.reason = reason
+        self.error_metadata = dict(error_metadata or {})
+        self.field_violations = dict(field_violations or {})
+
+    def __str__(self) -> str:
+        return f"{self.code.name}: {self.message}"
+
+
+class InvalidArgumentError(RegistryError, ValueError):
+    """A field broke a rule; the message names the field and the limit."""
+
+
+class AgentNotFoundError(RegistryError, LookupError):
+    """The daemon does not know the agent."""
+
+
+class AgentAlreadyExistsError(RegistryError, ValueError):
+    """Another runtime owns this agent id. A ValueError, as the original registry raised."""
+
+
+class PermissionDeniedError(RegistryError):
+    """Not allowed: another runtime owns the agent, or the token's role does not permit the call."""
+
+
+class UnauthenticatedError(RegistryError):
+    """No valid bearer token was sent to a daemon that requires one."""
+
+
+class RevisionCompactedError(RegistryError):
+    """Subscribe(from_revision) asked for events no longer retained: re-list, then resubscribe."""
+
+    @property
+    def compacted_revision(self) -> int:
+        return int(self.error_metadata.get("compacted_revision", "0"))
+
+
+class SubscriberOverflowError(RegistryError):
+    """The subscriber fell too far behind and was cut off; resume from `last_revision` + 1."""
+
+    @property
+    def last_revision(self) -> int:
+        return int(self.error_metadata.get("last_revision", "0"))
+
+
+class RegistryUnavailableError(RegistryError):
+    """The daemon could not be reached, or is shutting down, or the call timed out; retry."""

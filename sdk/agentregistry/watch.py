@@ -1,0 +1,213 @@
+"""A local view of the registry kept current by list-then-subscribe, and every event exactly once.
+
+The watch lists every agent (revision R), then subscribes from R + 1. Each event is applied to the view
+and handed on once, in revision order; bookmarks advance the revision seen. When the stream breaks it
+resumes where it left off, with backoff:
+
+- Resume asks for `from_revision = last` rather than `last + 1`, so the daemon first replays the event
+  at `last`, which this client has already seen. That echo proves the daemon still has the same history;
+  it is compared with the event seen then and dropped (never delivered twice).
+- No echo, or a different event at that revision, means a new history: a daemon running with
+  `--store memory` restarted and its revisions began again from 0. The watch then re-lists, reconciles
+  the view and continues from the new revision. Changes the new daemon made before the re-list are in
+  the view but not delivered as events (they happened in a history this client never watched).
+- FAILED_PRECONDITION REVISION_COMPACTED (the daemon no longer retains `last`): re-list, as above.
+- RESOURCE_EXHAUSTED SUBSCRIBER_OVERFLOW (this client read too slowly): resume at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+
+from agentregistry.backoff import Backoff
+from agentregistry.client import RegistryClient
+from agentregistry.types import (
+    AgentMetadata,
+    Bookmark,
+    RegistryError,
+    RegistryEvent,
+    RegistryEventType,
+    RevisionCompactedError,
+    SubscriberOverflowError,
+)
+
+log = logging.getLogger("agentregistry")
+
+_LIFECYCLE = tuple(t for t in RegistryEventType if t is not RegistryEventType.AGENT_HEARTBEAT)
+
+
+class _NewHistory(Exception):
+    """The daemon's revisions no longer continue the ones this client saw."""
+
+
+def _fingerprint(event: RegistryEvent) -> tuple[object, ...]:
+    return (event.revision, event.event_type, event.agent_id, event.runtime_id, event.timestamp)
+
+
+class RegistryWatch:
+    def __init__(
+        self,
+        client: RegistryClient,
+        backoff: Backoff,
+        on_event: Callable[[RegistryEvent], Awaitable[None]],
+        localize: Callable[[AgentMetadata], AgentMetadata],
+    ) -> None:
+        self._client = client
+        self._backoff = backoff
+        self._on_event = on_event
+        self._localize = localize  # attaches the local agent object to agents of this client
+        self.agents: dict[str, AgentMetadata] = {}
+        self.runtime_agents: dict[str, set[str]] = {}
+        self.revision = 0
+        self._last_event: tuple[object, ...] | None = None
+        self._advanced = asyncio.Condition()
+        self._heartbeats = False
+        self._stream: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.relists = 0
+
+    async def start(self) -> None:
+        """List once (so the view is complete when this returns), then follow in the background."""
+        await self._relist()
+        self._task = asyncio.create_task(self._run(), name="agentregistry-watch")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def include_heartbeats(self) -> None:
+        """Also receive AGENT_HEARTBEAT events (restarts the stream; resume loses nothing)."""
+        if not self._heartbeats:
+            self._heartbeats = True
+            if self._stream is not None:
+                self._stream.cancel()
+
+    async def wait_for(self, revision: int, timeout: float) -> bool:
+        """Wait until the view reflects `revision`; False if it did not within `timeout` seconds."""
+        async with self._advanced:
+            try:
+                await asyncio.wait_for(self._advanced.wait_for(lambda: self.revision >= revision), timeout)
+            except TimeoutError:
+                return False
+        return True
+
+    async def _run(self) -> None:
+        relist, echo = False, True
+        while True:
+            try:
+                if relist:
+                    await self._relist()
+                    relist, echo = False, True
+                self._stream = asyncio.create_task(self._follow(echo))
+                try:
+                    await self._stream
+                except asyncio.CancelledError:
+                    if self._task is not None and self._task.cancelling():
+                        raise
+                    continue  # restarted on purpose (include_heartbeats)
+                raise RegistryError("the daemon ended the event stream")
+            except _NewHistory:
+                log.warning("registryd's revisions restarted (a restart without persistence?); re-listing")
+                relist = True
+            except RevisionCompactedError as error:
+                if echo and self._last_event is None:
+                    echo = False  # the listed revision itself is not retained; the list is current
+                else:
+                    log.warning("events after revision %d are gone (%s); re-listing", self.revision, error)
+                    relist = True
+            except SubscriberOverflowError:
+                log.warning("event callbacks fell behind; resuming from revision %d", self.revision)
+            except RegistryError as error:
+                delay = self._backoff.next_delay()
+                log.warning("event stream lost (%s); resuming in %.2f s", error, delay)
+                await asyncio.sleep(delay)
+
+    async def _follow(self, echo: bool) -> None:
+        """One Subscribe stream. With `echo`, ask for the last revision seen again and check it."""
+        echo = echo and self.revision > 0
+        from_revision = self.revision if echo else self.revision + 1
+        compare = self._last_event  # None when the revision came from a list, not from an event
+        types: Iterable[RegistryEventType] = (
+            (*_LIFECYCLE, RegistryEventType.AGENT_HEARTBEAT) if self._heartbeats else ()
+        )
+        first = True
+        async for item in self._client.subscribe(types, from_revision=from_revision):
+            if first:  # the daemon always starts with a bookmark
+                first = False
+                continue
+            if echo:
+                echo = False
+                is_echo = isinstance(item, RegistryEvent) and item.revision == self.revision
+                if not is_echo or (compare is not None and _fingerprint(item) != compare):
+                    raise _NewHistory
+                continue
+            self._backoff.reset()
+            if isinstance(item, Bookmark):
+                await self._advance(item.revision)
+            else:
+                await self._handle(item)
+
+    async def _handle(self, event: RegistryEvent) -> None:
+        if event.revision == 0:  # an ephemeral AGENT_HEARTBEAT
+            if event.agent is not None and event.agent_id in self.agents:
+                self._put(event.agent)
+            await self._on_event(event)
+            return
+        if event.revision <= self.revision:
+            return  # already delivered
+        self._apply(event)
+        self._last_event = _fingerprint(event)
+        await self._advance(event.revision)
+        await self._on_event(event)
+
+    def _apply(self, event: RegistryEvent) -> None:
+        agent = event.agent
+        if agent is None:
+            return  # runtime events: runtime_agents follows the agents
+        current = self.agents.get(agent.agent_id)
+        if current is not None and current.revision >= event.revision:
+            return  # the list already showed a later state
+        if event.event_type is RegistryEventType.AGENT_DEREGISTERED:
+            self._drop(agent.agent_id)
+        else:
+            self._put(agent)
+
+    def _put(self, agent: AgentMetadata) -> None:
+        previous = self.agents.get(agent.agent_id)
+        if previous is not None and previous.runtime_id != agent.runtime_id:
+            self._drop(agent.agent_id)
+        self.agents[agent.agent_id] = self._localize(agent)
+        self.runtime_agents.setdefault(agent.runtime_id, set()).add(agent.agent_id)
+
+    def _drop(self, agent_id: str) -> None:
+        agent = self.agents.pop(agent_id, None)
+        if agent is None:
+            return
+        ids = self.runtime_agents.get(agent.runtime_id)
+        if ids is not None:
+            ids.discard(agent_id)
+            if not ids:
+                del self.runtime_agents[agent.runtime_id]
+
+    async def _relist(self) -> None:
+        page = await self._client.list_all_agents()
+        self.agents.clear()
+        self.runtime_agents.clear()
+        for agent in page.agents:
+            self._put(agent)
+        self.revision = page.revision
+        self._last_event = None
+        self.relists += 1
+        async with self._advanced:
+            self._advanced.notify_all()
+
+    async def _advance(self, revision: int) -> None:
+        if revision > self.revision:
+            self.revision = revision
+            async with self._advanced:
+                self._advanced.notify_all()
