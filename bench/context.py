@@ -1,0 +1,80 @@
+"""What every scenario gets: the sizes, a pool of load-client processes, and server launchers."""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import procs
+from bench.plan import Sizes
+from bench.procs import ServerProcess
+
+CLIENT_PROCESSES = 2  # one per core: more clients only fight the servers for CPU
+
+
+@dataclass
+class Context:
+    sizes: Sizes
+    workdir: Path
+    h2load: bool
+    registryd_help: str
+    pool: ProcessPoolExecutor = field(init=False)
+    notes: list[str] = field(default_factory=list)
+    # name -> (registryd latencies, no-op latencies) in seconds, for the distribution plots
+    latencies: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
+    # label -> [(agents, seconds per query)], for the discovery plot
+    discovery: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.pool = ProcessPoolExecutor(
+            CLIENT_PROCESSES, mp_context=procs.spawn_context(), initializer=procs.raise_fd_limit
+        )
+
+    def close(self) -> None:
+        self.pool.shutdown(cancel_futures=True)
+
+    def note(self, text: str) -> None:
+        print(f"  . {text}", flush=True)
+        self.notes.append(text)
+
+    def has_store(self, kind: str) -> bool:
+        return "--store" in self.registryd_help and kind in self.registryd_help
+
+    def store_args(self, kind: str, data_dir: Path | None = None) -> list[str]:
+        """`--store kind` (with a fresh --data-dir for sqlite), or nothing on a registryd without --store."""
+        if not self.has_store(kind):
+            return []
+        if kind == "memory":
+            return ["--store", "memory"]
+        data_dir = data_dir or self.workdir / f"data-{time.monotonic_ns()}"
+        return ["--store", kind, "--data-dir", str(data_dir)]
+
+    def start_registryd(self, args: list[str]) -> ServerProcess:
+        return procs.start_server("registryd", self.workdir, args)
+
+    def start_noop(self) -> ServerProcess:
+        return procs.start_server("noop", self.workdir)
+
+
+def machine() -> dict[str, object]:
+    """Where the numbers come from."""
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown",
+    )
+    load = Path("/proc/loadavg").read_text().split()[:3]
+    mem = next(line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "memory": mem.split(":", 1)[1].strip(),
+        "loadavg_at_start": " ".join(load),
+        "kernel": os.uname().release,
+    }
