@@ -9,7 +9,7 @@ and agents that match, not on those that do not.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from registryd.core.model import MatchKind
 
@@ -24,6 +24,11 @@ def normalize(text: str) -> str:
 def _grams(text: str) -> set[str]:
     """Every substring of length 1..GRAM, so queries shorter than GRAM have a posting list too."""
     return {text[i : i + n] for n in range(1, GRAM + 1) for i in range(len(text) - n + 1)}
+
+
+def spelling(key: str, texts: Iterable[str]) -> str:
+    """The text among `texts` that normalises to `key`: an agent's own spelling of a match."""
+    return next((text.strip() for text in texts if normalize(text) == key), key)
 
 
 def match_kind(query: str, text: str) -> MatchKind | None:
@@ -43,16 +48,9 @@ def match_kind(query: str, text: str) -> MatchKind | None:
     return MatchKind.SUBSTRING
 
 
-@dataclass(slots=True)
-class _Text:
-    display: str  # the first original spelling seen
-    agents: set[str] = field(default_factory=set)
-
-
 @dataclass(frozen=True, slots=True)
 class TextMatch:
     text: str  # normalised
-    display: str
     kind: MatchKind
     agents: frozenset[str] | set[str]
 
@@ -63,7 +61,7 @@ class TextMatch:
 
 class CapabilityIndex:
     def __init__(self) -> None:
-        self._texts: dict[str, _Text] = {}
+        self._texts: dict[str, set[str]] = {}  # normalised text -> the agents carrying it
         self._postings: dict[str, set[str]] = {}
         self._agent_texts: dict[str, frozenset[str]] = {}
 
@@ -74,25 +72,21 @@ class CapabilityIndex:
     def add(self, agent_id: str, texts: Iterable[str]) -> None:
         """Index an agent's texts, replacing whatever it had."""
         self.remove(agent_id)
-        normalized: dict[str, str] = {}
-        for original in texts:
-            key = normalize(original)
-            if key:
-                normalized.setdefault(key, original.strip())
-        self._agent_texts[agent_id] = frozenset(normalized)
-        for key, original in normalized.items():
-            entry = self._texts.get(key)
-            if entry is None:
-                entry = self._texts[key] = _Text(display=original)
+        keys = frozenset(normalize(text) for text in texts) - {""}
+        self._agent_texts[agent_id] = keys
+        for key in keys:
+            agents = self._texts.get(key)
+            if agents is None:
+                agents = self._texts[key] = set()
                 for gram in _grams(key):
                     self._postings.setdefault(gram, set()).add(key)
-            entry.agents.add(agent_id)
+            agents.add(agent_id)
 
     def remove(self, agent_id: str) -> None:
         for key in self._agent_texts.pop(agent_id, ()):
-            entry = self._texts[key]
-            entry.agents.discard(agent_id)
-            if not entry.agents:
+            agents = self._texts[key]
+            agents.discard(agent_id)
+            if not agents:
                 del self._texts[key]
                 for gram in _grams(key):
                     posting = self._postings[gram]
@@ -117,7 +111,6 @@ class CapabilityIndex:
         for key in candidates:
             kind = match_kind(query, key)
             if kind is not None:
-                entry = self._texts[key]
-                matches.append(TextMatch(key, entry.display, kind, entry.agents))
+                matches.append(TextMatch(key, kind, self._texts[key]))
         matches.sort(key=lambda m: m.rank)
         return matches

@@ -28,7 +28,7 @@ from registryd.core.errors import (
     ResourceExhausted,
 )
 from registryd.core.events import EventFilter, EventHub, Subscription
-from registryd.core.index import CapabilityIndex, normalize
+from registryd.core.index import CapabilityIndex, normalize, spelling
 from registryd.core.liveness import DeadlineTracker, Due, ExpiryGuard
 from registryd.core.model import (
     RECOVERABLE_REASONS,
@@ -199,7 +199,9 @@ class Registry:
             eligible = (a for a in match.agents if a not in seen and self._agents[a].status in wanted)
             for agent_id in heapq.nsmallest(room, eligible):
                 seen.add(agent_id)
-                found.append(FoundAgent(self._agents[agent_id], match.display, match.kind))
+                agent = self._agents[agent_id]
+                text = spelling(match.text, agent.card.indexed_texts())
+                found.append(FoundAgent(agent, text, match.kind))
         return found
 
     def runtimes(self) -> list[RuntimeInfo]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from registryd.core.events import Subscription
-from registryd.core.model import AgentCard, Event, Skill
+from registryd.core.model import Agent, AgentCard, Event, Skill
 from registryd.core.registry import Registry, RegistrySettings
+from registryd.store.base import Snapshot
 
 # Tenth-of-a-second liveness; the expiry guard stays out of the way below 10 agents.
 FAST = RegistrySettings(heartbeat_timeout=0.3, auto_deregister_timeout=0.8)
@@ -46,3 +47,19 @@ async def wait_for(condition: Callable[[], bool], timeout: float = 3.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         await asyncio.sleep(0.005)
+
+
+class PersistedAgents:
+    """A store holding what an earlier run committed: loads many agents fast, as a restart does."""
+
+    def __init__(self, agents: list[Agent]) -> None:
+        self._snapshot = Snapshot(agents=agents, revision=len(agents))
+
+    async def load(self) -> Snapshot:
+        return self._snapshot
+
+    async def append(self, events: Sequence[Event]) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
