@@ -36,14 +36,18 @@ def is_loopback(host: str) -> bool:
 
 
 def add_port(server: grpc.aio.Server, address: str, credentials: grpc.ServerCredentials | None) -> int:
-    """Bind `address`; returns the port. Plaintext beyond loopback is allowed, and said out loud."""
+    """Bind `address`; returns the port."""
+    warn_if_exposed(address, tls=credentials is not None)
     if credentials is not None:
         return server.add_secure_port(address, credentials)
-    host = address.rpartition(":")[0]
-    if not is_loopback(host):
+    return server.add_insecure_port(address)
+
+
+def warn_if_exposed(address: str, *, tls: bool) -> None:
+    """Plaintext beyond loopback is allowed (a trusted network, a TLS-terminating proxy), and said out loud."""
+    if not tls and not is_loopback(address.rpartition(":")[0]):
         log.warning(
             "PLAINTEXT ON A NON-LOOPBACK ADDRESS: anyone on the network can read and forge calls, "
-            "including bearer tokens; serve TLS with --tls-cert/--tls-key (and --tls-client-ca for mTLS)",
+            "bearer tokens included; serve TLS with --tls-cert/--tls-key (and --tls-client-ca for mTLS)",
             address=address,
         )
-    return server.add_insecure_port(address)

@@ -1,0 +1,40 @@
+"""Helpers for the security tests: an in-process daemon with any configuration, and token files."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
+
+from registryd.auth import Role, new_token, token_entry
+from registryd.config import Config
+from registryd.server import Daemon
+
+BASE = Config(listen="127.0.0.1:0", store="memory", log_level="warning", shutdown_grace=0.5)
+
+
+@asynccontextmanager
+async def running(**overrides: object) -> AsyncIterator[Daemon]:
+    """A daemon on a free loopback port for the length of the block (TLS or not, so no channel here)."""
+    daemon = Daemon(replace(BASE, **overrides))  # type: ignore[arg-type]
+    await daemon.start()
+    try:
+        yield daemon
+    finally:
+        await daemon.stop()
+
+
+def write_tokens(path: Path, holders: dict[str, tuple[Role, tuple[str, ...]]]) -> dict[str, str]:
+    """Write a token file for `holders` (name -> role, owned runtime globs); returns name -> token."""
+    tokens: dict[str, str] = {}
+    entries: list[str] = []
+    for name, (role, runtimes) in holders.items():
+        tokens[name], digest = new_token()
+        entries.append(token_entry(name, role, digest, runtimes))
+    path.write_text("\n".join(entries))
+    return tokens
+
+
+def bearer(token: str) -> tuple[tuple[str, str], ...]:
+    return (("authorization", f"Bearer {token}"),)
