@@ -1,0 +1,66 @@
+"""Configuration: nonsense is refused with a clear message (ConfigError; exit code 2 from the CLI)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from registryd.config import ConfigError, load_config
+from registryd.core.registry import RegistrySettings
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--auto-deregister-timeout", "1", "--heartbeat-timeout", "5"], "auto_deregister_timeout"),
+        (["--auto-deregister-timeout", "5", "--heartbeat-timeout", "5"], "auto_deregister_timeout"),
+        (["--heartbeat-timeout", "0"], "heartbeat_timeout must be positive"),
+        (["--event-queue-size", "-1"], "event_queue_size"),
+        (["--event-retention", "0"], "event_retention"),
+        (["--event-queue-size", "ten"], "event_queue_size must be a int"),
+        (["--listen", "nowhere"], "listen must be host:port"),
+        (["--log-format", "xml"], "log_format must be one of"),
+    ],
+)
+def test_nonsense_flags_are_config_errors(argv: list[str], message: str):
+    with pytest.raises(ConfigError, match=message):
+        load_config(argv, environ={})
+
+
+def test_environment_is_read_and_validated():
+    config = load_config(
+        [], environ={"REGISTRYD_HEARTBEAT_TIMEOUT": "2", "REGISTRYD_AUTO_DEREGISTER_TIMEOUT": "4"}
+    )
+    assert (config.heartbeat_timeout, config.auto_deregister_timeout) == (2.0, 4.0)
+    with pytest.raises(ConfigError, match="event_queue_size"):
+        load_config([], environ={"REGISTRYD_EVENT_QUEUE_SIZE": "0"})
+
+
+def test_flags_override_the_environment():
+    config = load_config(["--event-queue-size", "7"], environ={"REGISTRYD_EVENT_QUEUE_SIZE": "9"})
+    assert config.event_queue_size == 7
+
+
+def test_defaults_are_the_documented_ones():
+    config = load_config([], environ={})
+    assert config.listen == "127.0.0.1:50051"
+    assert (config.heartbeat_timeout, config.auto_deregister_timeout) == (30.0, 60.0)
+    assert config.event_queue_size == 100
+
+
+def test_registry_settings_refuse_expiry_before_timeout():
+    with pytest.raises(ValueError, match="auto_deregister_timeout"):
+        RegistrySettings(heartbeat_timeout=5, auto_deregister_timeout=1)
+
+
+def test_daemon_exits_2_with_a_clear_message_on_nonsense():
+    result = subprocess.run(
+        [sys.executable, "-m", "registryd", "--auto-deregister-timeout", "1", "--heartbeat-timeout", "5"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "auto_deregister_timeout (1.0) must be greater than heartbeat_timeout (5.0)" in result.stderr
