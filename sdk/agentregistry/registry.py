@@ -173,13 +173,27 @@ class AgentRegistry:
         """
         card = card_of(agent)
         agent_id = agent_id or getattr(agent, "agent_id", None) or ""
-        result = await self.client.register_agent(runtime_id, card, agent_id)
-        registered = result.agent
-        self._own[registered.agent_id] = _OwnAgent(runtime_id, card, agent)
+        own = _OwnAgent(runtime_id, card, agent)
+        previous = self._own.get(agent_id)
+        if agent_id:  # known before the call, so its events already carry the local object
+            self._own[agent_id] = own
+        try:
+            result = await self.client.register_agent(runtime_id, card, agent_id)
+        except Exception:
+            if previous is None:
+                self._own.pop(agent_id, None)
+            else:
+                self._own[agent_id] = previous
+            raise
+        agent_id = result.agent.agent_id
+        self._own[agent_id] = own
         if self.config.enable_heartbeat_monitoring:
-            self._heartbeat_for(runtime_id).add(registered.agent_id)
+            self._heartbeat_for(runtime_id).add(agent_id)
         await self._caught_up(result.revision)
-        return registered.agent_id
+        view = self.agents.get(agent_id)
+        if view is not None:  # a generated id: the event may have arrived before the answer
+            self.agents[agent_id] = self._localize(view)
+        return agent_id
 
     def _heartbeat_for(self, runtime_id: str) -> RuntimeHeartbeat:
         heartbeat = self._heartbeats.get(runtime_id)
