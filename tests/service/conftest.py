@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from agentregistry.v1 import registry_pb2 as pb
+from service_support import Subscriber
+
+
+@pytest.fixture
+async def subscribe() -> AsyncIterator[Callable[..., Subscriber]]:
+    """`subscribe(stub, **request_fields)` opens a Subscribe stream; all are cancelled at teardown."""
+    opened: list[Subscriber] = []
+
+    def open_(stub: object, **fields: object) -> Subscriber:
+        subscriber = Subscriber(stub, pb.SubscribeRequest(**fields))  # type: ignore[arg-type]
+        opened.append(subscriber)
+        return subscriber
+
+    yield open_
+    for subscriber in opened:
+        await subscriber.close()
