@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from agentregistry.v1 import registry_pb2 as pb
 from google.protobuf.duration_pb2 import Duration
@@ -48,11 +48,24 @@ def optional_status_from_proto(value: int, field: str) -> AgentStatus | None:
     return None if value == pb.AGENT_STATUS_UNSPECIFIED else status_from_proto(value, field)
 
 
-def statuses_from_proto(values: Iterable[int], field: str) -> frozenset[AgentStatus]:
+# A filter names each status or event type at most once; more entries are noise (or an attack).
+MAX_FILTER_ENTRIES = 16
+
+
+def _check_filter_size(values: Sequence[int], field: str) -> None:
+    if len(values) > MAX_FILTER_ENTRIES:
+        raise InvalidArgument(
+            f"{field} has {len(values)} entries; the limit is {MAX_FILTER_ENTRIES}", field=field
+        )
+
+
+def statuses_from_proto(values: Sequence[int], field: str) -> frozenset[AgentStatus]:
+    _check_filter_size(values, field)
     return frozenset(status_from_proto(v, f"{field}[{i}]") for i, v in enumerate(values))
 
 
-def event_types_from_proto(values: Iterable[int], field: str) -> frozenset[EventType]:
+def event_types_from_proto(values: Sequence[int], field: str) -> frozenset[EventType]:
+    _check_filter_size(values, field)
     types = set()
     for i, value in enumerate(values):
         try:

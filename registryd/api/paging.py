@@ -9,6 +9,9 @@ from collections.abc import Iterable
 
 from registryd.core.errors import InvalidArgument
 
+# Far above any token issued (two ids and a few statuses), far below what could cost time to decode.
+MAX_PAGE_TOKEN_LENGTH = 16_384
+
 
 def _filters(runtime_id: str, statuses: Iterable[int]) -> dict[str, object]:
     return {"runtime_id": runtime_id, "statuses": sorted(int(s) for s in statuses)}
@@ -23,10 +26,15 @@ def decode_page_token(token: str, runtime_id: str, statuses: Iterable[int]) -> s
     """The agent_id to continue after; empty for the first page."""
     if not token:
         return ""
+    if len(token) > MAX_PAGE_TOKEN_LENGTH:
+        raise InvalidArgument(
+            f"page_token is {len(token)} characters; no token this server issues exceeds {MAX_PAGE_TOKEN_LENGTH}",
+            field="page_token",
+        )
     try:
         payload = json.loads(base64.urlsafe_b64decode(token.encode()))
         after = payload.pop("after")
-    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError, binascii.Error):
         raise InvalidArgument("page_token is not a token this server issued", field="page_token") from None
     if payload != _filters(runtime_id, statuses) or not isinstance(after, str):
         raise InvalidArgument(

@@ -164,6 +164,7 @@ class Registry:
         return sorted(self._runtimes.get(runtime_id, ()))
 
     def get(self, agent_id: str) -> Agent:
+        validate_id("agent_id", agent_id, self.limits)
         agent = self._agents.get(agent_id)
         if agent is None:
             raise NotFound(f"agent {agent_id!r} is not registered", field="agent_id")
@@ -172,6 +173,8 @@ class Registry:
     def list_agents(
         self, runtime_id: str = "", statuses: Collection[AgentStatus] = (), after: str = "", limit: int = 100
     ) -> Page:
+        if runtime_id:
+            validate_id("runtime_id", runtime_id, self.limits)
         wanted = frozenset(statuses) or ALL_STATUSES
         ids: list[str] = sorted(self._runtimes.get(runtime_id, ())) if runtime_id else self._sorted_ids
         page = Page(revision=self._revision)
@@ -233,6 +236,9 @@ class Registry:
             raise InvalidArgument(
                 f"from_revision must not be negative (got {from_revision})", field="from_revision"
             )
+        for name, value in (("runtime_id", event_filter.runtime_id), ("agent_id", event_filter.agent_id)):
+            if value:
+                validate_id(name, value, self.limits)
         if self.hub.subscriber_count >= self.limits.max_subscribers:
             raise ResourceExhausted(
                 f"the daemon already serves max_subscribers={self.limits.max_subscribers}"
@@ -516,7 +522,8 @@ class Registry:
     # ------------------------------------------------------------------ internals
 
     def _owned(self, agent_id: str, runtime_id: str) -> Agent:
-        validate_id("agent_id", agent_id, self.limits)
+        if runtime_id:
+            validate_id("runtime_id", runtime_id, self.limits)
         agent = self.get(agent_id)
         if runtime_id and agent.runtime_id != runtime_id:
             raise PermissionDenied(
