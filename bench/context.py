@@ -6,6 +6,7 @@ import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing.managers import SyncManager
 from pathlib import Path
 
 from bench import procs
@@ -22,6 +23,7 @@ class Context:
     h2load: bool
     registryd_help: str
     pool: ProcessPoolExecutor = field(init=False)
+    _manager: SyncManager | None = field(init=False, default=None)
     notes: list[str] = field(default_factory=list)
     # name -> (registryd latencies, no-op latencies) in seconds, for the distribution plots
     latencies: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
@@ -35,6 +37,14 @@ class Context:
 
     def close(self) -> None:
         self.pool.shutdown(cancel_futures=True)
+        if self._manager is not None:
+            self._manager.shutdown()
+
+    def manager(self) -> SyncManager:
+        """Queues and events the parent and the load workers share (started on first use)."""
+        if self._manager is None:
+            self._manager = procs.spawn_context().Manager()
+        return self._manager
 
     def note(self, text: str) -> None:
         print(f"  . {text}", flush=True)

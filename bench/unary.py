@@ -39,11 +39,12 @@ class Load:
     unique: bool = False  # send each request once (registrations), ending early when all are sent
     request_size: int = 0  # echo only
     reply_size: int = 0  # echo only
+    per_runtime: int = workload.AGENTS_PER_RUNTIME  # agents per runtime (registrations)
 
 
 def requests_for(load: Load) -> list[bytes]:
     if load.kind == "register":
-        return [workload.register_request(i) for i in range(load.start, load.stop)]
+        return [workload.register_request(i, load.per_runtime) for i in range(load.start, load.stop)]
     if load.kind == "get":
         return [workload.get_request(i) for i in range(load.start, load.stop)]
     if load.kind == "heartbeat":
@@ -135,7 +136,7 @@ def split(load: Load, workers: int) -> list[Load]:
 
 
 def register_agents(
-    pool: Executor, address: str, start: int, stop: int, workers: int = 2
+    pool: Executor, address: str, start: int, stop: int, per_runtime: int = workload.AGENTS_PER_RUNTIME
 ) -> dict[str, object]:
     """Load agents [start, stop) into registryd as fast as two clients with 64 calls in flight can."""
     load = Load(
@@ -145,11 +146,12 @@ def register_agents(
         start,
         stop,
         in_flight=64,
-        start_at=time.monotonic() + 1.5,
+        start_at=time.monotonic() + 1.0,
         duration=600.0,
         unique=True,
+        per_runtime=per_runtime,
     )
-    result = run_load(pool, split(load, workers))
+    result = run_load(pool, split(load, 2))
     if result["errors"]:
         raise RuntimeError(f"loading agents failed: {result['errors']} errors {result['error_codes']}")
     return result

@@ -21,9 +21,14 @@ def agent_id(i: int) -> str:
     return f"agent-{i:07d}"
 
 
-def runtime_id(i: int) -> str:
-    """The runtime that owns agent i (100 agents per runtime)."""
-    return f"runtime-{i // AGENTS_PER_RUNTIME:05d}"
+def runtime_id(i: int, per_runtime: int = AGENTS_PER_RUNTIME) -> str:
+    """The runtime that owns agent i."""
+    return f"runtime-{i // per_runtime:06d}"
+
+
+def runtime_agents(k: int, per_runtime: int) -> list[str]:
+    """The agents of runtime number k."""
+    return [agent_id(i) for i in range(k * per_runtime, (k + 1) * per_runtime)]
 
 
 def topic_capability(i: int) -> str:
@@ -42,8 +47,10 @@ def card(i: int) -> pb.AgentCard:
     )
 
 
-def register_request(i: int, runtime: str = "") -> bytes:
-    request = pb.RegisterAgentRequest(agent_id=agent_id(i), runtime_id=runtime or runtime_id(i), card=card(i))
+def register_request(i: int, per_runtime: int = AGENTS_PER_RUNTIME) -> bytes:
+    request = pb.RegisterAgentRequest(
+        agent_id=agent_id(i), runtime_id=runtime_id(i, per_runtime), card=card(i)
+    )
     return request.SerializeToString()
 
 
@@ -59,8 +66,11 @@ def find_request() -> bytes:
     return pb.FindAgentsRequest(capability=QUERY, limit=FIND_LIMIT).SerializeToString()
 
 
-def bind_message(runtime: str, agent_ids: list[str]) -> bytes:
-    bind = pb.Bind(runtime_id=runtime, agent_ids=agent_ids)
+def bind_message(k: int, per_runtime: int) -> bytes:
+    """Bind runtime number k and all its agents to a heartbeat stream."""
+    bind = pb.Bind(
+        runtime_id=runtime_id(k * per_runtime, per_runtime), agent_ids=runtime_agents(k, per_runtime)
+    )
     return pb.HeartbeatStreamRequest(sequence=1, bind=bind).SerializeToString()
 
 

@@ -17,6 +17,7 @@ import uvloop
 
 from bench.noop import echo_pb2 as pb
 from bench.noop import echo_pb2_grpc as pb_grpc
+from registryd.api.servicer import HALF_CLOSE_SETTLE
 from registryd.server import SERVER_OPTIONS
 
 
@@ -40,6 +41,9 @@ class EchoServicer(pb_grpc.EchoServiceServicer):
         try:
             async for request in request_iterator:
                 yield self._reply(request.reply_size)
+            # As in registryd: a client's cancel first ends the request stream, and the cancellation
+            # reaches this task during this wait.
+            await asyncio.sleep(HALF_CLOSE_SETTLE)
         except asyncio.CancelledError:
             self._publish(pb.FanoutEvent(payload=b"dropped"))
             raise
