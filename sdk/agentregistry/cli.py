@@ -1,0 +1,333 @@
+"""registryctl: the operator's command line for registryd, built on `RegistryClient`.
+
+Every connection option also reads REGISTRYCTL_<OPTION> from the environment (flags win). Results are
+tables by default and JSON with `--output json`; errors are one line on stderr naming the gRPC code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
+
+from agentregistry.backoff import Backoff
+from agentregistry.cli_output import Output
+from agentregistry.client import RegistryClient
+from agentregistry.types import (
+    AgentStatus,
+    Bookmark,
+    RegistryError,
+    RegistryEventType,
+    RegistryUnavailableError,
+    RevisionCompactedError,
+    ServingStatus,
+    SubscriberOverflowError,
+)
+
+EXIT_OK = 0
+EXIT_REFUSED = 1  # the daemon answered with an error status
+EXIT_USAGE = 2  # bad flags or values, unreadable files (argparse uses 2 as well)
+EXIT_UNREACHABLE = 3  # UNAVAILABLE or DEADLINE_EXCEEDED: not reachable, shutting down, or too slow
+EXIT_NOT_SERVING = 4  # `health`: the daemon answered but is not SERVING
+EXIT_INTERRUPTED = 130  # Ctrl-C
+
+EXIT_CODES = f"""exit codes:
+  {EXIT_OK}    success
+  {EXIT_REFUSED}    the daemon refused the call (the error line names the gRPC code)
+  {EXIT_USAGE}    bad usage: unknown flag, bad value, unreadable file
+  {EXIT_UNREACHABLE}    the daemon could not be reached, is shutting down, or did not answer in time
+  {EXIT_NOT_SERVING}    health: the daemon answered but is not SERVING
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C)"""
+
+Command = Callable[[RegistryClient, argparse.Namespace, Output], Awaitable[int]]
+
+
+class UsageError(Exception):
+    """A flag's value cannot be used; exit code 2."""
+
+
+def _status(value: str) -> AgentStatus:
+    try:
+        return AgentStatus(value.lower())
+    except ValueError:
+        choices = ", ".join(s.value for s in AgentStatus)
+        raise argparse.ArgumentTypeError(f"unknown status {value!r} (choose from {choices})") from None
+
+
+def _event_type(value: str) -> RegistryEventType:
+    try:
+        return RegistryEventType(value.lower())
+    except ValueError:
+        choices = ", ".join(t.value for t in RegistryEventType)
+        raise argparse.ArgumentTypeError(f"unknown event type {value!r} (choose from {choices})") from None
+
+
+# ---------------------------------------------------------------------------------------- commands
+
+
+async def agents_list(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
+    page = await client.list_all_agents(args.runtime, args.status)
+    out.agents(page.agents, page.revision)
+    return EXIT_OK
+
+
+async def agents_get(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
+    out.agent(await client.get_agent(args.agent_id))
+    return EXIT_OK
+
+
+async def agents_find(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
+    out.matches(await client.find_agents(args.capability, args.status, args.limit))
+    return EXIT_OK
+
+
+async def runtimes(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
+    out.runtimes(await client.list_runtimes())
+    return EXIT_OK
+
+
+async def status_set(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
+    out.status_update(await client.update_agent_status(args.agent_id, args.status, args.runtime))
+    return EXIT_OK
+
+
+async def stats(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
+    out.stats(await client.get_stats())
+    return EXIT_OK
+
+
+async def health(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
+    status = await client.health_check(args.service)
+    out.health(args.service, status)
+    return EXIT_OK if status is ServingStatus.SERVING else EXIT_NOT_SERVING
+
+
+async def watch(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
+    """Tail events. After a lost connection, a daemon restart or an overflow it resubscribes from the
+    revision after the last one it saw, so nothing is missed or printed twice."""
+    next_revision = args.from_revision  # 0: live events only
+    printed = 0
+    connected = False
+    backoff = Backoff(0.1, 5.0)
+    while True:
+        try:
+            if connected and next_revision:
+                next_revision = await _resume_point(client, next_revision, out)
+            async for item in client.subscribe(args.type, args.runtime, args.agent, next_revision):
+                connected = True
+                backoff.reset()
+                if isinstance(item, Bookmark):
+                    next_revision = max(next_revision, item.revision + 1)
+                    continue
+                out.event(item)
+                next_revision = max(next_revision, item.revision + 1)
+                printed += 1
+                if args.count and printed >= args.count:
+                    return EXIT_OK
+        except SubscriberOverflowError as error:
+            next_revision = error.last_revision + 1
+            out.notice(f"fell too far behind; resuming from revision {next_revision}")
+            continue
+        except RevisionCompactedError as error:
+            out.notice(
+                f"events {next_revision}..{error.compacted_revision} are no longer retained and were "
+                f"missed; continuing from revision {error.compacted_revision + 1}"
+            )
+            next_revision = error.compacted_revision + 1
+            continue
+        except RegistryUnavailableError as error:
+            if not connected:
+                raise
+            out.notice(f"{error}; reconnecting, then resuming from revision {next_revision}")
+        await asyncio.sleep(backoff.next_delay())
+
+
+async def _resume_point(client: RegistryClient, next_revision: int, out: Output) -> int:
+    """Where to resume after a reconnect: a daemon that restarted without its data starts counting
+    again, and events below `next_revision` would then be filtered out as already seen."""
+    current = (await client.get_stats()).revision
+    if current >= next_revision - 1:
+        return next_revision
+    out.notice(
+        f"registryd's revision went back from {next_revision - 1} to {current} (restarted without its "
+        f"data); following from revision {current + 1}"
+    )
+    return current + 1
+
+
+# ---------------------------------------------------------------------------------------- arguments
+
+
+def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
+    def env(name: str, default: str | None = None) -> str | None:
+        return environ.get(f"REGISTRYCTL_{name}", default)
+
+    p = argparse.ArgumentParser(
+        prog="registryctl",
+        description="Inspect and operate a registryd daemon.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--target",
+        default=env("TARGET", "127.0.0.1:50051"),
+        help="daemon address host:port [env REGISTRYCTL_TARGET; default 127.0.0.1:50051]",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        choices=("table", "json"),
+        default=env("OUTPUT", "table"),
+        help="table for people, json for scripts [env REGISTRYCTL_OUTPUT; default table]",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=env("TIMEOUT", "10"),
+        help="seconds to wait for each call [env REGISTRYCTL_TIMEOUT; default 10]",
+    )
+    p.add_argument(
+        "--tls-ca",
+        default=env("TLS_CA"),
+        metavar="FILE",
+        help="PEM CA bundle: use TLS [env REGISTRYCTL_TLS_CA]",
+    )
+    p.add_argument(
+        "--tls-cert",
+        default=env("TLS_CERT"),
+        metavar="FILE",
+        help="PEM client certificate for mTLS [env REGISTRYCTL_TLS_CERT]",
+    )
+    p.add_argument(
+        "--tls-key",
+        default=env("TLS_KEY"),
+        metavar="FILE",
+        help="PEM key of --tls-cert [env REGISTRYCTL_TLS_KEY]",
+    )
+    p.add_argument("--token", default=env("TOKEN"), help="bearer token [env REGISTRYCTL_TOKEN]")
+    p.add_argument(
+        "--token-file",
+        default=env("TOKEN_FILE"),
+        metavar="FILE",
+        help="read the bearer token from a file (keeps it out of `ps`) [env REGISTRYCTL_TOKEN_FILE]",
+    )
+    commands = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    agents = commands.add_parser("agents", help="list, get and find agents").add_subparsers(
+        dest="agents_command", required=True, metavar="SUBCOMMAND"
+    )
+    listing = agents.add_parser("list", help="list agents ordered by id")
+    listing.add_argument("--runtime", default="", help="only this runtime's agents")
+    listing.add_argument(
+        "--status", type=_status, action="append", default=[], help="only this status (repeatable)"
+    )
+    listing.set_defaults(func=agents_list)
+    get = agents.add_parser("get", help="show one agent")
+    get.add_argument("agent_id")
+    get.set_defaults(func=agents_get)
+    find = agents.add_parser("find", help="find agents by capability (case-insensitive substring)")
+    find.add_argument("capability")
+    find.add_argument(
+        "--status",
+        type=_status,
+        action="append",
+        default=[],
+        help="match these statuses (repeatable; default active)",
+    )
+    find.add_argument(
+        "--limit", type=int, default=0, help="most matches to show (default: the daemon's, 100)"
+    )
+    find.set_defaults(func=agents_find)
+
+    commands.add_parser("runtimes", help="list runtimes and their agents").set_defaults(func=runtimes)
+
+    status = commands.add_parser("status", help="set an agent's operator status").add_subparsers(
+        dest="status_command", required=True, metavar="SUBCOMMAND"
+    )
+    set_status = status.add_parser(
+        "set", help="set an operator status (degraded, unhealthy and offline stick until set to active)"
+    )
+    set_status.add_argument("agent_id")
+    set_status.add_argument("status", type=_status)
+    set_status.add_argument("--runtime", default="", help="refuse unless the agent belongs to this runtime")
+    set_status.set_defaults(func=status_set)
+
+    commands.add_parser("stats", help="totals, distributions and counters").set_defaults(func=stats)
+
+    tail = commands.add_parser("watch", help="tail events live, resuming after reconnects")
+    tail.add_argument(
+        "--type", type=_event_type, action="append", default=[], help="only this event type (repeatable)"
+    )
+    tail.add_argument("--runtime", default="", help="only this runtime's events")
+    tail.add_argument("--agent", default="", help="only this agent's events")
+    tail.add_argument(
+        "--from-revision", type=int, default=0, help="replay retained events from this revision first"
+    )
+    tail.add_argument(
+        "--count", type=int, default=0, help="exit after this many events (default: run until Ctrl-C)"
+    )
+    tail.set_defaults(func=watch)
+
+    probe = commands.add_parser("health", help="the standard gRPC health check (exit 4 unless SERVING)")
+    probe.add_argument("--service", default="", help="service name (default: the whole daemon)")
+    probe.set_defaults(func=health)
+    return p
+
+
+def _client(args: argparse.Namespace) -> RegistryClient:
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise UsageError("--tls-cert and --tls-key go together")
+    if args.tls_cert and not args.tls_ca:
+        raise UsageError("--tls-cert (mTLS) needs --tls-ca (TLS) as well")
+    token = args.token
+    if args.token_file:
+        token = _read(args.token_file, "--token-file").decode().strip()
+    return RegistryClient(
+        args.target,
+        root_certificates=_read(args.tls_ca, "--tls-ca") if args.tls_ca else None,
+        client_certificate=_read(args.tls_cert, "--tls-cert") if args.tls_cert else None,
+        client_key=_read(args.tls_key, "--tls-key") if args.tls_key else None,
+        token=token or None,
+        timeout=args.timeout,
+    )
+
+
+def _read(path: str, flag: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as error:
+        raise UsageError(f"cannot read {flag} {path}: {error.strerror}") from None
+
+
+async def _run(args: argparse.Namespace, out: Output) -> int:
+    async with _client(args) as client:
+        command: Command = args.func
+        return await command(client, args, out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    cli = parser(os.environ)
+    args = cli.parse_args(argv)
+    if args.output not in ("table", "json"):  # argparse checks choices on flags, not on env defaults
+        cli.error(f"REGISTRYCTL_OUTPUT must be table or json (got {args.output!r})")
+    out = Output(json_mode=args.output == "json")
+    try:
+        return asyncio.run(_run(args, out))
+    except UsageError as error:
+        print(f"registryctl: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except RegistryUnavailableError as error:
+        print(f"registryctl: {error} (target {args.target})", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    except RegistryError as error:
+        print(f"registryctl: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""What registryctl prints: rich tables for people, JSON for scripts (one document per command, one
+line per event for `watch`). JSON uses the SDK's values (lower-case statuses, ISO-8601 UTC times)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from agentregistry.types import (
+    AgentMatch,
+    AgentMetadata,
+    AgentStatus,
+    FindResult,
+    RegistryEvent,
+    RegistryStats,
+    RuntimeList,
+    ServingStatus,
+    StatusUpdate,
+)
+
+# ---------------------------------------------------------------------------------------- JSON forms
+
+
+def _time(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def agent_json(agent: AgentMetadata) -> dict[str, Any]:
+    return {
+        "agent_id": agent.agent_id,
+        "runtime_id": agent.runtime_id,
+        "status": agent.status.value,
+        "status_reason": agent.status_reason.value if agent.status_reason else None,
+        "registered_at": _time(agent.registered_at),
+        "last_heartbeat": _time(agent.last_heartbeat),
+        "status_changed_at": _time(agent.status_changed_at),
+        "revision": agent.revision,
+        "card": agent.card.to_dict(),
+    }
+
+
+def match_json(match: AgentMatch) -> dict[str, Any]:
+    return {
+        "agent": agent_json(match.agent),
+        "matched_capability": match.matched_capability,
+        "match_kind": match.match_kind.value,
+    }
+
+
+def event_json(event: RegistryEvent) -> dict[str, Any]:
+    return {
+        "revision": event.revision,
+        "type": event.event_type.value,
+        "time": _time(event.timestamp),
+        "agent_id": event.agent_id,
+        "runtime_id": event.runtime_id,
+        "metadata": event.metadata,
+        "agent": agent_json(event.agent) if event.agent else None,
+    }
+
+
+def runtimes_json(runtimes: RuntimeList) -> dict[str, Any]:
+    return {
+        "revision": runtimes.revision,
+        "runtimes": [
+            {
+                "runtime_id": r.runtime_id,
+                "agent_ids": list(r.agent_ids),
+                "agent_count": r.agent_count,
+                "stream_connected": r.stream_connected,
+            }
+            for r in runtimes.runtimes
+        ],
+    }
+
+
+def stats_json(stats: RegistryStats) -> dict[str, Any]:
+    return {
+        "total_agents": stats.total_agents,
+        "total_runtimes": stats.total_runtimes,
+        "status_distribution": {status.value: n for status, n in stats.status_distribution.items()},
+        "runtime_distribution": dict(stats.runtime_distribution),
+        "total_queries": stats.total_queries,
+        "total_registrations": stats.total_registrations,
+        "total_deregistrations": stats.total_deregistrations,
+        "capability_index_size": stats.capability_index_size,
+        "revision": stats.revision,
+        "compacted_revision": stats.compacted_revision,
+        "subscribers": stats.subscribers,
+        "heartbeat_streams": stats.heartbeat_streams,
+        "expiry_guard_active": stats.expiry_guard_active,
+    }
+
+
+# ---------------------------------------------------------------------------------------- printing
+
+
+def _age(value: datetime) -> str:
+    seconds = max(0, int((datetime.now(UTC) - value).total_seconds()))
+    if seconds < 120:
+        return f"{seconds}s ago"
+    if seconds < 7200:
+        return f"{seconds // 60}m ago"
+    return f"{seconds // 3600}h ago"
+
+
+def _reason(agent: AgentMetadata) -> str:
+    return agent.status_reason.name if agent.status_reason else ""
+
+
+class Output:
+    """Prints each result as a table (`json_mode` False) or as JSON."""
+
+    def __init__(self, json_mode: bool) -> None:
+        self.json_mode = json_mode
+        self.console = Console(highlight=False)
+
+    def _json(self, document: Any) -> None:
+        sys.stdout.write(json.dumps(document, sort_keys=True) + "\n")
+        sys.stdout.flush()
+
+    def _table(self, *columns: str) -> Table:
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        return table
+
+    def agents(self, agents: list[AgentMetadata], revision: int) -> None:
+        if self.json_mode:
+            return self._json({"revision": revision, "agents": [agent_json(a) for a in agents]})
+        table = self._table("AGENT", "RUNTIME", "STATUS", "REASON", "NAME", "CAPABILITIES", "LAST BEAT")
+        for a in agents:
+            table.add_row(
+                a.agent_id,
+                a.runtime_id,
+                a.status.name,
+                _reason(a),
+                a.card.name,
+                ", ".join(a.card.capabilities),
+                _age(a.last_heartbeat),
+            )
+        self.console.print(table)
+        self.console.print(f"{len(agents)} agents at revision {revision}")
+
+    def agent(self, agent: AgentMetadata) -> None:
+        if self.json_mode:
+            return self._json(agent_json(agent))
+        table = Table(box=None, show_header=False, pad_edge=False)
+        table.add_column(style="bold")
+        table.add_column(overflow="fold")
+        card = agent.card
+        rows = [
+            ("agent_id", agent.agent_id),
+            ("runtime_id", agent.runtime_id),
+            ("status", f"{agent.status.name} ({_reason(agent)})"),
+            ("name", card.name),
+            ("description", card.description),
+            ("version", card.version),
+            ("url", card.url),
+            ("capabilities", ", ".join(card.capabilities)),
+            ("skills", "; ".join(f"{s.name or s.id} [{', '.join(s.tags)}]" for s in card.skills)),
+            ("labels", ", ".join(f"{k}={v}" for k, v in sorted(card.labels.items()))),
+            ("registered_at", _time(agent.registered_at)),
+            ("last_heartbeat", f"{_time(agent.last_heartbeat)} ({_age(agent.last_heartbeat)})"),
+            ("status_changed_at", _time(agent.status_changed_at)),
+            ("revision", str(agent.revision)),
+        ]
+        for key, value in rows:
+            table.add_row(key, value)
+        self.console.print(table)
+
+    def matches(self, found: FindResult) -> None:
+        if self.json_mode:
+            return self._json({"revision": found.revision, "matches": [match_json(m) for m in found.matches]})
+        table = self._table("AGENT", "RUNTIME", "STATUS", "MATCHED", "KIND", "NAME")
+        for m in found.matches:
+            a = m.agent
+            table.add_row(
+                a.agent_id, a.runtime_id, a.status.name, m.matched_capability, m.match_kind.name, a.card.name
+            )
+        self.console.print(table)
+        self.console.print(f"{len(found.matches)} matches at revision {found.revision}")
+
+    def runtimes(self, runtimes: RuntimeList) -> None:
+        if self.json_mode:
+            return self._json(runtimes_json(runtimes))
+        table = self._table("RUNTIME", "AGENTS", "STREAM", "AGENT IDS")
+        for r in runtimes.runtimes:
+            stream = "connected" if r.stream_connected else "-"
+            table.add_row(r.runtime_id, str(r.agent_count), stream, ", ".join(r.agent_ids))
+        self.console.print(table)
+        self.console.print(f"{len(runtimes.runtimes)} runtimes at revision {runtimes.revision}")
+
+    def status_update(self, update: StatusUpdate) -> None:
+        if self.json_mode:
+            return self._json(
+                {"changed": update.changed, "revision": update.revision, "agent": agent_json(update.agent)}
+            )
+        agent = update.agent
+        if update.changed:
+            self.console.print(f"{agent.agent_id}: {agent.status.name} (revision {update.revision})")
+        else:
+            self.console.print(f"{agent.agent_id}: already {agent.status.name}, nothing changed")
+
+    def stats(self, stats: RegistryStats) -> None:
+        if self.json_mode:
+            return self._json(stats_json(stats))
+        table = Table(box=None, show_header=False, pad_edge=False)
+        table.add_column(style="bold")
+        table.add_column()
+        statuses = ", ".join(f"{s.name} {stats.status_distribution.get(s, 0)}" for s in AgentStatus)
+        rows = [
+            ("agents", f"{stats.total_agents} ({statuses})"),
+            ("runtimes", str(stats.total_runtimes)),
+            ("heartbeat streams", str(stats.heartbeat_streams)),
+            ("subscribers", str(stats.subscribers)),
+            ("registrations", str(stats.total_registrations)),
+            ("deregistrations", str(stats.total_deregistrations)),
+            ("queries", str(stats.total_queries)),
+            ("capability texts", str(stats.capability_index_size)),
+            ("revision", f"{stats.revision} (retained after {stats.compacted_revision})"),
+            ("expiry guard", "HOLDING deregistrations" if stats.expiry_guard_active else "idle"),
+        ]
+        for key, value in rows:
+            table.add_row(key, value)
+        self.console.print(table)
+
+    def health(self, service: str, status: ServingStatus) -> None:
+        if self.json_mode:
+            return self._json({"service": service, "status": status.value})
+        self.console.print(f"{service or 'registryd'}: {status.name}")
+
+    def event(self, event: RegistryEvent) -> None:
+        if self.json_mode:
+            return self._json(event_json(event))
+        subject = event.agent_id or event.runtime_id or ""
+        if event.agent_id and event.runtime_id:
+            subject = f"{event.runtime_id}/{event.agent_id}"
+        details = _event_details(event)
+        line = f"{event.revision:>8}  {_time(event.timestamp)}  {event.event_type.name:<20}  {subject}"
+        sys.stdout.write(f"{line}  {details}".rstrip() + "\n")
+        sys.stdout.flush()
+
+    def notice(self, message: str) -> None:
+        """A side remark (reconnects, gaps) on stderr, so stdout stays parseable."""
+        sys.stderr.write(f"registryctl: {message}\n")
+        sys.stderr.flush()
+
+
+def _event_details(event: RegistryEvent) -> str:
+    meta = event.metadata
+    if "new_status" in meta:
+        return f"{meta['old_status'].upper()} -> {meta['new_status'].upper()} ({(meta.get('reason') or '').upper()})"
+    if "capabilities" in meta:
+        return ", ".join(map(str, meta["capabilities"]))
+    if meta.get("reason"):
+        return str(meta["reason"]).upper()
+    return ""

@@ -1,0 +1,252 @@
+"""registryctl, run as a subprocess (the installed console script) against a registryd process."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from agentregistry.v1 import registry_pb2 as pb
+from agentregistry.v1 import registry_pb2_grpc as pb_grpc
+
+REGISTRYCTL = Path(sys.executable).with_name("registryctl")
+ENV = {**os.environ, "COLUMNS": "200"}  # wide enough that table cells are not folded
+
+
+def registryctl(
+    address: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(REGISTRYCTL), *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**ENV, "REGISTRYCTL_TARGET": address, **(env or {})},
+    )
+
+
+@pytest.fixture
+def registry(daemon_process: Callable[..., Any]) -> Iterator[tuple[str, pb_grpc.RegistryServiceStub]]:
+    """A daemon with two runtimes: rt-a (coder, reviewer) and rt-b (translator)."""
+    daemon = daemon_process("--store", "memory")
+    with grpc.insecure_channel(daemon.address) as channel:
+        stub = pb_grpc.RegistryServiceStub(channel)
+        for agent_id, runtime_id, capabilities in (
+            ("coder", "rt-a", ["Python code generation"]),
+            ("reviewer", "rt-a", ["code review", "python"]),
+            ("translator", "rt-b", ["translation"]),
+        ):
+            card = pb.AgentCard(name=agent_id.title(), capabilities=capabilities)
+            stub.RegisterAgent(pb.RegisterAgentRequest(agent_id=agent_id, runtime_id=runtime_id, card=card))
+        yield daemon.address, stub
+
+
+def test_tables_show_agents_matches_and_runtimes(registry: tuple[str, Any]) -> None:
+    address, _ = registry
+
+    listed = registryctl(address, "agents", "list", "--runtime", "rt-a")
+    got = registryctl(address, "agents", "get", "translator")
+    found = registryctl(address, "agents", "find", "PYTHON")
+    runtimes = registryctl(address, "runtimes")
+
+    assert [r.returncode for r in (listed, got, found, runtimes)] == [0, 0, 0, 0]
+    rows = [line.split() for line in listed.stdout.splitlines()]
+    assert ["coder", "rt-a", "ACTIVE", "REGISTERED", "Coder", "Python", "code", "generation"] in [
+        row[:8] for row in rows
+    ]
+    assert "translator" not in listed.stdout
+    assert "2 agents at revision 5" in listed.stdout
+    assert "capabilities       translation" in got.stdout
+    assert [
+        line.split() for line in found.stdout.splitlines() if line.split()[:1] in (["reviewer"], ["coder"])
+    ] == [
+        ["reviewer", "rt-a", "ACTIVE", "python", "EXACT", "Reviewer"],
+        ["coder", "rt-a", "ACTIVE", "Python", "code", "generation", "WORD", "Coder"],
+    ]
+    assert [line.split()[:3] for line in runtimes.stdout.splitlines() if "rt-" in line] == [
+        ["rt-a", "2", "-"],
+        ["rt-b", "1", "-"],
+    ]
+
+
+def test_json_output_is_one_document_for_scripts(registry: tuple[str, Any]) -> None:
+    address, _ = registry
+
+    listed = json.loads(registryctl(address, "-o", "json", "agents", "list", "--status", "ACTIVE").stdout)
+    found = json.loads(
+        registryctl(address, "agents", "find", "code", env={"REGISTRYCTL_OUTPUT": "json"}).stdout
+    )
+    stats = json.loads(registryctl(address, "--output", "json", "stats").stdout)
+
+    assert [a["agent_id"] for a in listed["agents"]] == ["coder", "reviewer", "translator"]
+    assert listed["agents"][0]["status"] == "active"
+    assert listed["agents"][0]["card"]["capabilities"] == ["Python code generation"]
+    assert [(m["agent"]["agent_id"], m["match_kind"]) for m in found["matches"]] == [
+        ("reviewer", "word"),
+        ("coder", "word"),
+    ]
+    assert stats["total_agents"] == 3
+    assert stats["status_distribution"]["active"] == 3
+    assert stats["runtime_distribution"] == {"rt-a": 2, "rt-b": 1}
+
+
+def test_status_set_changes_an_agent_and_watch_replays_it(registry: tuple[str, Any]) -> None:
+    address, stub = registry
+
+    first = registryctl(address, "status", "set", "coder", "degraded")
+    again = registryctl(address, "status", "set", "coder", "DEGRADED")
+    replayed = registryctl(
+        address,
+        "-o",
+        "json",
+        "watch",
+        "--from-revision",
+        "1",
+        "--type",
+        "agent_status_changed",
+        "--count",
+        "1",
+    )
+
+    assert first.returncode == 0 and first.stdout.strip() == "coder: DEGRADED (revision 6)"
+    assert again.returncode == 0 and again.stdout.strip() == "coder: already DEGRADED, nothing changed"
+    assert stub.GetAgent(pb.GetAgentRequest(agent_id="coder")).agent.status == pb.AGENT_STATUS_DEGRADED
+    event = json.loads(replayed.stdout)
+    assert (event["revision"], event["agent_id"], event["metadata"]) == (
+        6,
+        "coder",
+        {"old_status": "active", "new_status": "degraded", "reason": "operator"},
+    )
+
+
+def test_errors_are_one_line_naming_the_grpc_code_with_documented_exit_codes(
+    registry: tuple[str, Any], tmp_path: Path
+) -> None:
+    address, _ = registry
+
+    unknown = registryctl(address, "agents", "get", "nobody")
+    blank = registryctl(address, "agents", "find", "   ")
+    owner = registryctl(address, "status", "set", "coder", "offline", "--runtime", "rt-b")
+    unreachable = registryctl("127.0.0.1:1", "stats")
+    bad_status = registryctl(address, "status", "set", "coder", "sleepy")
+    missing_ca = registryctl(address, "--tls-ca", str(tmp_path / "missing.pem"), "stats")
+
+    assert (unknown.returncode, unknown.stderr) == (
+        1,
+        "registryctl: NOT_FOUND: agent 'nobody' is not registered\n",
+    )
+    assert blank.returncode == 1 and blank.stderr.startswith("registryctl: INVALID_ARGUMENT: capability")
+    assert owner.returncode == 1 and owner.stderr.startswith("registryctl: PERMISSION_DENIED: ")
+    assert unreachable.returncode == 3 and unreachable.stderr.startswith("registryctl: UNAVAILABLE: ")
+    assert bad_status.returncode == 2 and "unknown status 'sleepy'" in bad_status.stderr
+    assert missing_ca.returncode == 2 and "cannot read --tls-ca" in missing_ca.stderr
+    for result in (unknown, blank, owner, unreachable, missing_ca):
+        assert result.stdout == "" and result.stderr.count("\n") == 1
+
+
+def test_health_exits_zero_only_when_serving(registry: tuple[str, Any]) -> None:
+    address, _ = registry
+
+    serving = registryctl(address, "health")
+    unknown = registryctl(address, "-o", "json", "health", "--service", "no.such.Service")
+
+    assert (serving.returncode, serving.stdout) == (0, "registryd: SERVING\n")
+    assert unknown.returncode == 4
+    assert json.loads(unknown.stdout) == {"service": "no.such.Service", "status": "service_unknown"}
+
+
+def test_flags_win_over_environment(registry: tuple[str, Any]) -> None:
+    address, _ = registry
+
+    result = registryctl("127.0.0.1:1", "--target", address, "health")
+
+    assert result.returncode == 0
+
+
+class Tail:
+    """A running `registryctl watch`, its stdout lines collected by a thread."""
+
+    def __init__(self, address: str, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [str(REGISTRYCTL), "--target", address, "-o", "json", "watch", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=ENV,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line)
+
+    def events(self, count: int, timeout: float = 15.0) -> list[dict[str, Any]]:
+        return [json.loads(self.lines.get(timeout=timeout)) for _ in range(count)]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(10)
+
+
+def test_watch_filters_and_resumes_across_a_daemon_restart(
+    daemon_process: Callable[..., Any], tmp_path: Path
+) -> None:
+    data = ("--data-dir", str(tmp_path / "data"))
+    daemon = daemon_process(*data)
+    tail = Tail(daemon.address, "--runtime", "rt-w", "--count", "4")
+    try:
+        with grpc.insecure_channel(daemon.address) as channel:
+            stub = pb_grpc.RegistryServiceStub(channel)
+            wait_for_subscriber(stub)
+            for agent_id, runtime_id in (("w1", "rt-w"), ("other", "rt-x")):
+                card = pb.AgentCard(name=agent_id, capabilities=["watching"])
+                stub.RegisterAgent(
+                    pb.RegisterAgentRequest(agent_id=agent_id, runtime_id=runtime_id, card=card)
+                )
+            before = tail.events(2)
+        assert daemon.signal() == 0
+
+        restarted = daemon_process(*data, "--listen", daemon.address)
+        with grpc.insecure_channel(restarted.address) as channel:
+            stub = pb_grpc.RegistryServiceStub(channel)
+            card = pb.AgentCard(name="w2", capabilities=["watching"])
+            stub.RegisterAgent(pb.RegisterAgentRequest(agent_id="w2", runtime_id="rt-w", card=card))
+            stub.UpdateAgentStatus(pb.UpdateAgentStatusRequest(agent_id="w2", status=pb.AGENT_STATUS_OFFLINE))
+            after = tail.events(2)
+        exit_code = tail.process.wait(15)
+    finally:
+        tail.stop()
+    assert tail.process.stderr is not None
+    notices = tail.process.stderr.read()
+
+    events = before + after
+    assert [(e["type"], e["agent_id"]) for e in events] == [
+        ("runtime_joined", None),
+        ("agent_registered", "w1"),
+        ("agent_registered", "w2"),
+        ("agent_status_changed", "w2"),
+    ]
+    revisions = [e["revision"] for e in events]
+    assert revisions == sorted(set(revisions))
+    assert exit_code == 0
+    assert "reconnecting, then resuming from revision" in notices
+
+
+def wait_for_subscriber(stub: pb_grpc.RegistryServiceStub, timeout: float = 15.0) -> None:
+    """Until the tail's Subscribe is open (the CLI takes a moment to start)."""
+    deadline = time.monotonic() + timeout
+    while stub.GetStats(pb.GetStatsRequest()).subscribers < 1:
+        assert time.monotonic() < deadline, "registryctl watch never subscribed"
+        time.sleep(0.05)
