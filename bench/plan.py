@@ -39,7 +39,6 @@ QUICK = Sizes(
     attached_agents=2_000,
     drops=30,
     fanout_events=5,
-    core_agents=(1_000, 10_000),
     restart_agents=10_000,
 )
 
