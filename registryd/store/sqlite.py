@@ -87,7 +87,7 @@ T = TypeVar("T")
 
 class SqliteStore:
     def __init__(self, data_dir: Path, event_retention: int) -> None:
-        self.data_dir = data_dir
+        self.data_dir = data_dir.absolute()  # error messages name the full path
         self.path = data_dir / DATA_FILE
         self.lock_path = data_dir / LOCK_FILE
         self._retention = event_retention

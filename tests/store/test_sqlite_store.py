@@ -1,0 +1,124 @@
+"""The sqlite store under a registry, without a network: what one run commits, the next run loads."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from registryd.core.model import AgentCard, AgentStatus, EventType, Skill
+from registryd.core.registry import Registry, RegistrySettings
+from registryd.store.base import StoreError
+from registryd.store.sqlite import DATA_FILE, SqliteStore
+
+SLOW_LIVENESS = RegistrySettings(heartbeat_timeout=30, auto_deregister_timeout=60, event_retention=1000)
+
+CARD = AgentCard(
+    name="coder",
+    description="writes code",
+    version="1.2",
+    url="http://127.0.0.1:9000/a2a",
+    capabilities=("Python code generation", "Ünïcode review"),
+    skills=(Skill("s1", "refactor", "cleans up", ("python", "legacy code")), Skill("s2", "", "", ())),
+    labels=(("team", "tools"), ("tier", "gold")),
+)
+
+
+async def started(data_dir: Path, settings: RegistrySettings = SLOW_LIVENESS) -> Registry:
+    registry = Registry(settings, SqliteStore(data_dir, settings.event_retention))
+    await registry.start()
+    return registry
+
+
+async def test_committed_agents_and_events_load_unchanged(tmp_path: Path) -> None:
+    first = await started(tmp_path)
+    kept, _, _ = await first.register("rt-1", CARD, "agent-a")
+    await first.register("rt-1", AgentCard(name="b"), "agent-b")
+    await first.register("rt-2", AgentCard(name="c", capabilities=("search",)), "agent-c")
+    await first.update_status("agent-c", AgentStatus.DEGRADED)
+    await first.deregister("agent-b")
+    agents = {a.agent_id: a for a in first.list_agents().agents}
+    retained = first.hub.log.since(1)
+    await first.stop()
+
+    second = await started(tmp_path)
+    try:
+        assert {a.agent_id: a for a in second.list_agents().agents} == agents
+        assert second.get("agent-a").card == kept.card == CARD
+        assert second.hub.log.since(1) == retained
+        assert second.revision == retained[-1].revision
+        assert [found.agent.agent_id for found in second.find("legacy")] == ["agent-a"]
+    finally:
+        await second.stop()
+
+
+async def test_deregistered_agent_is_gone_after_reload_but_its_event_keeps_its_last_state(
+    tmp_path: Path,
+) -> None:
+    first = await started(tmp_path)
+    agent, _, _ = await first.register("rt", CARD, "gone")
+    await first.deregister("gone")
+    await first.stop()
+
+    second = await started(tmp_path)
+    try:
+        assert second.list_agents().agents == []
+        (deregistered,) = [e for e in second.hub.log.since(1) if e.type is EventType.AGENT_DEREGISTERED]
+        assert deregistered.agent == agent
+    finally:
+        await second.stop()
+
+
+async def test_only_the_last_retained_events_are_kept_and_the_compacted_revision_survives(
+    tmp_path: Path,
+) -> None:
+    settings = RegistrySettings(heartbeat_timeout=30, auto_deregister_timeout=60, event_retention=5)
+    first = await started(tmp_path, settings)
+    for i in range(6):
+        await first.register("rt", AgentCard(name=f"n{i}"), f"agent-{i}")
+    revision = first.revision  # 1 runtime join + 6 registrations
+    await first.stop()
+
+    with sqlite3.connect(tmp_path / DATA_FILE) as db:
+        assert db.execute("SELECT min(revision), max(revision), count(*) FROM events").fetchone() == (3, 7, 5)
+    second = await started(tmp_path, settings)
+    try:
+        assert second.hub.log.compacted_revision == revision - 5 == 2
+        assert [e.revision for e in second.hub.log.since(3)] == [3, 4, 5, 6, 7]
+    finally:
+        await second.stop()
+
+
+async def test_a_gap_in_the_stored_event_log_refuses_to_load(tmp_path: Path) -> None:
+    first = await started(tmp_path)
+    await first.register("rt", CARD, "a")
+    await first.register("rt", CARD, "b")
+    await first.stop()
+    with sqlite3.connect(tmp_path / DATA_FILE) as db:
+        db.execute("DELETE FROM events WHERE revision = 2")
+
+    store = SqliteStore(tmp_path, 1000)
+    with pytest.raises(StoreError, match=r"registry\.sqlite3.*gap: revision 3 follows 1"):
+        await store.load()
+
+
+async def test_a_newer_schema_version_refuses_to_load(tmp_path: Path) -> None:
+    await (await started(tmp_path)).stop()
+    with sqlite3.connect(tmp_path / DATA_FILE) as db:
+        db.execute("UPDATE schema_version SET version = 99")
+
+    with pytest.raises(StoreError, match="schema version 99, this registryd reads version 1"):
+        await SqliteStore(tmp_path, 1000).load()
+
+
+async def test_a_second_store_on_the_same_directory_is_refused_until_the_first_closes(tmp_path: Path) -> None:
+    first = SqliteStore(tmp_path, 1000)
+    await first.load()
+    with pytest.raises(StoreError, match="in use by another registryd"):
+        await SqliteStore(tmp_path, 1000).load()
+    await first.close()
+
+    again = SqliteStore(tmp_path, 1000)
+    await again.load()
+    await again.close()
