@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PROTO := protos/agentregistry/v1/registry.proto
 
 .DEFAULT_GOAL := help
-.PHONY: help run test proto lint fmt bench bench-full clean
+.PHONY: help run test fuzz proto lint fmt bench bench-full clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -22,6 +22,10 @@ run: $(STAMP) ## start the daemon in the foreground on 127.0.0.1:50051
 
 test: $(STAMP) ## run the whole test suite
 	$(PY) -m pytest
+
+FUZZ_EXAMPLES ?= 10000
+fuzz: $(STAMP) ## fuzz a live daemon with FUZZ_EXAMPLES random and malformed requests (default 10000)
+	REGISTRYD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/security/test_fuzz.py -s --timeout 1800 --hypothesis-show-statistics
 
 proto: $(STAMP) ## regenerate sdk/agentregistry/v1 from protos/
 	$(PY) -m grpc_tools.protoc -Iprotos --python_out=sdk --pyi_out=sdk --grpc_python_out=sdk $(PROTO)
