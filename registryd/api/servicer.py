@@ -210,9 +210,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             return await session.unbind(list(message.unbind.agent_ids))
         raise InvalidArgument("a heartbeat stream message needs one of bind, beat or unbind", field="action")
 
-    async def Subscribe(
-        self, request: pb.SubscribeRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[pb.SubscribeResponse]:
+    async def Subscribe(self, request: pb.SubscribeRequest, context: grpc.aio.ServicerContext) -> None:
         try:
             request = parsed(request)
             types = convert.event_types_from_proto(request.types, "types")
@@ -226,24 +224,31 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             await abort(context, error)
         task = self._track_stream()
         subscription.on_overflow = task.cancel
+        # context.write, not yield: when an overflow or a drain cancels a write blocked on a slow reader,
+        # the cancellation must land here, where a status can still be set. (grpc.aio drops a cancelled
+        # generator's status and leaves the call open; the event being written is still delivered.)
         try:
-            yield pb.SubscribeResponse(bookmark=pb.Bookmark(revision=subscription.bookmark()))
+            await context.write(pb.SubscribeResponse(bookmark=pb.Bookmark(revision=subscription.bookmark())))
             while True:
                 event = await subscription.next(self._bookmark_interval)
                 if event is None:
-                    yield pb.SubscribeResponse(bookmark=pb.Bookmark(revision=subscription.bookmark()))
+                    await context.write(
+                        pb.SubscribeResponse(bookmark=pb.Bookmark(revision=subscription.bookmark()))
+                    )
                 else:
-                    yield pb.SubscribeResponse(event=convert.event_to_proto(event))
+                    await context.write(pb.SubscribeResponse(event=convert.event_to_proto(event)))
         except SubscriptionClosed:
             if self._draining:
-                context.set_code(grpc.StatusCode.UNAVAILABLE)
-                context.set_details("registryd is shutting down; resume from your last revision + 1")
+                _set_draining(context)
         except RegistryError as error:  # overflow noticed by next()
             set_status(context, error)
         except asyncio.CancelledError:
-            if subscription.overflow is None:
+            if subscription.overflow is not None:
+                set_status(context, subscription.overflow)
+            elif self._draining:
+                _set_draining(context)
+            else:
                 raise
-            set_status(context, subscription.overflow)  # overflow while blocked writing to a slow reader
         finally:
             subscription.close()
 
@@ -279,3 +284,8 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             task.cancel()
         if self._streams:
             await asyncio.wait(tuple(self._streams), timeout=2.0)
+
+
+def _set_draining(context: grpc.aio.ServicerContext) -> None:
+    context.set_code(grpc.StatusCode.UNAVAILABLE)
+    context.set_details("registryd is shutting down; resume from your last revision + 1")
