@@ -156,6 +156,12 @@ class Registry:
         return self._revision
 
     @property
+    def committed_revision(self) -> int:
+        """The last durable revision. A write's answer reports this, not `revision`: revisions of writes
+        still in flight are handed out again after a crash, so no client may have been told them."""
+        return self.hub.revision
+
+    @property
     def runtime_agents(self) -> dict[str, frozenset[str]]:
         return {runtime: frozenset(ids) for runtime, ids in self._runtimes.items()}
 
@@ -290,7 +296,7 @@ class Registry:
             created = True
         self._log_events(events)
         await self.committer.commit(events)
-        return agent, created, self._revision
+        return agent, created, self.committed_revision
 
     def _reregister(self, existing: Agent, card: AgentCard, now: float, events: list[Event]) -> Agent:
         """Same id, same runtime: the card is replaced and the registration counts as a heartbeat."""
@@ -313,7 +319,7 @@ class Registry:
         events = self._remove(agent, DeregisterReason.REQUESTED)
         self._log_events(events)
         await self.committer.commit(events)
-        return agent, self._revision
+        return agent, self.committed_revision
 
     async def update_status(
         self, agent_id: str, status: AgentStatus, runtime_id: str = ""
@@ -322,13 +328,13 @@ class Registry:
         agent = self._owned(agent_id, runtime_id)
         if agent.status is status:
             await self.committer.barrier()
-            return agent, False, self._revision
+            return agent, False, self.committed_revision
         events: list[Event] = []
         updated = self._status_change(agent, status, StatusReason.OPERATOR, time.time(), events)
         self._put(agent, updated)
         self._log_events(events)
         await self.committer.commit(events)
-        return updated, True, self._revision
+        return updated, True, self.committed_revision
 
     async def heartbeat(
         self, runtime_id: str, agent_ids: Collection[str] = (), status: AgentStatus | None = None
@@ -343,7 +349,7 @@ class Registry:
         self.beat_agents(known, status, events)
         self._log_events(events)
         await self.committer.commit(events)
-        return BeatResult(unknown_agent_ids=tuple(unknown)), self._revision
+        return BeatResult(unknown_agent_ids=tuple(unknown)), self.committed_revision
 
     # ------------------------------------------------------------------ shared by unary and stream beats
 
