@@ -130,6 +130,8 @@ class Daemon:
             "serving",
             address=self.address,
             metrics=self.metrics_address or None,
+            transport=("mtls" if self.config.tls_client_ca else "tls") if credentials else "plaintext",
+            tokens=len(self.authorizer.tokens) if self.authorizer else None,
             revision=self.registry.revision,
             agents=self.registry.stats().total_agents,
         )

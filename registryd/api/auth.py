@@ -28,7 +28,7 @@ _principal: ContextVar[Principal | None] = ContextVar("registryd_principal", def
 
 class Authorizer(grpc.aio.ServerInterceptor):
     def __init__(self, tokens: TokenTable, service: str) -> None:
-        self._tokens = tokens
+        self.tokens = tokens
         self._prefix = f"/{service}/"
 
     async def intercept_service(
@@ -59,7 +59,7 @@ class Authorizer(grpc.aio.ServerInterceptor):
     def _authenticate(self, metadata: Any) -> Principal | None:
         for key, value in metadata or ():
             if key == "authorization" and isinstance(value, str) and value[: len(_SCHEME)].lower() == _SCHEME:
-                return self._tokens.authenticate(value[len(_SCHEME) :].strip())
+                return self.tokens.authenticate(value[len(_SCHEME) :].strip())
         return None
 
     def authorize_runtime(self, runtime_id: str) -> None:
