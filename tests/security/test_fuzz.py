@@ -20,11 +20,13 @@ from agentregistry.v1 import registry_pb2_grpc as pb_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from security_support import write_tokens
 
+from registryd.auth import Role
 from registryd.server import SERVICE_NAME
 
 TOTAL = int(os.environ.get("REGISTRYD_FUZZ_EXAMPLES", "400"))
-SHARES = {"unary": 0.45, "raw": 0.2, "utf8": 0.1, "stream": 0.15, "subscribe": 0.1}
+SHARES = {"unary": 0.4, "raw": 0.2, "utf8": 0.1, "stream": 0.15, "subscribe": 0.1, "auth": 0.05}
 
 
 def fuzz_settings(share: str) -> settings:
@@ -57,8 +59,9 @@ _streams = itertools.count()
 class Target:
     """A fuzzed daemon process and a client of it."""
 
-    def __init__(self, process) -> None:
+    def __init__(self, process, token: str = "") -> None:
         self.process = process
+        self.metadata = (("authorization", f"Bearer {token}"),) if token else ()
         self.channel = grpc.insecure_channel(
             process.address, options=[("grpc.max_receive_message_length", 64 << 20)]
         )
@@ -66,15 +69,18 @@ class Target:
         self.cases = 0
         for runtime, agent in (("rt-1", "seed-1"), ("rt-2", "seed-2")):
             card = pb.AgentCard(name=agent, capabilities=["Python code"])
-            self.stub.RegisterAgent(pb.RegisterAgentRequest(agent_id=agent, runtime_id=runtime, card=card))
+            request = pb.RegisterAgentRequest(agent_id=agent, runtime_id=runtime, card=card)
+            self.stub.RegisterAgent(request, metadata=self.metadata)
 
     def state(self) -> tuple[int, list[pb.Agent]]:
-        revision = self.stub.GetStats(pb.GetStatsRequest(), timeout=TIMEOUT).revision
+        revision = self.stub.GetStats(pb.GetStatsRequest(), timeout=TIMEOUT, metadata=self.metadata).revision
         agents: list[pb.Agent] = []
         token = ""
         while True:
             page = self.stub.ListAgents(
-                pb.ListAgentsRequest(page_size=1000, page_token=token), timeout=TIMEOUT
+                pb.ListAgentsRequest(page_size=1000, page_token=token),
+                timeout=TIMEOUT,
+                metadata=self.metadata,
             )
             agents += page.agents
             token = page.next_page_token
@@ -98,13 +104,24 @@ class Target:
         print(f"fuzz: {self.cases} cases")
 
 
+FUZZ_DAEMON = ["--store", "memory", "--heartbeat-timeout", "3600", "--auto-deregister-timeout", "7200",
+               "--log-level", "warning"]  # fmt: skip
+
+
 @pytest.fixture
 def target(daemon_process):
-    process = daemon_process(
-        "--store", "memory", "--heartbeat-timeout", "3600", "--auto-deregister-timeout", "7200",
-        "--log-level", "warning",
-    )  # fmt: skip
-    fuzzed = Target(process)
+    fuzzed = Target(daemon_process(*FUZZ_DAEMON))
+    yield fuzzed
+    fuzzed.close()
+
+
+@pytest.fixture
+def guarded(daemon_process, tmp_path):
+    """A daemon that requires tokens; the fuzz client's own calls carry the admin token."""
+    path = tmp_path / "tokens.toml"
+    (admin,) = write_tokens(path, {"ops": (Role.ADMIN, ())}).values()
+    process = daemon_process(*FUZZ_DAEMON, "--auth-tokens", str(path))
+    fuzzed = Target(process, admin)
     yield fuzzed
     fuzzed.close()
 
@@ -203,3 +220,31 @@ def test_subscribe_answers_random_filters_clearly(target, request):
     finally:
         call.cancel()
     assert target.state() == before
+
+
+# Header values a client library can send: printable ASCII.
+_header_values = st.one_of(
+    st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=200),
+    st.builds(
+        lambda t: f"Bearer {t}", st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=80)
+    ),
+)
+
+
+@fuzz_settings("auth")
+@given(
+    data=st.data(),
+    method=st.sampled_from(sorted(fz.UNARY)),
+    header=st.one_of(st.none(), _header_values, st.lists(_header_values, min_size=2, max_size=3)),
+)
+def test_random_authorization_never_authenticates(guarded, data, method, header):
+    """Anything but a token from the file is UNAUTHENTICATED, before the request is even looked at."""
+    request = data.draw(fz.UNARY[method])
+    headers = [] if header is None else [header] if isinstance(header, str) else header
+    metadata = tuple(("authorization", value) for value in headers)
+    before = guarded.state()
+    guarded.cases += 1
+    with pytest.raises(grpc.RpcError) as refused:
+        getattr(guarded.stub, method)(request, timeout=TIMEOUT, metadata=metadata)
+    assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED, refused.value.details()
+    assert guarded.state() == before
