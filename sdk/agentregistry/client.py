@@ -48,7 +48,10 @@ Response = TypeVar("Response")
 
 # Keepalive finds a dead daemon behind a silent network within ~25 s (the daemon permits pings every
 # 10 s). The channel's own reconnect backoff is capped so a restarted daemon is found quickly.
-_KEEPALIVE_OPTIONS: list[tuple[str, int]] = [
+# gRPC's default 4 MiB receive limit is too small for the daemon's answers: a ListAgents page of 100 or a
+# FindAgents answer of 1000 agents with 64 KiB cards (the card limit) is 6.4 or 64 MiB.
+_CHANNEL_OPTIONS: list[tuple[str, int]] = [
+    ("grpc.max_receive_message_length", 128 * 1024 * 1024),
     ("grpc.keepalive_time_ms", 15_000),
     ("grpc.keepalive_timeout_ms", 10_000),
     ("grpc.keepalive_permit_without_calls", 1),
@@ -90,7 +93,7 @@ class RegistryClient:
         self.timeout = timeout
         backoff_ms = max(100, int(max_reconnect_backoff * 1000))
         options = [
-            *_KEEPALIVE_OPTIONS,
+            *_CHANNEL_OPTIONS,
             ("grpc.initial_reconnect_backoff_ms", min(100, backoff_ms)),
             ("grpc.min_reconnect_backoff_ms", min(100, backoff_ms)),
             ("grpc.max_reconnect_backoff_ms", backoff_ms),
@@ -121,7 +124,8 @@ class RegistryClient:
     async def wait_ready(self, timeout: float | None = None) -> None:
         """Wait until the channel is connected; RegistryUnavailableError after `timeout` seconds."""
         try:
-            await asyncio.wait_for(self._channel.channel_ready(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._channel.channel_ready()
         except TimeoutError:
             raise RegistryUnavailableError(
                 f"registryd at {self.target} not reachable within {timeout} s",
@@ -241,13 +245,16 @@ class RegistryClient:
         runtime_id: str = "",
         agent_id: str = "",
         from_revision: int = 0,
+        idle_timeout: float | None = None,
     ) -> AsyncIterator[RegistryEvent | Bookmark]:
         """Events in revision order, interleaved with bookmarks (the first item is one).
 
         Empty `types` means every type except AGENT_HEARTBEAT. `from_revision` 0 means live events only;
         otherwise retained events from that revision are replayed first (RevisionCompactedError when
         they are gone). A reader that falls too far behind gets SubscriberOverflowError and resumes from
-        its last revision + 1. Closing the iterator cancels the stream.
+        its last revision + 1. With `idle_timeout`, a stream that brings nothing, not even a bookmark,
+        for that many seconds is taken as dead (RegistryUnavailableError); set it to a few times the
+        daemon's bookmark interval. Closing the iterator cancels the stream.
         """
         request = pb.SubscribeRequest(
             types=[convert.event_type_to_proto(t) for t in types],
@@ -257,7 +264,19 @@ class RegistryClient:
         )
         call = self._stub.Subscribe(request, metadata=self._metadata)
         try:
-            async for message in call:
+            while True:
+                try:
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+                    # races with a message, and the stream would outlive its owner.
+                    async with asyncio.timeout(idle_timeout):
+                        message = await call.read()
+                except TimeoutError:
+                    raise RegistryUnavailableError(
+                        f"no event or bookmark from {self.target} for {idle_timeout} s",
+                        grpc.StatusCode.UNAVAILABLE,
+                    ) from None
+                if message is grpc.aio.EOF:
+                    return
                 yield convert.subscribe_item_from_proto(message)
         except grpc.RpcError as error:
             raise convert.error_from_rpc(error) from None

@@ -65,9 +65,8 @@ class RuntimeHeartbeat:
         self._stopping = True
         self._changed.set()
         if self._task is not None:
-            try:
-                await asyncio.wait_for(asyncio.shield(self._task), 5.0)
-            except TimeoutError:
+            await asyncio.wait({self._task}, timeout=5.0)
+            if not self._task.done():  # the daemon did not answer the half-close in time
                 self._task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._task
@@ -103,7 +102,8 @@ class RuntimeHeartbeat:
         next_beat = time.monotonic() + interval
         while not self._stopping and self.agent_ids:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), max(0.0, next_beat - time.monotonic()))
+                async with asyncio.timeout(max(0.0, next_beat - time.monotonic())):
+                    await self._changed.wait()
             if self._changed.is_set():
                 self._changed.clear()
                 await self._sync(stream)

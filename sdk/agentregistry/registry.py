@@ -91,7 +91,13 @@ class AgentRegistry:
         self._own: dict[str, _OwnAgent] = {}
         self._heartbeats: dict[str, RuntimeHeartbeat] = {}
         self._dispatcher = EventDispatcher(self.config.event_queue_size)
-        self._watch = RegistryWatch(self.client, self._backoff(), self._deliver, self._localize)
+        self._watch = RegistryWatch(
+            self.client,
+            self._backoff(),
+            self.config.event_stream_idle_timeout,
+            self._deliver,
+            self._localize,
+        )
         self._started = False
 
     def _backoff(self) -> Backoff:

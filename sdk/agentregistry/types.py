@@ -299,6 +299,9 @@ class AgentRegistryConfig:
     reconnect_initial_backoff: float = 0.1
     reconnect_max_backoff: float = 5.0
     rpc_timeout: float = 10.0
+    # An event stream silent this long (no event, no bookmark) is taken as dead and resumed; keep it a
+    # few times the daemon's --bookmark-interval (5 s by default).
+    event_stream_idle_timeout: float = 30.0
     root_certificates: PemSource | None = None  # TLS: CA bundle that signed the daemon's certificate
     client_certificate: PemSource | None = None  # mTLS: this client's certificate chain
     client_key: PemSource | None = None  # mTLS: its private key
@@ -311,6 +314,7 @@ class AgentRegistryConfig:
             "reconnect_initial_backoff": self.reconnect_initial_backoff,
             "reconnect_max_backoff": self.reconnect_max_backoff,
             "rpc_timeout": self.rpc_timeout,
+            "event_stream_idle_timeout": self.event_stream_idle_timeout,
             "event_queue_size": self.event_queue_size,
         }
         if self.heartbeat_interval is not None:

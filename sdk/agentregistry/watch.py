@@ -52,11 +52,13 @@ class RegistryWatch:
         self,
         client: RegistryClient,
         backoff: Backoff,
+        idle_timeout: float,
         on_event: Callable[[RegistryEvent], Awaitable[None]],
         localize: Callable[[AgentMetadata], AgentMetadata],
     ) -> None:
         self._client = client
         self._backoff = backoff
+        self._idle_timeout = idle_timeout
         self._on_event = on_event
         self._localize = localize  # attaches the local agent object to agents of this client
         self.agents: dict[str, AgentMetadata] = {}
@@ -91,7 +93,8 @@ class RegistryWatch:
         """Wait until the view reflects `revision`; False if it did not within `timeout` seconds."""
         async with self._advanced:
             try:
-                await asyncio.wait_for(self._advanced.wait_for(lambda: self.revision >= revision), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._advanced.wait_for(lambda: self.revision >= revision)
             except TimeoutError:
                 return False
         return True
@@ -136,7 +139,9 @@ class RegistryWatch:
             (*_LIFECYCLE, RegistryEventType.AGENT_HEARTBEAT) if self._heartbeats else ()
         )
         first = True
-        async for item in self._client.subscribe(types, from_revision=from_revision):
+        async for item in self._client.subscribe(
+            types, from_revision=from_revision, idle_timeout=self._idle_timeout
+        ):
             if first:  # the daemon always starts with a bookmark
                 first = False
                 continue

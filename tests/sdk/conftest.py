@@ -17,6 +17,7 @@ FAST_SDK = {
     "auto_deregister_timeout": 0.8,
     "reconnect_initial_backoff": 0.05,
     "reconnect_max_backoff": 0.3,
+    "event_stream_idle_timeout": 1.0,  # five of the daemon fixture's bookmark intervals
     "rpc_timeout": 5.0,
 }
 

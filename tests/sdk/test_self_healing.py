@@ -1,0 +1,195 @@
+"""AgentRegistry heals itself: a daemon killed and restarted under live clients, a subscriber cut off
+for reading too slowly, events compacted away while it was behind."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from agentregistry import (
+    AgentCard,
+    AgentRegistry,
+    AgentStatus,
+    RegistryClient,
+    RegistryEvent,
+    RegistryEventType,
+    RegistryUnavailableError,
+)
+
+from tests.sdk.conftest import eventually
+
+DAEMON_FLAGS = [
+    "--heartbeat-timeout",
+    "0.5",
+    "--auto-deregister-timeout",
+    "3",
+    "--bookmark-interval",
+    "0.2",
+    "--log-level",
+    "warning",
+]
+SDK = {"heartbeat_timeout": 0.5, "auto_deregister_timeout": 3.0, "reconnect_max_backoff": 0.3}
+AGENTS = ["w-0", "w-1", "w-2"]
+# 50 KB per event: a few hundred outgrow every HTTP/2 window, so the daemon's queue for a slow reader fills.
+BULKY = AgentCard(name="bulky", labels={f"k{i}": "v" * 990 for i in range(50)})
+FLOOD = 200
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def record_every_event(registry: AgentRegistry) -> list[RegistryEvent]:
+    seen: list[RegistryEvent] = []
+    for event_type in RegistryEventType:
+        if event_type is not RegistryEventType.AGENT_HEARTBEAT:
+            registry.subscribe(event_type, seen.append)
+    return seen
+
+
+async def daemon_agents(target: str) -> dict[str, AgentStatus]:
+    async with RegistryClient(target, timeout=2.0) as client:
+        page = await client.list_all_agents()
+    return {a.agent_id: a.status for a in page.agents}
+
+
+async def until_served(call: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:
+    """Retry a call while the client's channel reconnects to a restarted daemon."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return await call()
+        except RegistryUnavailableError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.05)
+
+
+async def kill_and_restart(daemon_process: Any, process: Any, store_flags: list[str]) -> Any:
+    process.signal(signal.SIGKILL)
+    return daemon_process("--listen", process.address, *store_flags, *DAEMON_FLAGS)
+
+
+async def register_workers(worker: AgentRegistry) -> None:
+    for agent_id in AGENTS:
+        await worker.register_agent({"capability": "work"}, runtime_id="rt-w", agent_id=agent_id)
+    assert await worker.wait_heartbeats_connected(5)
+
+
+async def test_sqlite_daemon_killed_and_restarted_loses_no_agent_and_no_event(
+    daemon_process: Any, make_registry: Any, tmp_path: Path
+) -> None:
+    store = ["--store", "sqlite", "--data-dir", str(tmp_path / "data")]
+    process = daemon_process("--listen", f"127.0.0.1:{free_port()}", *store, *DAEMON_FLAGS)
+    watcher = await make_registry(process.address, **SDK)
+    seen = record_every_event(watcher)
+    worker = await make_registry(process.address, **SDK)
+    await register_workers(worker)
+    await eventually(lambda: len(seen) == 1 + len(AGENTS))  # RUNTIME_JOINED + registrations
+
+    process = await kill_and_restart(daemon_process, process, store)
+    await until_served(lambda: worker.update_agent_status("w-1", AgentStatus.DEGRADED))
+    await eventually(
+        lambda: watcher.agents.get("w-1") and watcher.agents["w-1"].status is AgentStatus.DEGRADED
+    )
+
+    assert await daemon_agents(process.address) == {
+        "w-0": AgentStatus.ACTIVE,
+        "w-1": AgentStatus.DEGRADED,
+        "w-2": AgentStatus.ACTIVE,
+    }
+    revisions = [e.revision for e in seen]
+    assert revisions == list(range(1, revisions[-1] + 1)), "every revision exactly once, in order"
+    assert seen[-1].event_type is RegistryEventType.AGENT_STATUS_CHANGED
+    assert set(watcher.agents) == set(AGENTS)
+    assert await worker.wait_heartbeats_connected(5)
+    await asyncio.sleep(1.0)  # two daemon heartbeat timeouts: the reconnected stream keeps them alive
+    assert (await daemon_agents(process.address))["w-0"] is AgentStatus.ACTIVE
+
+
+async def test_memory_daemon_restarted_gets_every_agent_back_and_views_reconciled(
+    daemon_process: Any, make_registry: Any
+) -> None:
+    store = ["--store", "memory"]
+    process = daemon_process("--listen", f"127.0.0.1:{free_port()}", *store, *DAEMON_FLAGS)
+    watcher = await make_registry(process.address, **SDK)
+    seen = record_every_event(watcher)
+    worker = await make_registry(process.address, **SDK)
+    await register_workers(worker)
+    await worker.register_agent({"capability": "temp"}, runtime_id="rt-w", agent_id="gone-soon")
+    await worker.deregister_agent("gone-soon", runtime_id="rt-w")
+    await eventually(lambda: len(seen) == 1 + len(AGENTS) + 2)
+    relists_before = watcher._watch.relists
+
+    process = await kill_and_restart(daemon_process, process, store)
+    # The new daemon starts empty at revision 0; the worker's heartbeat stream re-registers its agents.
+    await eventually(lambda: daemon_agents(process.address), timeout=10)
+    await eventually(lambda: set(watcher.agents) == set(AGENTS), timeout=10)
+    await eventually(lambda: watcher._watch.relists > relists_before)  # the new history was detected
+    assert await daemon_agents(process.address) == dict.fromkeys(AGENTS, AgentStatus.ACTIVE)
+
+    await until_served(lambda: worker.update_agent_status("w-2", AgentStatus.DEGRADED))
+    await eventually(lambda: seen[-1].event_type is RegistryEventType.AGENT_STATUS_CHANGED)
+    assert watcher.agents["w-2"].status is AgentStatus.DEGRADED
+    assert worker.agents["w-2"].status is AgentStatus.DEGRADED
+    keys = [(e.revision, e.timestamp) for e in seen]
+    assert len(keys) == len(set(keys)), "no event delivered twice"
+    new_history = [e.revision for e in seen if e.timestamp > seen[1 + len(AGENTS) + 1].timestamp]
+    assert new_history == sorted(new_history)
+
+
+async def test_a_subscriber_cut_off_for_reading_slowly_resumes_without_loss(
+    serve: Any, make_registry: Any
+) -> None:
+    running = await serve(event_queue_size=4, heartbeat_timeout=30.0, auto_deregister_timeout=60.0)
+    watcher = await make_registry(running.address, event_queue_size=1)
+    gate = asyncio.Event()
+    seen: list[int] = []
+
+    async def slow(event: RegistryEvent) -> None:
+        await gate.wait()
+        seen.append(event.revision)
+
+    watcher.subscribe(RegistryEventType.AGENT_REGISTERED, slow)
+    count = FLOOD
+    async with RegistryClient(running.address) as client:
+        for i in range(count):
+            await client.register_agent("rt", BULKY, f"a{i:04d}")
+        gate.set()
+        await eventually(lambda: len(seen) == count, timeout=20)
+    assert running.daemon.registry.hub.dropped_subscribers >= 1, "the daemon cut the reader off"
+    assert seen == sorted(set(seen)), "each registration once, in revision order"
+    assert len(watcher.agents) == count
+
+
+async def test_events_compacted_while_behind_lead_to_a_relist_that_converges(
+    serve: Any, make_registry: Any
+) -> None:
+    running = await serve(
+        event_queue_size=4, event_retention=8, heartbeat_timeout=30.0, auto_deregister_timeout=60.0
+    )
+    watcher = await make_registry(running.address, event_queue_size=1)
+    gate = asyncio.Event()
+    seen: list[int] = []
+
+    async def slow(event: RegistryEvent) -> None:
+        await gate.wait()
+        seen.append(event.revision)
+
+    watcher.subscribe(RegistryEventType.AGENT_REGISTERED, slow)
+    relists_before = watcher._watch.relists
+    async with RegistryClient(running.address) as client:
+        for i in range(FLOOD):
+            await client.register_agent("rt", BULKY, f"a{i:04d}")
+        gate.set()  # the reader wakes up cut off, and what it missed is no longer retained
+        await eventually(lambda: watcher._watch.relists > relists_before, timeout=10)
+        final = await client.list_all_agents()
+    await eventually(lambda: set(watcher.agents) == {a.agent_id for a in final.agents}, timeout=10)
+    assert seen == sorted(set(seen)), "no event twice, order kept"
