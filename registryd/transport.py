@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import ssl
 from pathlib import Path
 
 import grpc
@@ -20,9 +21,29 @@ def server_credentials(config: Config) -> grpc.ServerCredentials | None:
     key = Path(config.tls_key).read_bytes()
     chain = Path(config.tls_cert).read_bytes()
     client_ca = Path(config.tls_client_ca).read_bytes() if config.tls_client_ca else None
+    _check_pem(config)
     return grpc.ssl_server_credentials(
         [(key, chain)], root_certificates=client_ca, require_client_auth=client_ca is not None
     )
+
+
+def _check_pem(config: Config) -> None:
+    """gRPC reports unusable PEM files only as a failed bind; the ssl module says what is wrong."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(config.tls_cert, config.tls_key)
+    except ssl.SSLError as error:
+        raise OSError(
+            f"tls_cert {config.tls_cert} and tls_key {config.tls_key} are not a PEM certificate chain "
+            f"and its private key ({error.reason or error})"
+        ) from None
+    if config.tls_client_ca:
+        try:
+            context.load_verify_locations(cafile=config.tls_client_ca)
+        except ssl.SSLError as error:
+            raise OSError(
+                f"tls_client_ca {config.tls_client_ca} is not a PEM CA bundle ({error.reason or error})"
+            ) from None
 
 
 def is_loopback(host: str) -> bool:

@@ -91,6 +91,25 @@ async def test_unreadable_tls_file_stops_the_daemon_with_a_clear_error(tmp_path)
 
 
 @pytest.mark.parametrize(
+    ("files", "complaint"),
+    [
+        ({"tls_cert": "garbage.pem"}, "not a PEM certificate chain and its private key"),
+        ({"tls_key": "client.key"}, "KEY_VALUES_MISMATCH"),
+        ({"tls_client_ca": "garbage.pem"}, "not a PEM CA bundle"),
+    ],
+)
+async def test_unusable_tls_files_stop_the_daemon_saying_which(ca, tmp_path, files, complaint):
+    server = ca.server()
+    ca.client("client")  # tmp_path/client.key: a real key, not the server certificate's
+    (tmp_path / "garbage.pem").write_text("not a certificate")
+    config = {"tls_cert": str(server.cert), "tls_key": str(server.key)}
+    config |= {option: str(tmp_path / name) for option, name in files.items()}
+    with pytest.raises(DaemonError, match=complaint):
+        async with running(**config):
+            pass
+
+
+@pytest.mark.parametrize(
     ("host", "loopback"),
     [("127.0.0.1", True), ("127.0.0.9", True), ("[::1]", True), ("localhost", True),
      ("0.0.0.0", False), ("[::]", False), ("10.1.2.3", False), ("registry.example", False)],
