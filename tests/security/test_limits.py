@@ -12,6 +12,7 @@ from agentregistry.v1 import registry_pb2 as pb
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
+from registryd.config import ConfigError, load_config
 from registryd.core.validation import Limits
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
@@ -203,3 +204,26 @@ async def test_oversized_lookup_fields_are_refused_without_echoing_them(serve, c
         await call(running.stub)
     assert refused.value.code() is INVALID
     assert len(refused.value.details()) < 300
+
+
+def test_limits_are_options_from_flags_environment_and_file(tmp_path):
+    config_file = tmp_path / "registryd.toml"
+    config_file.write_text("max_labels = 3\nmax_subscribers = 7\n")
+    config = load_config(
+        ["--config", str(config_file), "--max-id-length", "16", "--max-subscribers", "9"],
+        environ={"REGISTRYD_MAX_PAGE_SIZE": "50"},
+    )
+    assert (config.limits.max_id_length, config.limits.max_page_size) == (16, 50)
+    assert (config.limits.max_labels, config.limits.max_subscribers) == (3, 9)  # flags win over the file
+    assert config.registry_settings().limits == config.limits
+    assert config.limits.max_capabilities == Limits().max_capabilities
+
+
+@pytest.mark.parametrize(("argv", "complaint"), [
+    (["--max-agents", "0"], "max_agents must be a positive integer"),
+    (["--max-card-bytes", "lots"], "max_card_bytes must be a int"),
+    (["--max-message-bytes", "100"], "max_message_bytes must be at least 1024"),
+])  # fmt: skip
+def test_nonsense_limits_stop_the_daemon_at_start(argv, complaint):
+    with pytest.raises(ConfigError, match=complaint):
+        load_config(argv, environ={})
