@@ -320,3 +320,15 @@ def test_config_rejects_nonsense() -> None:
         AgentRegistryConfig(client_certificate=b"cert")
     assert AgentRegistryConfig(heartbeat_timeout=30).beat_interval == 10
     assert AgentRegistryConfig(heartbeat_interval=2).beat_interval == 2
+
+
+async def test_heartbeat_events_are_delivered_once_someone_subscribes(
+    daemon: Any, make_registry: Any
+) -> None:
+    registry = await make_registry(daemon.address)
+    await registry.register_agent({"capability": "x"}, "rt", agent_id="a")
+    beats: list[RegistryEvent] = []
+    registry.subscribe(RegistryEventType.AGENT_HEARTBEAT, beats.append)
+    await eventually(lambda: len(beats) >= 2)  # the stream beats every 0.1 s
+    assert {(e.agent_id, e.revision) for e in beats} == {("a", 0)}
+    assert beats[1].timestamp > beats[0].timestamp
