@@ -291,7 +291,11 @@ class Registry:
             self._put(None, agent)
             self._tracker.track(agent_id, time.monotonic())
             self._arm()
-            events.append(self._agent_event(EventType.AGENT_REGISTERED, agent, revision))
+            events.append(
+                self._agent_event(
+                    EventType.AGENT_REGISTERED, agent, revision, status_reason=agent.status_reason
+                )
+            )
             self.counters["registrations"] += 1
             created = True
         self._log_events(events)
@@ -308,7 +312,11 @@ class Registry:
         if card != existing.card:
             revision = self._next_revision()
             agent = replace(agent, card=card, revision=revision)
-            events.append(self._agent_event(EventType.AGENT_REGISTERED, agent, revision))
+            events.append(
+                self._agent_event(
+                    EventType.AGENT_REGISTERED, agent, revision, status_reason=agent.status_reason
+                )
+            )
         if existing.status_reason in RECOVERABLE_REASONS:
             agent = self._status_change(agent, AgentStatus.ACTIVE, StatusReason.REGISTERED, now, events)
         self._put(existing, agent)

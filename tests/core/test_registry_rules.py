@@ -29,6 +29,7 @@ async def test_runtime_joined_comes_before_first_agent_registered(registry: Regi
         (EventType.AGENT_REGISTERED, "a2"),
     ]
     assert registry.runtime_agents == {"rt": frozenset({"a1", "a2"})}
+    assert got[1].status_reason is S.REGISTERED  # the contract fills status_reason on AGENT_REGISTERED
 
 
 async def test_runtime_left_comes_after_last_agent_deregistered(registry: Registry, events: Subscription):
