@@ -103,3 +103,31 @@ async def test_stream_beats_keep_agents_alive_past_their_timeout(daemon):
     agent = (await daemon.stub.GetAgent(pb.GetAgentRequest(agent_id="a1"))).agent
     assert agent.status == pb.AGENT_STATUS_ACTIVE
     call.cancel()
+
+
+async def test_open_but_silent_stream_still_times_its_agents_out(daemon, subscribe):
+    """A runtime that hangs while its socket stays open is caught by the heartbeat timeout."""
+    call = await bound_stream(daemon, "rt", "a1")
+    events = subscribe(daemon.stub, types=[STATUS_CHANGED])
+    await events.started()
+    _, event = await events.event(timeout=2)
+    assert (event.new_status, event.status_reason) == (
+        pb.AGENT_STATUS_UNHEALTHY,
+        pb.STATUS_REASON_HEARTBEAT_TIMEOUT,
+    )
+    call.cancel()
+
+
+async def test_agents_taken_over_by_a_newer_stream_ignore_the_old_streams_end(daemon, subscribe):
+    old = await bound_stream(daemon, "rt", "a1", "a2")
+    new = daemon.new_stub().HeartbeatStream()
+    await new.write(pb.HeartbeatStreamRequest(sequence=1, bind=pb.Bind(runtime_id="rt", agent_ids=["a1"])))
+    assert (await new.read()).bound_agents == 1
+    events = subscribe(daemon.stub, types=[STATUS_CHANGED])
+    await events.started()
+    old.cancel()
+    _, event = await events.event()
+    assert (event.agent_id, event.status_reason) == ("a2", pb.STATUS_REASON_STREAM_LOST)
+    await new.done_writing()
+    _, event = await events.event()
+    assert (event.agent_id, event.status_reason) == ("a1", pb.STATUS_REASON_STREAM_CLOSED)

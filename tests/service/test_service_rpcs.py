@@ -7,6 +7,8 @@ import pytest
 from agentregistry.v1 import registry_pb2 as pb
 from service_support import EVENT, bad_request_fields, card, register, rich_status
 
+from registryd.core.validation import Limits
+
 ACTIVE, DEGRADED, UNHEALTHY, OFFLINE = (
     pb.AGENT_STATUS_ACTIVE,
     pb.AGENT_STATUS_DEGRADED,
@@ -268,3 +270,22 @@ async def test_subscribe_refuses_bad_filters(daemon):
             await call.read()
         assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert bad_request_fields(error.value) == [field]
+
+
+async def test_limits_beyond_capacity_are_resource_exhausted_and_change_nothing(serve):
+    daemon = await serve(limits=Limits(max_agents_per_runtime=2, max_subscribers=1))
+    await register(daemon.stub, "rt", "a1")
+    await register(daemon.stub, "rt", "a2")
+    error = await refused(register(daemon.stub, "rt", "a3"))
+    assert (
+        error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and "max_agents_per_runtime=2" in error.details()
+    )
+    assert (await daemon.stub.GetStats(pb.GetStatsRequest())).total_agents == 2
+    first = daemon.stub.Subscribe(pb.SubscribeRequest())
+    await first.read()
+    second = daemon.stub.Subscribe(pb.SubscribeRequest())
+    with pytest.raises(grpc.aio.AioRpcError) as error_info:
+        await second.read()
+    assert error_info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert "max_subscribers=1" in error_info.value.details()
+    first.cancel()
