@@ -58,9 +58,13 @@ class _Listener:
                     event.revision,
                 )
 
-    async def stop(self) -> None:
+    def cancel(self) -> None:
         if self._task is not None:
             self._task.cancel()
+
+    async def stop(self) -> None:
+        self.cancel()
+        if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
@@ -82,7 +86,7 @@ class EventDispatcher:
         for listener in listeners:
             if listener.callback == callback:
                 listeners.remove(listener)
-                asyncio.get_running_loop().create_task(listener.stop())
+                listener.cancel()
                 return True
         return False
 

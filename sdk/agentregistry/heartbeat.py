@@ -48,7 +48,6 @@ class RuntimeHeartbeat:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()  # set while a stream is open and bound
-        self.reconnects = 0
 
     def add(self, agent_id: str) -> None:
         self.agent_ids.add(agent_id)
@@ -80,17 +79,19 @@ class RuntimeHeartbeat:
             try:
                 async with self._client.heartbeat_stream(self.runtime_id) as stream:
                     await self._serve(stream)
-            except RegistryError as error:
+            except Exception as error:
                 self.connected.clear()
                 self._bound.clear()
                 delay = self._backoff.next_delay()
-                self.reconnects += 1
-                log.warning(
-                    "heartbeat stream of runtime %s lost (%s); reconnecting in %.2f s",
-                    self.runtime_id,
-                    error,
-                    delay,
-                )
+                if isinstance(error, RegistryError):
+                    log.warning(
+                        "heartbeat stream of runtime %s lost (%s); reconnecting in %.2f s",
+                        self.runtime_id,
+                        error,
+                        delay,
+                    )
+                else:  # a bug must not silently stop the heartbeats
+                    log.exception("heartbeat stream of runtime %s failed; reconnecting", self.runtime_id)
                 await asyncio.sleep(delay)
 
     async def _serve(self, stream: HeartbeatStream) -> None:

@@ -40,6 +40,9 @@ log = logging.getLogger("agentregistry")
 
 StatusFilter = AgentStatus | Iterable[AgentStatus] | None
 
+# Re-registrations after a daemon restart: enough in flight to be quick, few enough not to stampede.
+_REREGISTER_IN_FLIGHT = 32
+
 
 @dataclass(frozen=True)
 class _OwnAgent:
@@ -211,19 +214,25 @@ class AgentRegistry:
         return heartbeat
 
     async def _reregister(self, agent_ids: Sequence[str]) -> list[str]:
-        """Register again agents the daemon forgot; returns those it took back."""
-        registered = []
-        for agent_id in agent_ids:
+        """Register again agents the daemon forgot (a few dozen calls in flight); returns those it took
+        back."""
+
+        async def one(agent_id: str) -> str | None:
             own = self._own.get(agent_id)
             if own is None:
-                continue
+                return None
             try:
                 await self.client.register_agent(own.runtime_id, own.card, agent_id)
             except AgentAlreadyExistsError:
                 log.error("agent %s was taken by another runtime while this client was away", agent_id)
                 self._forget(agent_id)
-                continue
-            registered.append(agent_id)
+                return None
+            return agent_id
+
+        registered: list[str] = []
+        for start in range(0, len(agent_ids), _REREGISTER_IN_FLIGHT):
+            batch = agent_ids[start : start + _REREGISTER_IN_FLIGHT]
+            registered.extend(a for a in await asyncio.gather(*map(one, batch)) if a is not None)
         return registered
 
     def _forget(self, agent_id: str) -> None:

@@ -129,12 +129,19 @@ class RegistryWatch:
                 delay = self._backoff.next_delay()
                 log.warning("event stream lost (%s); resuming in %.2f s", error, delay)
                 await asyncio.sleep(delay)
+            except Exception:  # a bug must not silently end the view; say so loudly and carry on
+                delay = self._backoff.next_delay()
+                log.exception("event watch failed; resuming in %.2f s", delay)
+                await asyncio.sleep(delay)
 
     async def _follow(self, echo: bool) -> None:
         """One Subscribe stream. With `echo`, ask for the last revision seen again and check it."""
         echo = echo and self.revision > 0
         from_revision = self.revision if echo else self.revision + 1
-        compare = self._last_event  # None when the revision came from a list, not from an event
+        # What the echo must match: the event seen at that revision (None when the revision came from
+        # a list, so any event there will do).
+        last = self._last_event
+        compare = last if last is not None and last[0] == self.revision else None
         types: Iterable[RegistryEventType] = (
             (*_LIFECYCLE, RegistryEventType.AGENT_HEARTBEAT) if self._heartbeats else ()
         )
