@@ -93,6 +93,7 @@ async def test_sqlite_daemon_killed_and_restarted_loses_no_agent_and_no_event(
     worker = await make_registry(process.address, **SDK)
     await register_workers(worker)
     await eventually(lambda: len(seen) == 1 + len(AGENTS))  # RUNTIME_JOINED + registrations
+    relists_before = watcher._watch.relists
 
     process = await kill_and_restart(daemon_process, process, store)
     await until_served(lambda: worker.update_agent_status("w-1", AgentStatus.DEGRADED))
@@ -109,6 +110,7 @@ async def test_sqlite_daemon_killed_and_restarted_loses_no_agent_and_no_event(
     assert revisions == list(range(1, revisions[-1] + 1)), "every revision exactly once, in order"
     assert seen[-1].event_type is RegistryEventType.AGENT_STATUS_CHANGED
     assert set(watcher.agents) == set(AGENTS)
+    assert watcher._watch.relists == relists_before, "the same history resumed without a re-list"
     assert await worker.wait_heartbeats_connected(5)
     await asyncio.sleep(1.0)  # two daemon heartbeat timeouts: the reconnected stream keeps them alive
     assert (await daemon_agents(process.address))["w-0"] is AgentStatus.ACTIVE
