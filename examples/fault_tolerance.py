@@ -36,6 +36,8 @@ async def worker(target: str) -> None:
         await registry.register_agent(
             {"name": "primary coder", "capability": CAPABILITY}, runtime_id=WORKER_RUNTIME, agent_id=PRIMARY
         )
+        if not await registry.wait_heartbeats_connected(10):  # from now on a crash is noticed at once
+            raise SystemExit("the heartbeat stream did not connect")
         print("ready", flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
         await registry.deregister_agent(PRIMARY, runtime_id=WORKER_RUNTIME)
