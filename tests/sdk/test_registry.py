@@ -138,12 +138,17 @@ async def test_update_heartbeat_beats_an_agent_of_another_client(daemon: Any, ma
     assert (await other.get_agent("a")).last_heartbeat > before
 
 
+# Liveness a busy 2-core machine keeps comfortably: three beats per daemon timeout.
+STEADY = {"heartbeat_timeout": 0.6, "auto_deregister_timeout": 1.2}
+
+
 async def test_agents_registered_through_the_client_stay_active_past_the_timeout(
-    daemon: Any, make_registry: Any
+    serve: Any, make_registry: Any
 ) -> None:
-    registry = await make_registry(daemon.address)
+    running = await serve(**STEADY)
+    registry = await make_registry(running.address, **STEADY)
     await registry.register_agent({"capability": "x"}, "rt", agent_id="a")
-    await asyncio.sleep(1.0)  # > auto_deregister_timeout (0.8 s): only heartbeats keep it
+    await asyncio.sleep(1.5)  # > auto_deregister_timeout: only heartbeats keep it
     agent = await registry.get_agent("a")
     assert agent is not None and agent.status is AgentStatus.ACTIVE
 
@@ -231,9 +236,10 @@ async def test_a_raising_callback_is_logged_and_others_still_run(
 
 
 async def test_a_slow_callback_delays_neither_heartbeats_nor_other_callbacks(
-    daemon: Any, make_registry: Any
+    serve: Any, make_registry: Any
 ) -> None:
-    registry = await make_registry(daemon.address)
+    running = await serve(**STEADY)
+    registry = await make_registry(running.address, **STEADY)
     release = threading.Event()
     fast: list[str] = []
     registry.subscribe(RegistryEventType.AGENT_REGISTERED, lambda e: release.wait(10))  # blocks a thread
@@ -246,7 +252,7 @@ async def test_a_slow_callback_delays_neither_heartbeats_nor_other_callbacks(
     await registry.register_agent({"capability": "x"}, "rt", agent_id="a")
     await registry.register_agent({"capability": "x"}, "rt", agent_id="b")
     await eventually(lambda: fast == ["a", "b"])
-    await asyncio.sleep(1.0)  # > auto_deregister_timeout while both slow callbacks hang
+    await asyncio.sleep(1.5)  # > auto_deregister_timeout while both slow callbacks hang
     assert {a.status for a in await registry.list_agents()} == {AgentStatus.ACTIVE}
     release.set()
 
