@@ -1,10 +1,8 @@
-"""SDK fixtures: `registry(**config)` makes a started AgentRegistry on the in-process daemon (or any
-address), shut down at teardown."""
+"""SDK fixtures: `make_registry(target, **config)` makes a started AgentRegistry with fast test settings
+(shut down at teardown); `client` is a RegistryClient on the in-process daemon."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -20,20 +18,6 @@ FAST_SDK = {
     "event_stream_idle_timeout": 1.0,  # five of the daemon fixture's bookmark intervals
     "rpc_timeout": 5.0,
 }
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 5.0, interval: float = 0.02) -> Any:
-    """Poll `check` (sync or async) until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s: {check}")
-        await asyncio.sleep(interval)
 
 
 @pytest.fixture

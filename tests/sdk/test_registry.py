@@ -22,8 +22,7 @@ from agentregistry import (
     Skill,
     StatusReason,
 )
-
-from tests.sdk.conftest import eventually
+from sdk_support import eventually
 
 
 class A2AAgent:

@@ -20,8 +20,7 @@ from agentregistry import (
     RegistryEventType,
     RegistryUnavailableError,
 )
-
-from tests.sdk.conftest import eventually
+from sdk_support import eventually
 
 DAEMON_FLAGS = [
     "--heartbeat-timeout",
