@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 from pathlib import Path
 
@@ -81,10 +82,13 @@ class Daemon:
 
     async def start(self) -> str:
         """Load state, bind and serve. Returns the bound address."""
+        gc.disable()  # loading makes ~10 long-lived objects per agent; collections midway only rescan them
         try:
             await self.registry.start()
         except StoreError as error:
             raise DaemonError(str(error)) from None
+        finally:
+            gc.enable()
         # Interceptors run in list order, outermost first: metrics also time calls that later ones refuse.
         interceptors: list[grpc.aio.ServerInterceptor] = []
         if self.metrics is not None:
@@ -161,6 +165,7 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         await self.start()
+        gc.freeze()  # what was loaded lives as long as the process: keep it out of later full collections
         stopped = asyncio.ensure_future(self._stopped.wait())
         signalled = asyncio.ensure_future(stop.wait())
         await asyncio.wait((stopped, signalled), return_when=asyncio.FIRST_COMPLETED)
