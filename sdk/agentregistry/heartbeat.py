@@ -64,6 +64,8 @@ class RuntimeHeartbeat:
         self._stopping = True
         self._changed.set()
         if self._task is not None:
+            if not self.connected.is_set():
+                self._task.cancel()  # waiting to reconnect: there is no stream to close
             await asyncio.wait({self._task}, timeout=5.0)
             if not self._task.done():  # the daemon did not answer the half-close in time
                 self._task.cancel()

@@ -122,8 +122,7 @@ class AgentRegistry:
     async def shutdown(self) -> None:
         """Stop heartbeats (by closing the streams: agents not deregistered turn OFFLINE and expire
         after the daemon's auto-deregister timeout), stop events, close the connection, clear the view."""
-        for heartbeat in self._heartbeats.values():
-            await heartbeat.stop()
+        await asyncio.gather(*(heartbeat.stop() for heartbeat in self._heartbeats.values()))
         await self._watch.stop()
         await self._dispatcher.close()
         await self.client.close()

@@ -14,6 +14,7 @@ from typing import Any
 from agentregistry import (
     AgentCard,
     AgentRegistry,
+    AgentRegistryConfig,
     AgentStatus,
     RegistryClient,
     RegistryEvent,
@@ -194,3 +195,15 @@ async def test_events_compacted_while_behind_lead_to_a_relist_that_converges(
         final = await client.list_all_agents()
     await eventually(lambda: set(watcher.agents) == {a.agent_id for a in final.agents}, timeout=10)
     assert seen == sorted(set(seen)), "no event twice, order kept"
+
+
+async def test_shutdown_is_prompt_while_the_daemon_is_down(daemon_process: Any) -> None:
+    process = daemon_process("--store", "memory", *DAEMON_FLAGS)
+    registry = AgentRegistry(AgentRegistryConfig(target=process.address, **SDK))
+    await registry.start()
+    await register_workers(registry)
+    process.signal(signal.SIGKILL)
+    await eventually(lambda: not registry._heartbeats["rt-w"].connected.is_set())
+    started = time.monotonic()
+    await registry.shutdown()
+    assert time.monotonic() - started < 2.0
