@@ -14,7 +14,6 @@ from typing import Any
 from agentregistry import (
     AgentCard,
     AgentRegistry,
-    AgentRegistryConfig,
     AgentStatus,
     RegistryClient,
     RegistryEvent,
@@ -197,10 +196,10 @@ async def test_events_compacted_while_behind_lead_to_a_relist_that_converges(
     assert seen == sorted(set(seen)), "no event twice, order kept"
 
 
-async def test_shutdown_is_prompt_while_the_daemon_is_down(daemon_process: Any) -> None:
+async def test_shutdown_is_prompt_while_the_daemon_is_down(daemon_process: Any, make_registry: Any) -> None:
     process = daemon_process("--store", "memory", *DAEMON_FLAGS)
-    registry = AgentRegistry(AgentRegistryConfig(target=process.address, **SDK))
-    await registry.start()
+    slow_retries = {**SDK, "reconnect_initial_backoff": 20.0, "reconnect_max_backoff": 30.0}
+    registry = await make_registry(process.address, **slow_retries)
     await register_workers(registry)
     process.signal(signal.SIGKILL)
     await eventually(lambda: not registry._heartbeats["rt-w"].connected.is_set())
