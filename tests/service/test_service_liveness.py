@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import grpc
 from agentregistry.v1 import registry_pb2 as pb
-from service_support import EVENT, register
+from agentregistry.v1 import registry_pb2_grpc
+from service_support import EVENT, Subscriber, register
 
 PRECISION = 0.1  # a transition fires within this long after its deadline (plus a little for the wire)
 HEARTBEAT_TIMEOUT, AUTO_DEREGISTER_TIMEOUT = 0.3, 0.8
@@ -15,10 +17,9 @@ def seconds(ts) -> float:
     return ts.seconds + ts.nanos / 1e9
 
 
-async def test_silent_agent_turns_unhealthy_then_is_deregistered_on_time(daemon, subscribe):
-    events = subscribe(daemon.stub)
+async def assert_silent_agent_times_out_on_time(stub, events: Subscriber) -> None:
     await events.started()
-    agent = (await register(daemon.stub, "rt", "a1")).agent
+    agent = (await register(stub, "rt", "a1")).agent
     await events.events(2)  # joined, registered
     _, unhealthy = await events.event_of(EVENT.Value("EVENT_TYPE_AGENT_STATUS_CHANGED"))
     assert (unhealthy.new_status, unhealthy.status_reason) == (
@@ -33,6 +34,26 @@ async def test_silent_agent_turns_unhealthy_then_is_deregistered_on_time(daemon,
     assert -0.01 <= late < PRECISION
     _, left = await events.event_of(EVENT.Value("EVENT_TYPE_RUNTIME_LEFT"), timeout=1)
     assert left.runtime_id == "rt"
+
+
+async def test_silent_agent_turns_unhealthy_then_is_deregistered_on_time(daemon, subscribe):
+    await assert_silent_agent_times_out_on_time(daemon.stub, subscribe(daemon.stub))
+
+
+async def test_daemon_process_on_uvloop_times_agents_out_on_time(daemon_process, subscribe):
+    process = daemon_process(
+        "--store",
+        "memory",
+        "--heartbeat-timeout",
+        str(HEARTBEAT_TIMEOUT),
+        "--auto-deregister-timeout",
+        str(AUTO_DEREGISTER_TIMEOUT),
+    )
+    async with grpc.aio.insecure_channel(process.address) as channel:
+        stub = registry_pb2_grpc.RegistryServiceStub(channel)
+        events = subscribe(stub)
+        await assert_silent_agent_times_out_on_time(stub, events)
+        await events.close()
 
 
 async def test_unary_heartbeats_keep_an_agent_active(daemon):
