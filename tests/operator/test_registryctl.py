@@ -250,3 +250,40 @@ def wait_for_subscriber(stub: pb_grpc.RegistryServiceStub, timeout: float = 15.0
     while stub.GetStats(pb.GetStatsRequest()).subscribers < 1:
         assert time.monotonic() < deadline, "registryctl watch never subscribed"
         time.sleep(0.05)
+
+
+def test_watch_follows_a_daemon_that_restarted_without_its_data(daemon_process: Callable[..., Any]) -> None:
+    daemon = daemon_process("--store", "memory")
+    tail = Tail(daemon.address, "--count", "4")
+    try:
+        with grpc.insecure_channel(daemon.address) as channel:
+            stub = pb_grpc.RegistryServiceStub(channel)
+            wait_for_subscriber(stub)
+            stub.RegisterAgent(
+                pb.RegisterAgentRequest(agent_id="a", runtime_id="rt", card=pb.AgentCard(name="a"))
+            )
+            before = tail.events(2)
+        assert daemon.signal() == 0
+
+        fresh = daemon_process("--store", "memory", "--listen", daemon.address)
+        with grpc.insecure_channel(fresh.address) as channel:
+            stub = pb_grpc.RegistryServiceStub(channel)
+            wait_for_subscriber(stub)  # the tail is back before anything happens on the fresh daemon
+            stub.RegisterAgent(
+                pb.RegisterAgentRequest(agent_id="b", runtime_id="rt", card=pb.AgentCard(name="b"))
+            )
+            after = tail.events(2)
+        exit_code = tail.process.wait(15)
+    finally:
+        tail.stop()
+    assert tail.process.stderr is not None
+    notices = tail.process.stderr.read()
+
+    assert [(e["revision"], e["agent_id"]) for e in before + after] == [
+        (1, None),
+        (2, "a"),
+        (1, None),
+        (2, "b"),
+    ]
+    assert "revision went back from 2 to 0" in notices
+    assert exit_code == 0
