@@ -287,3 +287,57 @@ def test_watch_follows_a_daemon_that_restarted_without_its_data(daemon_process: 
     ]
     assert "revision went back from 2 to 0" in notices
     assert exit_code == 0
+
+
+def test_tokens_come_from_a_flag_a_file_or_the_environment(
+    daemon_process: Callable[..., Any], tmp_path: Path
+) -> None:
+    tokens = tmp_path / "tokens.toml"
+    reader_token = new_token(tokens, "dashboard", "reader")
+    daemon = daemon_process("--store", "memory", "--auth-tokens", str(tokens))
+    token_file = tmp_path / "dashboard.token"
+    token_file.write_text(reader_token + "\n")
+
+    anonymous = registryctl(daemon.address, "stats")
+    by_flag = registryctl(daemon.address, "--token", reader_token, "stats")
+    by_file = registryctl(daemon.address, "--token-file", str(token_file), "runtimes")
+    by_env = registryctl(daemon.address, "agents", "list", env={"REGISTRYCTL_TOKEN": reader_token})
+    too_weak = registryctl(daemon.address, "--token", reader_token, "status", "set", "a", "offline")
+
+    assert anonymous.returncode == 1 and anonymous.stderr.startswith("registryctl: UNAUTHENTICATED: ")
+    assert [r.returncode for r in (by_flag, by_file, by_env)] == [0, 0, 0]
+    assert too_weak.returncode == 1 and too_weak.stderr.startswith("registryctl: PERMISSION_DENIED: ")
+
+
+def new_token(tokens: Path, name: str, role: str) -> str:
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "registryd.auth",
+            "new-token",
+            "--name",
+            name,
+            "--role",
+            role,
+            "--append",
+            str(tokens),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return made.stdout.strip()
+
+
+def test_client_certificate_without_a_ca_is_a_usage_error(tmp_path: Path) -> None:
+    pem = tmp_path / "worker.pem"
+    pem.write_text("not used")
+
+    result = registryctl("127.0.0.1:1", "--tls-cert", str(pem), "--tls-key", str(pem), "stats")
+
+    assert (result.returncode, result.stderr) == (
+        2,
+        "registryctl: error: --tls-cert (mTLS) needs --tls-ca (TLS) as well\n",
+    )
