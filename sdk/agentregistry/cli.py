@@ -57,6 +57,16 @@ def _status(value: str) -> AgentStatus:
         raise argparse.ArgumentTypeError(f"unknown status {value!r} (choose from {choices})") from None
 
 
+def _count(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number, 0 or more (got {value!r})")
+    return number
+
+
 def _event_type(value: str) -> RegistryEventType:
     try:
         return RegistryEventType(value.lower())
@@ -174,6 +184,7 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     p.add_argument(
         "--target",
         default=env("TARGET", "127.0.0.1:50051"),
+        metavar="HOST:PORT",
         help="daemon address host:port [env REGISTRYCTL_TARGET; default 127.0.0.1:50051]",
     )
     p.add_argument(
@@ -186,6 +197,7 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     p.add_argument(
         "--timeout",
         type=float,
+        metavar="SECONDS",
         default=env("TIMEOUT", "10"),
         help="seconds to wait for each call [env REGISTRYCTL_TIMEOUT; default 10]",
     )
@@ -238,7 +250,11 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         help="match these statuses (repeatable; default active)",
     )
     find.add_argument(
-        "--limit", type=int, default=0, help="most matches to show (default: the daemon's, 100)"
+        "--limit",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="most matches to show (default: the daemon's, 100)",
     )
     find.set_defaults(func=agents_find)
 
@@ -264,10 +280,18 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     tail.add_argument("--runtime", default="", help="only this runtime's events")
     tail.add_argument("--agent", default="", help="only this agent's events")
     tail.add_argument(
-        "--from-revision", type=int, default=0, help="replay retained events from this revision first"
+        "--from-revision",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="replay retained events from this revision first",
     )
     tail.add_argument(
-        "--count", type=int, default=0, help="exit after this many events (default: run until Ctrl-C)"
+        "--count",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="exit after this many events (default: run until Ctrl-C)",
     )
     tail.set_defaults(func=watch)
 
