@@ -57,7 +57,7 @@ def _status(value: str) -> AgentStatus:
         raise argparse.ArgumentTypeError(f"unknown status {value!r} (choose from {choices})") from None
 
 
-def _count(value: str) -> int:
+def _whole_number(value: str) -> int:
     try:
         number = int(value)
     except ValueError:
@@ -251,7 +251,7 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     )
     find.add_argument(
         "--limit",
-        type=_count,
+        type=_whole_number,
         default=0,
         metavar="N",
         help="most matches to show (default: the daemon's, 100)",
@@ -281,14 +281,14 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     tail.add_argument("--agent", default="", help="only this agent's events")
     tail.add_argument(
         "--from-revision",
-        type=_count,
+        type=_whole_number,
         default=0,
         metavar="N",
         help="replay retained events from this revision first",
     )
     tail.add_argument(
         "--count",
-        type=_count,
+        type=_whole_number,
         default=0,
         metavar="N",
         help="exit after this many events (default: run until Ctrl-C)",
