@@ -7,8 +7,10 @@ resumes where it left off, with backoff:
 - Resume asks for `from_revision = last` rather than `last + 1`, so the daemon first replays the event
   at `last`, which this client has already seen. That echo proves the daemon still has the same history;
   it is compared with the event seen then and dropped (never delivered twice).
-- No echo, or a different event at that revision, means a new history: a daemon running with
-  `--store memory` restarted and its revisions began again from 0. The watch then re-lists, reconciles
+- A daemon whose current revision is below `last`, or no echo, or a different event at that revision,
+  means a new history: a daemon running with `--store memory` restarted and its revisions began again
+  from 0 (the first check is one GetStats call before subscribing; the echo catches a restarted daemon
+  that has already counted past `last`, which no revision comparison can). The watch then re-lists, reconciles
   the view and continues from the new revision. Changes the new daemon made before the re-list are in
   the view but not delivered as events (they happened in a history this client never watched).
 - FAILED_PRECONDITION REVISION_COMPACTED (the daemon no longer retains `last`): re-list, as above.
@@ -137,6 +139,8 @@ class RegistryWatch:
     async def _follow(self, echo: bool) -> None:
         """One Subscribe stream. With `echo`, ask for the last revision seen again and check it."""
         echo = echo and self.revision > 0
+        if echo and (await self._client.get_stats()).revision < self.revision:
+            raise _NewHistory  # the quick check; the echo below catches a daemon that already got ahead
         from_revision = self.revision if echo else self.revision + 1
         # What the echo must match: the event seen at that revision (None when the revision came from
         # a list, so any event there will do).
