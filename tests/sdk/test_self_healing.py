@@ -206,3 +206,27 @@ async def test_shutdown_is_prompt_while_the_daemon_is_down(daemon_process: Any, 
     started = time.monotonic()
     await registry.shutdown()
     assert time.monotonic() - started < 2.0
+
+
+async def test_a_restarted_daemon_that_already_counted_past_us_is_still_a_new_history(
+    daemon_process: Any, make_registry: Any, tmp_path: Path
+) -> None:
+    # Daemon B's history: five revisions about agents o-0..o-3, persisted, then B stops.
+    other = ["--store", "sqlite", "--data-dir", str(tmp_path / "b")]
+    b = daemon_process("--listen", f"127.0.0.1:{free_port()}", *other, *DAEMON_FLAGS)
+    async with RegistryClient(b.address) as client:
+        for i in range(4):
+            await client.register_agent("rt-b", AgentCard(name=f"o-{i}"), f"o-{i}")
+    assert b.signal() == 0
+    # Daemon A: the watcher sees revisions 1 and 2 (RUNTIME_JOINED, AGENT_REGISTERED of a-only).
+    a = daemon_process("--listen", f"127.0.0.1:{free_port()}", "--store", "memory", *DAEMON_FLAGS)
+    watcher = await make_registry(a.address, **SDK)
+    async with RegistryClient(a.address) as client:
+        await client.register_agent("rt-a", AgentCard(name="a"), "a-only")
+    await eventually(lambda: watcher.revision == 2)
+
+    a.signal(signal.SIGKILL)
+    daemon_process("--listen", a.address, *other, *DAEMON_FLAGS)  # B, at revision 5, where A was
+    # Revision 2 exists there too, but it is another event: only comparing it tells the histories apart.
+    await eventually(lambda: set(watcher.agents) == {"o-0", "o-1", "o-2", "o-3"}, timeout=10)
+    assert watcher.runtime_agents == {"rt-b": {"o-0", "o-1", "o-2", "o-3"}}
