@@ -141,3 +141,16 @@ async def test_stalled_subscriber_delays_nobody_and_is_cut_off_with_its_last_rev
     resumed = subscribe(daemon.stub, from_revision=last + 1)
     final = (await daemon.stub.GetStats(pb.GetStatsRequest())).revision
     assert [e.revision for e in await resumed.events(final - last)] == list(range(last + 1, final + 1))
+
+
+async def test_cancelled_subscribers_and_streams_are_released(daemon, subscribe):
+    registry = daemon.daemon.registry
+    events = subscribe(daemon.new_stub())
+    await events.started()
+    stream = daemon.new_stub().HeartbeatStream()
+    await stream.write(pb.HeartbeatStreamRequest(sequence=1, bind=pb.Bind(runtime_id="rt")))
+    await stream.read()
+    assert (registry.stats().subscribers, registry.stats().heartbeat_streams) == (1, 1)
+    await events.close()
+    stream.cancel()
+    await wait_for(lambda: (registry.stats().subscribers, registry.stats().heartbeat_streams) == (0, 0))
