@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 import traceback
+from dataclasses import replace
 from pathlib import Path
 
 from bench import report, unary
@@ -36,8 +37,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full", action="store_true", help="full sizes, soak and reconnect storm")
     parser.add_argument("--only", type=int, nargs="+", choices=sorted(SCENARIOS), help="run these scenarios")
     parser.add_argument("--out", type=Path, default=report.RESULTS, help="results directory")
+    parser.add_argument(
+        "--set",
+        nargs="+",
+        default=[],
+        metavar="SIZE=N",
+        help="override sizes (e.g. soak_seconds=20), for trials",
+    )
     args = parser.parse_args(argv)
     sizes = FULL if args.full else QUICK
+    for assignment in args.set:
+        name, _, value = assignment.partition("=")
+        sizes = replace(sizes, **{name: type(getattr(sizes, name))(value)})
     raise_fd_limit()
     started = time.monotonic()
     meta = {

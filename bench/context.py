@@ -8,12 +8,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.managers import SyncManager
 from pathlib import Path
+from typing import Any
 
 from bench import procs
 from bench.plan import Sizes
 from bench.procs import ServerProcess
 
-CLIENT_PROCESSES = 2  # one per core: more clients only fight the servers for CPU
+CLIENT_PROCESSES = 3  # scenarios load from two at most (one per core); the soak adds a third, light one
 
 
 @dataclass
@@ -62,8 +63,8 @@ class Context:
         data_dir = data_dir or self.workdir / f"data-{time.monotonic_ns()}"
         return ["--store", kind, "--data-dir", str(data_dir)]
 
-    def start_registryd(self, args: list[str]) -> ServerProcess:
-        return procs.start_server("registryd", self.workdir, args)
+    def start_registryd(self, args: list[str], **kw: Any) -> ServerProcess:
+        return procs.start_server("registryd", self.workdir, args, **kw)
 
     def start_noop(self) -> ServerProcess:
         return procs.start_server("noop", self.workdir)

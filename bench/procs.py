@@ -69,7 +69,13 @@ class ServerProcess:
 
 
 def start_server(
-    kind: str, workdir: Path, args: list[str] | None = None, module: str = "", timeout: float = 300.0
+    kind: str,
+    workdir: Path,
+    args: list[str] | None = None,
+    module: str = "",
+    listen: str = "127.0.0.1:0",
+    env: dict[str, str] | None = None,
+    timeout: float = 300.0,
 ) -> ServerProcess:
     """Start a server on a free loopback port and wait until it has written its ready file."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -77,13 +83,13 @@ def start_server(
     ready = workdir / f"{kind}-{stamp}.ready"
     log_path = workdir / f"{kind}-{stamp}.log"
     module = module or ("registryd" if kind == "registryd" else "bench.noop.server")
-    extra = ["--log-level", "warning"] if module == "registryd" else []
+    extra = [] if module == "bench.noop.server" else ["--log-level", "warning"]
     command = [
         sys.executable,
         "-m",
         module,
         "--listen",
-        "127.0.0.1:0",
+        listen,
         "--ready-file",
         str(ready),
         *extra,
@@ -96,6 +102,7 @@ def start_server(
             stdout=log_file,
             stderr=subprocess.STDOUT,
             preexec_fn=raise_fd_limit,
+            env={**os.environ, **(env or {})},
         )
     deadline = time.monotonic() + timeout
     while not ready.exists() or not ready.read_text():
