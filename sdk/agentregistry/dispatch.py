@@ -2,8 +2,8 @@
 
 Each callback has its own bounded queue and task, so callbacks run concurrently with each other and
 with heartbeats, each seeing its events in revision order. A callback that raises is logged and keeps
-receiving events. Async callbacks run on the event loop; sync callbacks run in a worker thread, so even a
-blocking one cannot stall heartbeats. Only when one callback falls `queue_size` events behind does
+receiving events. Async callbacks run on the event loop; each sync callback runs in a thread of its own,
+so even a blocking one stalls neither heartbeats nor any other callback. Only when one callback falls `queue_size` events behind does
 delivery wait for it (and the reader with it: the daemon then cuts the stream off and the reader
 resumes from its last revision, so nothing is lost).
 """
@@ -15,6 +15,7 @@ import contextlib
 import inspect
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from agentregistry.types import RegistryEvent, RegistryEventType
@@ -33,7 +34,7 @@ def _is_async(callback: Callback) -> bool:
 class _Listener:
     def __init__(self, callback: Callback, queue_size: int) -> None:
         self.callback = callback
-        self._async = _is_async(callback)
+        self._thread = None if _is_async(callback) else ThreadPoolExecutor(1, "agentregistry-callback")
         self._queue: asyncio.Queue[RegistryEvent] = asyncio.Queue(queue_size)
         self._task: asyncio.Task[None] | None = None
 
@@ -46,10 +47,10 @@ class _Listener:
         while True:
             event = await self._queue.get()
             try:
-                if self._async:
+                if self._thread is None:
                     await self.callback(event)
                 else:
-                    await asyncio.to_thread(self.callback, event)
+                    await asyncio.get_running_loop().run_in_executor(self._thread, self.callback, event)
             except Exception:
                 log.exception(
                     "event callback %r raised on %s (revision %d); other callbacks are unaffected",
@@ -59,8 +60,11 @@ class _Listener:
                 )
 
     def cancel(self) -> None:
+        """Stop delivering; events not yet handed over are dropped (a running sync call finishes)."""
         if self._task is not None:
             self._task.cancel()
+        if self._thread is not None:
+            self._thread.shutdown(wait=False, cancel_futures=True)
 
     async def stop(self) -> None:
         self.cancel()

@@ -241,7 +241,8 @@ async def test_a_slow_callback_delays_neither_heartbeats_nor_other_callbacks(
     registry = await make_registry(running.address, **STEADY)
     release = threading.Event()
     fast: list[str] = []
-    registry.subscribe(RegistryEventType.AGENT_REGISTERED, lambda e: release.wait(10))  # blocks a thread
+    for _ in range(8):  # more blocking callbacks than a default thread pool has threads
+        registry.subscribe(RegistryEventType.AGENT_REGISTERED, lambda e: release.wait(10))
     registry.subscribe(RegistryEventType.AGENT_REGISTERED, lambda e: fast.append(e.agent_id))
 
     async def stuck(event: RegistryEvent) -> None:
