@@ -27,8 +27,20 @@ FUZZ_EXAMPLES ?= 10000
 fuzz: $(STAMP) ## fuzz a live daemon with FUZZ_EXAMPLES random and malformed requests (default 10000)
 	REGISTRYD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/security/test_fuzz.py -s --timeout 1800 --hypothesis-show-statistics
 
-proto: $(STAMP) ## regenerate sdk/agentregistry/v1 from protos/
+proto: $(STAMP) ## regenerate sdk/agentregistry/v1 from protos/ (and the benchmark's no-op server stubs)
 	$(PY) -m grpc_tools.protoc -Iprotos --python_out=sdk --pyi_out=sdk --grpc_python_out=sdk $(PROTO)
+	$(PY) -m grpc_tools.protoc -I. --python_out=. --grpc_python_out=. bench/noop/echo.proto
+
+BENCH_STAMP := $(VENV)/.bench-stamp
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP) ## quick benchmarks (< 3 min): ratios against a no-op gRPC server -> bench/results/
+	$(PY) -m bench
+
+bench-full: $(BENCH_STAMP) ## every benchmark at full size, with the 10-minute soak (about 25 min)
+	$(PY) -m bench --full
 
 lint: $(STAMP) ## ruff lint and format check
 	$(VENV)/bin/ruff check .
