@@ -11,7 +11,7 @@ from registryd.core.registry import Registry
 
 @pytest.fixture
 async def registry() -> AsyncIterator[Registry]:
-    """A started in-memory registry with tenth-of-a-second liveness."""
+    """A started in-memory registry whose agents do not time out during a test."""
     async with running() as reg:
         yield reg
 

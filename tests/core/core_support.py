@@ -13,14 +13,16 @@ from registryd.core.model import Agent, AgentCard, Event, Skill
 from registryd.core.registry import Registry, RegistrySettings
 from registryd.store.base import Snapshot
 
-# Tenth-of-a-second liveness; the expiry guard stays out of the way below 10 agents.
+# Tenth-of-a-second liveness for time-based tests; the expiry guard stays out of the way below 10 agents.
 FAST = RegistrySettings(heartbeat_timeout=0.3, auto_deregister_timeout=0.8)
+# Liveness far beyond any test's duration, for the other tests: a stall under load cannot time agents out.
+STEADY = RegistrySettings(heartbeat_timeout=60, auto_deregister_timeout=120)
 
 
 @asynccontextmanager
-async def running(**overrides: object) -> AsyncIterator[Registry]:
-    """A started in-memory registry with FAST settings plus `overrides`, stopped on exit."""
-    registry = Registry(replace(FAST, **overrides))  # type: ignore[arg-type]
+async def running(base: RegistrySettings = STEADY, **overrides: object) -> AsyncIterator[Registry]:
+    """A started in-memory registry with `base` settings plus `overrides`, stopped on exit."""
+    registry = Registry(replace(base, **overrides))  # type: ignore[arg-type]
     await registry.start()
     try:
         yield registry

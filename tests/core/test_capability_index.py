@@ -6,12 +6,12 @@ import statistics
 import time
 
 import pytest
-from core_support import PersistedAgents, card
+from core_support import STEADY, PersistedAgents, card
 
 from registryd.core.errors import InvalidArgument
 from registryd.core.index import CapabilityIndex, normalize
 from registryd.core.model import Agent, AgentCard, AgentStatus, MatchKind, Skill, StatusReason
-from registryd.core.registry import Registry, RegistrySettings
+from registryd.core.registry import Registry
 
 
 def found(registry: Registry, query: str, **kwargs: object) -> list[tuple[str, str, MatchKind]]:
@@ -117,8 +117,7 @@ def non_matching(count: int, matching: int = 100) -> list[Agent]:
 
 
 async def median_find_seconds(others: int) -> float:
-    settings = RegistrySettings(heartbeat_timeout=600, auto_deregister_timeout=1200)
-    registry = Registry(settings, store=PersistedAgents(non_matching(others)))
+    registry = Registry(STEADY, store=PersistedAgents(non_matching(others)))
     await registry.start()
     try:
         timings = []

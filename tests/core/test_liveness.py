@@ -9,6 +9,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 
+import pytest
 from core_support import FAST, card, queued, running, wait_for
 
 from registryd.core.events import EventFilter, Subscription
@@ -17,6 +18,13 @@ from registryd.core.model import AgentStatus, DeregisterReason, Event, EventType
 from registryd.core.registry import Registry
 
 PRECISION = 0.1  # a transition fires within this long after its deadline
+
+
+@pytest.fixture
+async def registry() -> AsyncIterator[Registry]:
+    """The registry of these tests has tenth-of-a-second liveness (FAST)."""
+    async with running(FAST) as reg:
+        yield reg
 
 
 async def next_of(sub: Subscription, event_type: EventType, timeout: float = 3.0) -> Event:
@@ -128,7 +136,7 @@ def test_deadline_tracker_reports_each_passing_once():
 
 
 async def test_expiry_guard_holds_deregistration_when_most_agents_go_stale_at_once():
-    async with running(expiry_guard_min_agents=4, expiry_guard_max_hold=5.0) as registry:
+    async with running(FAST, expiry_guard_min_agents=4, expiry_guard_max_hold=5.0) as registry:
         events = registry.subscribe(EventFilter())
         ids = [f"a{i}" for i in range(4)]
         for agent_id in ids:
@@ -141,7 +149,7 @@ async def test_expiry_guard_holds_deregistration_when_most_agents_go_stale_at_on
 
 
 async def test_expiry_guard_releases_when_heartbeats_resume_and_engages_again_later():
-    async with running(expiry_guard_min_agents=4, expiry_guard_max_hold=0.6) as registry:
+    async with running(FAST, expiry_guard_min_agents=4, expiry_guard_max_hold=0.6) as registry:
         ids = [f"a{i}" for i in range(4)]
         for agent_id in ids:
             await registry.register("rt", card("x"), agent_id)
@@ -155,7 +163,7 @@ async def test_expiry_guard_releases_when_heartbeats_resume_and_engages_again_la
 
 
 async def test_expiry_guard_lets_expiry_proceed_after_its_max_hold():
-    async with running(expiry_guard_min_agents=4, expiry_guard_max_hold=0.3) as registry:
+    async with running(FAST, expiry_guard_min_agents=4, expiry_guard_max_hold=0.3) as registry:
         events = registry.subscribe(EventFilter())
         for i in range(4):
             await registry.register("rt", card("x"), f"a{i}")
@@ -170,7 +178,7 @@ async def test_expiry_guard_lets_expiry_proceed_after_its_max_hold():
 
 
 async def test_expiry_guard_ignores_a_few_stale_agents_among_live_ones():
-    async with running(expiry_guard_min_agents=4) as registry:
+    async with running(FAST, expiry_guard_min_agents=4) as registry:
         events = registry.subscribe(EventFilter())
         for i in range(4):
             await registry.register("rt", card("x"), f"a{i}")
@@ -178,3 +186,21 @@ async def test_expiry_guard_ignores_a_few_stale_agents_among_live_ones():
             removed = await next_of(events, EventType.AGENT_DEREGISTERED)
         assert removed.agent_id == "a0"
         assert not registry.expiry_guard_active
+
+
+async def test_heartbeat_after_timeout_recovers_with_heartbeat_resumed(
+    registry: Registry, events: Subscription
+):
+    await registry.register("rt", card("x"), "a1")
+    await queued(events)
+    changed = await events.next(timeout=2)
+    assert changed is not None and changed.status_reason is StatusReason.HEARTBEAT_TIMEOUT
+    await registry.heartbeat("rt", ["a1"])
+    resumed = await events.next(timeout=0)
+    assert resumed is not None
+    assert (resumed.old_status, resumed.new_status, resumed.status_reason) == (
+        AgentStatus.UNHEALTHY,
+        AgentStatus.ACTIVE,
+        StatusReason.HEARTBEAT_RESUMED,
+    )
+    assert registry.get("a1").status is AgentStatus.ACTIVE

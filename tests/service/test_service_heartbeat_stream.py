@@ -91,7 +91,8 @@ async def test_heartbeat_after_stream_loss_brings_agents_back(daemon, subscribe)
     again.cancel()
 
 
-async def test_stream_beats_keep_agents_alive_past_their_timeout(daemon):
+async def test_stream_beats_keep_agents_alive_past_their_timeout(serve):
+    daemon = await serve()  # tenth-of-a-second liveness
     call = await bound_stream(daemon, "rt", "a1")
     deadline = time.monotonic() + 1.0  # longer than auto_deregister_timeout (0.8 s)
     sequence = 2
@@ -105,8 +106,9 @@ async def test_stream_beats_keep_agents_alive_past_their_timeout(daemon):
     call.cancel()
 
 
-async def test_open_but_silent_stream_still_times_its_agents_out(daemon, subscribe):
+async def test_open_but_silent_stream_still_times_its_agents_out(serve, subscribe):
     """A runtime that hangs while its socket stays open is caught by the heartbeat timeout."""
+    daemon = await serve()  # tenth-of-a-second liveness
     call = await bound_stream(daemon, "rt", "a1")
     events = subscribe(daemon.stub, types=[STATUS_CHANGED])
     await events.started()

@@ -5,12 +5,19 @@ from __future__ import annotations
 import asyncio
 
 import grpc
+import pytest
 from agentregistry.v1 import registry_pb2 as pb
 from agentregistry.v1 import registry_pb2_grpc
 from service_support import EVENT, Subscriber, register
 
 PRECISION = 0.1  # a transition fires within this long after its deadline (plus a little for the wire)
 HEARTBEAT_TIMEOUT, AUTO_DEREGISTER_TIMEOUT = 0.3, 0.8
+
+
+@pytest.fixture
+async def daemon(serve):
+    """These tests need the tenth-of-a-second liveness of the shared FAST configuration."""
+    return await serve()
 
 
 def seconds(ts) -> float:

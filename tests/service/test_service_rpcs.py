@@ -181,7 +181,7 @@ async def test_unary_heartbeat_beats_reports_unknown_ids_and_carries_a_status(da
         pb.HeartbeatRequest(runtime_id="rt", agent_ids=["a1", "ghost"], status=DEGRADED)
     )
     assert list(response.unknown_agent_ids) == ["ghost"]
-    assert response.heartbeat_timeout.ToMilliseconds() == 300 and response.server_time.seconds > 0
+    assert response.heartbeat_timeout.ToSeconds() == 60 and response.server_time.seconds > 0
     agent = (await daemon.stub.GetAgent(pb.GetAgentRequest(agent_id="a1"))).agent
     assert (agent.status, agent.status_reason) == (DEGRADED, pb.STATUS_REASON_SELF_REPORTED)
 
@@ -204,7 +204,7 @@ async def test_heartbeat_stream_acks_every_message(daemon):
     await call.write(pb.HeartbeatStreamRequest(sequence=1, bind=pb.Bind(runtime_id="rt")))
     bound = await call.read()
     assert (bound.sequence, bound.bound_agents) == (1, 2)
-    assert bound.heartbeat_timeout.ToMilliseconds() == 300
+    assert bound.heartbeat_timeout.ToSeconds() == 60
     await call.write(pb.HeartbeatStreamRequest(sequence=2, beat=pb.Beat(agent_ids=["a1", "ghost"])))
     beat = await call.read()
     assert (beat.sequence, list(beat.unknown_agent_ids)) == (2, ["ghost"])
