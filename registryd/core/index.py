@@ -17,8 +17,10 @@ from registryd.core.model import MatchKind
 GRAM = 3
 
 
+@functools.lru_cache(maxsize=65536)
 def normalize(text: str) -> str:
-    """Unicode casefold with runs of whitespace collapsed to one space."""
+    """Unicode casefold with runs of whitespace collapsed to one space. Cached: agents share their texts,
+    and every FindAgents match normalises the matched agent's texts again to report its own spelling."""
     return " ".join(text.casefold().split())
 
 
