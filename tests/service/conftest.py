@@ -4,14 +4,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from agentregistry.v1 import registry_pb2 as pb
-from service_support import Subscriber
+from service_support import STEADY, Subscriber
 
 
 @pytest.fixture
 async def daemon(serve: Callable[..., Awaitable[object]]) -> object:
     """A daemon whose agents do not time out during a test, so a stall under load cannot add events.
     Time-based tests use `await serve()` (tenth-of-a-second liveness) or override this fixture."""
-    return await serve(heartbeat_timeout=60.0, auto_deregister_timeout=120.0)
+    return await serve(**STEADY)
 
 
 @pytest.fixture

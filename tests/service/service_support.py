@@ -12,6 +12,8 @@ from agentregistry.v1 import registry_pb2_grpc
 from google.rpc import error_details_pb2, status_pb2
 
 EVENT = pb.EventType
+# Liveness far beyond any test's duration: `serve(**STEADY)` for tests that are not about timeouts.
+STEADY: dict[str, float] = {"heartbeat_timeout": 60.0, "auto_deregister_timeout": 120.0}
 
 
 def card(*capabilities: str, name: str = "agent", description: str = "") -> pb.AgentCard:

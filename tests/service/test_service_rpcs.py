@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 import pytest
 from agentregistry.v1 import registry_pb2 as pb
-from service_support import EVENT, bad_request_fields, card, register, rich_status
+from service_support import EVENT, STEADY, bad_request_fields, card, register, rich_status
 
 from registryd.core.validation import Limits
 
@@ -273,7 +273,7 @@ async def test_subscribe_refuses_bad_filters(daemon):
 
 
 async def test_limits_beyond_capacity_are_resource_exhausted_and_change_nothing(serve):
-    daemon = await serve(limits=Limits(max_agents_per_runtime=2, max_subscribers=1))
+    daemon = await serve(limits=Limits(max_agents_per_runtime=2, max_subscribers=1), **STEADY)
     await register(daemon.stub, "rt", "a1")
     await register(daemon.stub, "rt", "a2")
     error = await refused(register(daemon.stub, "rt", "a3"))

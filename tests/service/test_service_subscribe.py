@@ -9,7 +9,7 @@ import grpc
 import pytest
 from agentregistry.v1 import registry_pb2 as pb
 from agentregistry.v1 import registry_pb2_grpc
-from service_support import EVENT, Subscriber, card, error_info, register, wait_for
+from service_support import EVENT, STEADY, Subscriber, card, error_info, register, wait_for
 
 REGISTERED = EVENT.Value("EVENT_TYPE_AGENT_REGISTERED")
 
@@ -57,7 +57,7 @@ async def test_resume_after_disconnect_gets_exactly_the_missed_events(daemon, su
 
 
 async def test_compacted_revision_is_failed_precondition_with_the_oldest_retained_revision(serve):
-    daemon = await serve(event_retention=5)
+    daemon = await serve(event_retention=5, **STEADY)
     for i in range(5):
         await register(daemon.stub, "rt", f"a{i}")  # revisions 1..6
     call = daemon.stub.Subscribe(pb.SubscribeRequest(from_revision=1))
@@ -102,7 +102,7 @@ async def test_heartbeat_events_reach_only_subscribers_that_ask_for_them(daemon,
 
 
 async def test_stalled_subscriber_delays_nobody_and_is_cut_off_with_its_last_revision(serve, subscribe):
-    daemon = await serve(event_queue_size=10)
+    daemon = await serve(event_queue_size=10, **STEADY)
     # A connection that keeps the 64 KB HTTP/2 window (no BDP probing), so ~4 KB events fill it quickly.
     stalled_channel = grpc.aio.insecure_channel(daemon.address, options=[("grpc.http2.bdp_probe", 0)])
     daemon.channels.append(stalled_channel)
