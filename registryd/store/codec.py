@@ -158,8 +158,9 @@ def agent_from_row(row: tuple[Any, ...], cards: CardDecoder) -> Agent:
         raise CorruptRow(f"undecodable agent {agent_id!r}: {error}") from None
 
 
-def event_row(event: Event) -> EventRow:
-    agent = agent_row(event.agent)[2:] if event.agent is not None else (None,) * (len(AGENT_COLUMNS) - 2)
+def event_row(event: Event, agent: AgentRow | None) -> EventRow:
+    """`agent` is agent_row(event.agent), which the caller may already have; None when it has no agent."""
+    agent_columns = agent[2:] if agent is not None else (None,) * (len(AGENT_COLUMNS) - 2)
     return (
         event.revision,
         event.type,
@@ -170,7 +171,7 @@ def event_row(event: Event) -> EventRow:
         event.new_status,
         event.status_reason,
         event.deregister_reason,
-        *agent,
+        *agent_columns,
     )
 
 
