@@ -97,6 +97,21 @@ class Agent:
         """An operator's DEGRADED/UNHEALTHY/OFFLINE holds until an operator changes it."""
         return self.status_reason is StatusReason.OPERATOR and self.status is not AgentStatus.ACTIVE
 
+    def beaten(self, at: float) -> Agent:
+        """This agent with `last_heartbeat=at`. Every beat of every agent makes one, and building it
+        directly costs less than half of `dataclasses.replace` (which walks the fields each time)."""
+        return Agent(
+            agent_id=self.agent_id,
+            runtime_id=self.runtime_id,
+            card=self.card,
+            status=self.status,
+            status_reason=self.status_reason,
+            registered_at=self.registered_at,
+            last_heartbeat=at,
+            status_changed_at=self.status_changed_at,
+            revision=self.revision,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Event:

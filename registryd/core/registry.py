@@ -396,7 +396,7 @@ class Registry:
                 rearm = True
             self._tracker.beat(agent_id, mono)
             self.counters["heartbeats"] += 1
-            updated = replace(agent, last_heartbeat=now)
+            updated = agent.beaten(now)
             if agent.status_reason in RECOVERABLE_REASONS:
                 reason = StatusReason.HEARTBEAT_RESUMED
                 updated = self._status_change(updated, status or AgentStatus.ACTIVE, reason, now, events)
