@@ -1,11 +1,12 @@
 """Delivery of events to subscribe() callbacks, off the path that reads the event stream.
 
 Each callback has its own bounded queue and task, so callbacks run concurrently with each other and
-with heartbeats, each seeing its events in revision order. A callback that raises is logged and keeps
-receiving events. Async callbacks run on the event loop; each sync callback runs in a thread of its own,
-so even a blocking one stalls neither heartbeats nor any other callback. Only when one callback falls `queue_size` events behind does
-delivery wait for it (and the reader with it: the daemon then cuts the stream off and the reader
-resumes from its last revision, so nothing is lost).
+with heartbeats, each seeing its events (of every type it subscribed to) in revision order. A callback
+that raises is logged and keeps receiving events. Async callbacks run on the event loop; each sync
+callback runs in a thread of its own, so even a blocking one stalls neither heartbeats nor any other
+callback. Only when one callback falls `queue_size` events behind does delivery wait for it (and the
+reader with it: the daemon then cuts the stream off and the reader resumes from its last revision, so
+nothing is lost).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ def _is_async(callback: Callback) -> bool:
 class _Listener:
     def __init__(self, callback: Callback, queue_size: int) -> None:
         self.callback = callback
+        self.types: set[RegistryEventType] = set()
         self._thread = None if _is_async(callback) else ThreadPoolExecutor(1, "agentregistry-callback")
         self._queue: asyncio.Queue[RegistryEvent] = asyncio.Queue(queue_size)
         self._task: asyncio.Task[None] | None = None
@@ -74,34 +76,44 @@ class _Listener:
 
 
 class EventDispatcher:
+    """One listener per distinct callback, whatever event types it is subscribed to, so a callback
+    subscribed to several types still sees them in revision order. (Subscribing the same callback to
+    the same type twice therefore calls it once.)"""
+
     def __init__(self, queue_size: int) -> None:
         self._queue_size = queue_size
-        self._listeners: dict[RegistryEventType, list[_Listener]] = {}
+        self._listeners: list[_Listener] = []
+
+    def _find(self, callback: Callback) -> _Listener | None:
+        return next((listener for listener in self._listeners if listener.callback == callback), None)
 
     def subscribe(self, event_type: RegistryEventType, callback: Callback) -> None:
-        self._listeners.setdefault(RegistryEventType(event_type), []).append(
-            _Listener(callback, self._queue_size)
-        )
+        listener = self._find(callback)
+        if listener is None:
+            listener = _Listener(callback, self._queue_size)
+            self._listeners.append(listener)
+        listener.types.add(RegistryEventType(event_type))
 
     def unsubscribe(self, event_type: RegistryEventType, callback: Callback) -> bool:
-        """Remove one subscription of `callback` to `event_type`; False when there was none. Events
-        queued for it and not yet delivered are dropped."""
-        listeners = self._listeners.get(RegistryEventType(event_type), [])
-        for listener in listeners:
-            if listener.callback == callback:
-                listeners.remove(listener)
-                listener.cancel()
-                return True
-        return False
+        """End `callback`'s subscription to `event_type`; False when there was none. Once it has no type
+        left, events queued for it and not yet delivered are dropped."""
+        listener = self._find(callback)
+        if listener is None or RegistryEventType(event_type) not in listener.types:
+            return False
+        listener.types.discard(RegistryEventType(event_type))
+        if not listener.types:
+            self._listeners.remove(listener)
+            listener.cancel()
+        return True
 
     def wants(self, event_type: RegistryEventType) -> bool:
-        return bool(self._listeners.get(event_type))
+        return any(event_type in listener.types for listener in self._listeners)
 
     async def deliver(self, event: RegistryEvent) -> None:
-        for listener in tuple(self._listeners.get(event.event_type, ())):
-            await listener.put(event)
+        for listener in tuple(self._listeners):
+            if event.event_type in listener.types:
+                await listener.put(event)
 
     async def close(self) -> None:
-        for listeners in self._listeners.values():
-            for listener in listeners:
-                await listener.stop()
+        for listener in self._listeners:
+            await listener.stop()

@@ -16,6 +16,7 @@ from agentregistry import (
     AgentRegistryConfig,
     AgentStatus,
     PermissionDeniedError,
+    RegistryClient,
     RegistryEvent,
     RegistryEventType,
     RegistryUnavailableError,
@@ -338,3 +339,26 @@ async def test_heartbeat_events_are_delivered_once_someone_subscribes(
     await eventually(lambda: len(beats) >= 2)  # the stream beats every 0.1 s
     assert {(e.agent_id, e.revision) for e in beats} == {("a", 0)}
     assert beats[1].timestamp > beats[0].timestamp
+
+
+async def test_one_callback_on_several_types_sees_them_in_revision_order(
+    daemon: Any, make_registry: Any, client: RegistryClient
+) -> None:
+    registry = await make_registry(daemon.address)
+    seen: list[int] = []
+
+    def record(event: RegistryEvent) -> None:
+        time.sleep(0.01)  # slower than the changes come, so events queue up
+        seen.append(event.revision)
+
+    for event_type in (RegistryEventType.AGENT_REGISTERED, RegistryEventType.AGENT_DEREGISTERED):
+        registry.subscribe(event_type, record)
+    for i in range(20):
+        await client.register_agent("rt", AgentCard(name="x"), f"a{i}")
+        await client.deregister_agent(f"a{i}", "rt")
+    await eventually(lambda: len(seen) == 40)
+    assert seen == sorted(seen)
+    registry.unsubscribe(RegistryEventType.AGENT_REGISTERED, record)
+    await registry.register_agent({"capability": "x"}, "rt", agent_id="b")
+    await registry.deregister_agent("b", "rt")
+    await eventually(lambda: len(seen) == 41)  # still subscribed to deregistrations
