@@ -52,6 +52,7 @@ class Ledger:
     acked: int = 0
     checked: int = 0  # acknowledged writes verified after a restart
     unchecked_acks: int = 0
+    interrupted: int = 0  # calls the kill cut off (outcome unknown)
     lost: list[str] = field(default_factory=list)
     unexpected_errors: list[str] = field(default_factory=list)
 
@@ -78,6 +79,7 @@ class Ledger:
                 self.unexpected_errors.append(op["error"])
             else:
                 self.maybe[agent_id] = op["outcome"]
+                self.interrupted += 1
 
     def verify(self, stub: registry_pb2_grpc.RegistryServiceStub) -> None:
         """Compare the restarted daemon with the ledger, then adopt what it shows for interrupted calls."""
@@ -203,11 +205,13 @@ def test_sigkill_during_a_write_storm_loses_no_acknowledged_write(daemon_process
 
     print(
         f"\ncrash test: kill cycles {KILL_CYCLES}, acked writes checked {ledger.checked}, "
-        f"writes lost {len(ledger.lost)}, retained events checked {events_checked} "
+        f"writes lost {len(ledger.lost)}, calls cut off by a kill {ledger.interrupted}, "
+        f"retained events checked {events_checked} "
         f"(acked changes found at their revision {len(acked_events_found)}), {time.monotonic() - started:.1f} s"
     )
     assert not ledger.unexpected_errors, ledger.unexpected_errors[:5]
     assert ledger.checked == ledger.acked > KILL_CYCLES * 10, (
         "the storm acknowledged too few writes to mean much"
     )
+    assert ledger.interrupted >= KILL_CYCLES, "the kills did not land during the storm"
     assert ledger.lost == [], ledger.lost[:10]
