@@ -173,3 +173,5 @@ class Daemon:
             await self.stop()
         stopped.cancel()
         signalled.cancel()
+        if self.registry.committer.failure is not None:
+            raise DaemonError(f"stopped because the store failed: {self.registry.committer.failure}")
