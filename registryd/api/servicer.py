@@ -22,12 +22,14 @@ from registryd.api.wire import parsed
 from registryd.core.commit import CommitFailed
 from registryd.core.errors import InvalidArgument, NotFound, RegistryError
 from registryd.core.events import EventFilter, SubscriptionClosed
-from registryd.core.model import BeatResult
+from registryd.core.model import BeatResult, Event
 from registryd.core.registry import Registry
 from registryd.core.streams import HeartbeatSession, StreamEnd
 from registryd.core.validation import page_size
 
 log = structlog.get_logger("registryd.api")
+
+EVENT_MESSAGE_CACHE = 256  # recent events whose message subscribers share
 
 Response = TypeVar("Response")
 
@@ -57,6 +59,8 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         self._bookmark_interval = bookmark_interval
         self._draining = False
         self._streams: set[asyncio.Task[Any]] = set()
+        # id(event) -> (event, its message): every subscriber of an event is sent one shared message.
+        self._event_messages: dict[int, tuple[Event, pb.SubscribeResponse]] = {}
 
     # ------------------------------------------------------------------ unary
 
@@ -236,7 +240,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
                         pb.SubscribeResponse(bookmark=pb.Bookmark(revision=subscription.bookmark()))
                     )
                 else:
-                    await context.write(pb.SubscribeResponse(event=convert.event_to_proto(event)))
+                    await context.write(self._event_message(event))
         except SubscriptionClosed:
             if self._draining:
                 _set_draining(context)
@@ -268,6 +272,18 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             except NotFound:
                 return  # the core answers NOT_FOUND, to every role alike
             self._authorizer.authorize_runtime(owner)
+
+    def _event_message(self, event: Event) -> pb.SubscribeResponse:
+        """The event as a message, converted once however many subscribers are sent it (a write
+        serialises the message at once, so they can share it)."""
+        cached = self._event_messages.get(id(event))
+        if cached is not None and cached[0] is event:
+            return cached[1]
+        message = pb.SubscribeResponse(event=convert.event_to_proto(event))
+        self._event_messages[id(event)] = (event, message)
+        if len(self._event_messages) > EVENT_MESSAGE_CACHE:
+            del self._event_messages[next(iter(self._event_messages))]
+        return message
 
     def _track_stream(self) -> asyncio.Task[Any]:
         task = asyncio.current_task()

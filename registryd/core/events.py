@@ -118,7 +118,10 @@ class Subscription:
                 raise SubscriptionClosed
             self._ready.clear()
             try:
-                await asyncio.wait_for(self._ready.wait(), timeout)
+                # asyncio.timeout, not wait_for: in 3.11 wait_for wraps the wait in a task of its own,
+                # once per event per subscriber.
+                async with asyncio.timeout(timeout):
+                    await self._ready.wait()
             except TimeoutError:
                 return None
 
