@@ -36,23 +36,32 @@ class _Listener:
     def __init__(self, callback: Callback, queue_size: int) -> None:
         self.callback = callback
         self.types: set[RegistryEventType] = set()
-        self._thread = None if _is_async(callback) else ThreadPoolExecutor(1, "agentregistry-callback")
-        self._queue: asyncio.Queue[RegistryEvent] = asyncio.Queue(queue_size)
+        self._async = _is_async(callback)
+        self._queue_size = queue_size
+        # Queue, task and thread belong to the running loop: made on the first event, gone at stop().
+        self._queue: asyncio.Queue[RegistryEvent] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._thread: ThreadPoolExecutor | None = None
 
     async def put(self, event: RegistryEvent) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name=f"agentregistry-callback-{self.callback!r}")
+        if self._queue is None:
+            self._queue = asyncio.Queue(self._queue_size)
+            if not self._async:
+                self._thread = ThreadPoolExecutor(1, "agentregistry-callback")
+            self._task = asyncio.create_task(
+                self._run(self._queue, self._thread), name=f"agentregistry-callback-{self.callback!r}"
+            )
         await self._queue.put(event)
 
-    async def _run(self) -> None:
+    async def _run(self, queue: asyncio.Queue[RegistryEvent], thread: ThreadPoolExecutor | None) -> None:
+        loop = asyncio.get_running_loop()
         while True:
-            event = await self._queue.get()
+            event = await queue.get()
             try:
-                if self._thread is None:
+                if thread is None:
                     await self.callback(event)
                 else:
-                    await asyncio.get_running_loop().run_in_executor(self._thread, self.callback, event)
+                    await loop.run_in_executor(thread, self.callback, event)
             except Exception:
                 log.exception(
                     "event callback %r raised on %s (revision %d); other callbacks are unaffected",
@@ -69,10 +78,12 @@ class _Listener:
             self._thread.shutdown(wait=False, cancel_futures=True)
 
     async def stop(self) -> None:
+        """Cancel delivery and wait for it; the subscription stays, for a later start()."""
         self.cancel()
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        self._queue = self._task = self._thread = None
 
 
 class EventDispatcher:

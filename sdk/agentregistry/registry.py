@@ -82,26 +82,20 @@ def _statuses(status_filter: StatusFilter) -> tuple[AgentStatus, ...]:
 class AgentRegistry:
     def __init__(self, config: AgentRegistryConfig | None = None) -> None:
         self.config = config or AgentRegistryConfig()
-        self.client = RegistryClient(
-            self.config.target,
-            root_certificates=self.config.root_certificates,
-            client_certificate=self.config.client_certificate,
-            client_key=self.config.client_key,
-            token=self.config.token,
-            timeout=self.config.rpc_timeout,
-            max_reconnect_backoff=self.config.reconnect_max_backoff,
-        )
+        self._client: RegistryClient | None = None  # made by start(), on the loop that will use it
         self._own: dict[str, _OwnAgent] = {}
         self._heartbeats: dict[str, RuntimeHeartbeat] = {}
         self._dispatcher = EventDispatcher(self.config.event_queue_size)
         self._watch = RegistryWatch(
-            self.client,
-            self._backoff(),
-            self.config.event_stream_idle_timeout,
-            self._deliver,
-            self._localize,
+            self._backoff(), self.config.event_stream_idle_timeout, self._deliver, self._localize
         )
-        self._started = False
+
+    @property
+    def client(self) -> RegistryClient:
+        """The low-level client this registry uses (between start() and shutdown())."""
+        if self._client is None:
+            raise RuntimeError("AgentRegistry is not started: call `await registry.start()` first")
+        return self._client
 
     def _backoff(self) -> Backoff:
         return Backoff(self.config.reconnect_initial_backoff, self.config.reconnect_max_backoff)
@@ -111,13 +105,26 @@ class AgentRegistry:
     async def start(self) -> None:
         """Connect, load the local view, and start following events. Raises RegistryUnavailableError
         when the daemon cannot be reached within `rpc_timeout`."""
-        if self._started:
+        if self._client is not None:
             return
-        await self.client.wait_ready(self.config.rpc_timeout)
-        await self._watch.start()
+        client = RegistryClient(
+            self.config.target,
+            root_certificates=self.config.root_certificates,
+            client_certificate=self.config.client_certificate,
+            client_key=self.config.client_key,
+            token=self.config.token,
+            timeout=self.config.rpc_timeout,
+            max_reconnect_backoff=self.config.reconnect_max_backoff,
+        )
+        try:
+            await client.wait_ready(self.config.rpc_timeout)
+            await self._watch.start(client)
+        except BaseException:
+            await client.close()
+            raise
+        self._client = client
         if self._dispatcher.wants(RegistryEventType.AGENT_HEARTBEAT):
             self._watch.include_heartbeats()
-        self._started = True
 
     async def shutdown(self) -> None:
         """Stop heartbeats (by closing the streams: agents not deregistered turn OFFLINE and expire
@@ -125,12 +132,13 @@ class AgentRegistry:
         await asyncio.gather(*(heartbeat.stop() for heartbeat in self._heartbeats.values()))
         await self._watch.stop()
         await self._dispatcher.close()
-        await self.client.close()
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
         self._heartbeats.clear()
         self._own.clear()
         self._watch.agents.clear()
         self._watch.runtime_agents.clear()
-        self._started = False
 
     async def __aenter__(self) -> AgentRegistry:
         await self.start()
@@ -317,7 +325,7 @@ class AgentRegistry:
         """Call `callback(event)` for every event of `event_type` (sync or async callable). Each
         callback runs apart from the others and from heartbeats; one that raises is logged."""
         self._dispatcher.subscribe(event_type, callback)
-        if RegistryEventType(event_type) is RegistryEventType.AGENT_HEARTBEAT and self._started:
+        if RegistryEventType(event_type) is RegistryEventType.AGENT_HEARTBEAT and self._client is not None:
             self._watch.include_heartbeats()
 
     def unsubscribe(self, event_type: RegistryEventType, callback: Callback) -> None:

@@ -52,13 +52,12 @@ def _fingerprint(event: RegistryEvent) -> tuple[object, ...]:
 class RegistryWatch:
     def __init__(
         self,
-        client: RegistryClient,
         backoff: Backoff,
         idle_timeout: float,
         on_event: Callable[[RegistryEvent], Awaitable[None]],
         localize: Callable[[AgentMetadata], AgentMetadata],
     ) -> None:
-        self._client = client
+        self._client: RegistryClient | None = None
         self._backoff = backoff
         self._idle_timeout = idle_timeout
         self._on_event = on_event
@@ -67,14 +66,21 @@ class RegistryWatch:
         self.runtime_agents: dict[str, set[str]] = {}
         self.revision = 0
         self._last_event: tuple[object, ...] | None = None
-        self._advanced = asyncio.Condition()
+        self._advanced: asyncio.Condition | None = None  # made by start(), on its loop
         self._heartbeats = False
         self._stream: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self.relists = 0
 
-    async def start(self) -> None:
+    @property
+    def client(self) -> RegistryClient:
+        assert self._client is not None, "start() first"
+        return self._client
+
+    async def start(self, client: RegistryClient) -> None:
         """List once (so the view is complete when this returns), then follow in the background."""
+        self._client = client
+        self._advanced = asyncio.Condition()
         await self._relist()
         self._task = asyncio.create_task(self._run(), name="agentregistry-watch")
 
@@ -83,6 +89,7 @@ class RegistryWatch:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+            self._task = None
 
     def include_heartbeats(self) -> None:
         """Also receive AGENT_HEARTBEAT events (restarts the stream; resume loses nothing)."""
@@ -93,6 +100,7 @@ class RegistryWatch:
 
     async def wait_for(self, revision: int, timeout: float) -> bool:
         """Wait until the view reflects `revision`; False if it did not within `timeout` seconds."""
+        assert self._advanced is not None, "start() first"
         async with self._advanced:
             try:
                 async with asyncio.timeout(timeout):
@@ -139,7 +147,7 @@ class RegistryWatch:
     async def _follow(self, echo: bool) -> None:
         """One Subscribe stream. With `echo`, ask for the last revision seen again and check it."""
         echo = echo and self.revision > 0
-        if echo and (await self._client.get_stats()).revision < self.revision:
+        if echo and (await self.client.get_stats()).revision < self.revision:
             raise _NewHistory  # the quick check; the echo below catches a daemon that already got ahead
         from_revision = self.revision if echo else self.revision + 1
         # What the echo must match: the event seen at that revision (None when the revision came from
@@ -150,7 +158,7 @@ class RegistryWatch:
             (*_LIFECYCLE, RegistryEventType.AGENT_HEARTBEAT) if self._heartbeats else ()
         )
         first = True
-        async for item in self._client.subscribe(
+        async for item in self.client.subscribe(
             types, from_revision=from_revision, idle_timeout=self._idle_timeout
         ):
             if first:  # the daemon always starts with a bookmark
@@ -211,7 +219,7 @@ class RegistryWatch:
                 del self.runtime_agents[agent.runtime_id]
 
     async def _relist(self) -> None:
-        page = await self._client.list_all_agents()
+        page = await self.client.list_all_agents()
         self.agents.clear()
         self.runtime_agents.clear()
         for agent in page.agents:
@@ -219,11 +227,14 @@ class RegistryWatch:
         self.revision = page.revision
         self._last_event = None
         self.relists += 1
-        async with self._advanced:
-            self._advanced.notify_all()
+        await self._notify()
 
     async def _advance(self, revision: int) -> None:
         if revision > self.revision:
             self.revision = revision
-            async with self._advanced:
-                self._advanced.notify_all()
+            await self._notify()
+
+    async def _notify(self) -> None:
+        assert self._advanced is not None
+        async with self._advanced:
+            self._advanced.notify_all()

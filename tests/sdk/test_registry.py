@@ -362,3 +362,23 @@ async def test_one_callback_on_several_types_sees_them_in_revision_order(
     await registry.register_agent({"capability": "x"}, "rt", agent_id="b")
     await registry.deregister_agent("b", "rt")
     await eventually(lambda: len(seen) == 41)  # still subscribed to deregistrations
+
+
+def test_made_outside_an_event_loop_and_started_again_after_shutdown(daemon_process: Any) -> None:
+    process = daemon_process("--store", "memory", "--log-level", "warning")
+    registry = AgentRegistry(AgentRegistryConfig(target=process.address))  # no loop running yet
+
+    async def use() -> list[str]:
+        async with registry:
+            await registry.register_agent({"capability": "x"}, "rt", agent_id="a")
+            return sorted(registry.agents)
+
+    assert asyncio.run(use()) == ["a"]
+    assert registry.agents == {}
+    assert asyncio.run(use()) == ["a"]  # a second life, on another loop
+
+
+async def test_calls_before_start_say_so() -> None:
+    registry = AgentRegistry()
+    with pytest.raises(RuntimeError, match="start"):
+        await registry.register_agent({"capability": "x"}, "rt")
