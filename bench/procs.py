@@ -83,7 +83,6 @@ def start_server(
     ready = workdir / f"{kind}-{stamp}.ready"
     log_path = workdir / f"{kind}-{stamp}.log"
     module = module or ("registryd" if kind == "registryd" else "bench.noop.server")
-    extra = [] if module == "bench.noop.server" else ["--log-level", "warning"]
     command = [
         sys.executable,
         "-m",
@@ -92,7 +91,6 @@ def start_server(
         listen,
         "--ready-file",
         str(ready),
-        *extra,
         *(args or []),
     ]
     with log_path.open("wb") as log_file:

@@ -18,6 +18,7 @@ import uvloop
 from bench.noop import echo_pb2 as pb
 from bench.noop import echo_pb2_grpc as pb_grpc
 from registryd.api.servicer import HALF_CLOSE_SETTLE
+from registryd.config import Config
 from registryd.server import SERVER_OPTIONS
 
 
@@ -72,7 +73,9 @@ class EchoServicer(pb_grpc.EchoServiceServicer):
 
 
 async def serve(listen: str, ready_file: str) -> None:
-    server = grpc.aio.server(options=SERVER_OPTIONS)
+    # The daemon's options exactly: SERVER_OPTIONS plus its default receive limit.
+    options = [*SERVER_OPTIONS, ("grpc.max_receive_message_length", Config().max_message_bytes)]
+    server = grpc.aio.server(options=options)
     pb_grpc.add_EchoServiceServicer_to_server(EchoServicer(), server)
     port = server.add_insecure_port(listen)
     await server.start()
