@@ -24,7 +24,7 @@ from sdk_support import eventually
 
 DAEMON_FLAGS = [
     "--heartbeat-timeout",
-    "0.5",
+    "1",
     "--auto-deregister-timeout",
     "3",
     "--bookmark-interval",
@@ -32,7 +32,7 @@ DAEMON_FLAGS = [
     "--log-level",
     "warning",
 ]
-SDK = {"heartbeat_timeout": 0.5, "auto_deregister_timeout": 3.0, "reconnect_max_backoff": 0.3}
+SDK = {"heartbeat_timeout": 1.0, "auto_deregister_timeout": 3.0, "reconnect_max_backoff": 0.3}
 AGENTS = ["w-0", "w-1", "w-2"]
 # 50 KB per event: a few hundred outgrow every HTTP/2 window, so the daemon's queue for a slow reader fills.
 BULKY = AgentCard(name="bulky", labels={f"k{i}": "v" * 990 for i in range(50)})
@@ -91,7 +91,7 @@ async def test_sqlite_daemon_killed_and_restarted_loses_no_agent_and_no_event(
     seen = record_every_event(watcher)
     worker = await make_registry(process.address, **SDK)
     await register_workers(worker)
-    await eventually(lambda: len(seen) == 1 + len(AGENTS))  # RUNTIME_JOINED + registrations
+    await eventually(lambda: len(seen) >= 1 + len(AGENTS))  # RUNTIME_JOINED + registrations
     relists_before = watcher._watch.relists
 
     process = await kill_and_restart(daemon_process, process, store)
@@ -107,11 +107,12 @@ async def test_sqlite_daemon_killed_and_restarted_loses_no_agent_and_no_event(
     }
     revisions = [e.revision for e in seen]
     assert revisions == list(range(1, revisions[-1] + 1)), "every revision exactly once, in order"
-    assert seen[-1].event_type is RegistryEventType.AGENT_STATUS_CHANGED
+    degraded = [e for e in seen if e.metadata.get("new_status") == "degraded"]
+    assert [e.agent_id for e in degraded] == ["w-1"]
     assert set(watcher.agents) == set(AGENTS)
     assert watcher._watch.relists == relists_before, "the same history resumed without a re-list"
     assert await worker.wait_heartbeats_connected(5)
-    await asyncio.sleep(1.0)  # two daemon heartbeat timeouts: the reconnected stream keeps them alive
+    await asyncio.sleep(1.5)  # past the daemon's heartbeat timeout: the reconnected stream keeps them alive
     assert (await daemon_agents(process.address))["w-0"] is AgentStatus.ACTIVE
 
 
@@ -126,8 +127,9 @@ async def test_memory_daemon_restarted_gets_every_agent_back_and_views_reconcile
     await register_workers(worker)
     await worker.register_agent({"capability": "temp"}, runtime_id="rt-w", agent_id="gone-soon")
     await worker.deregister_agent("gone-soon", runtime_id="rt-w")
-    await eventually(lambda: len(seen) == 1 + len(AGENTS) + 2)
+    await eventually(lambda: any(e.agent_id == "gone-soon" and e.metadata.get("reason") for e in seen))
     relists_before = watcher._watch.relists
+    old_history = len(seen)
 
     process = await kill_and_restart(daemon_process, process, store)
     # The new daemon starts empty at revision 0; the worker's heartbeat stream re-registers its agents.
@@ -137,12 +139,12 @@ async def test_memory_daemon_restarted_gets_every_agent_back_and_views_reconcile
     assert await daemon_agents(process.address) == dict.fromkeys(AGENTS, AgentStatus.ACTIVE)
 
     await until_served(lambda: worker.update_agent_status("w-2", AgentStatus.DEGRADED))
-    await eventually(lambda: seen[-1].event_type is RegistryEventType.AGENT_STATUS_CHANGED)
+    await eventually(lambda: any(e.metadata.get("new_status") == "degraded" for e in seen))
     assert watcher.agents["w-2"].status is AgentStatus.DEGRADED
     assert worker.agents["w-2"].status is AgentStatus.DEGRADED
     keys = [(e.revision, e.timestamp) for e in seen]
     assert len(keys) == len(set(keys)), "no event delivered twice"
-    new_history = [e.revision for e in seen if e.timestamp > seen[1 + len(AGENTS) + 1].timestamp]
+    new_history = [e.revision for e in seen[old_history:]]
     assert new_history == sorted(new_history)
 
 
