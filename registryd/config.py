@@ -195,4 +195,7 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
             raise ValueError
         return kind(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a {kind.__name__} (got {value!r})") from None
+        raise ConfigError(f"{name} must be {_KIND_NAMES.get(kind, kind.__name__)} (got {value!r})") from None
+
+
+_KIND_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}

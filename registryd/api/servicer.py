@@ -88,8 +88,11 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     async def GetAgent(
         self, request: pb.GetAgentRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetAgentResponse:
+        revision = self._registry.revision
         agent = self._registry.get(request.agent_id)
-        return pb.GetAgentResponse(agent=convert.agent_to_proto(agent), revision=self._registry.revision)
+        return pb.GetAgentResponse(
+            agent=convert.agent_to_proto(agent), revision=await self._registry.durable(revision)
+        )
 
     @unary
     async def ListAgents(
@@ -103,7 +106,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         return pb.ListAgentsResponse(
             agents=[convert.agent_to_proto(a) for a in page.agents],
             next_page_token=token,
-            revision=page.revision,
+            revision=await self._registry.durable(page.revision),
         )
 
     @unary
@@ -112,9 +115,11 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     ) -> pb.FindAgentsResponse:
         statuses = convert.statuses_from_proto(request.statuses, "statuses")
         limit = page_size(request.limit, self._registry.limits, field="limit")
+        revision = self._registry.revision
         found = self._registry.find(request.capability, statuses, limit)
         return pb.FindAgentsResponse(
-            matches=[convert.match_to_proto(f) for f in found], revision=self._registry.revision
+            matches=[convert.match_to_proto(f) for f in found],
+            revision=await self._registry.durable(revision),
         )
 
     @unary
@@ -148,38 +153,44 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     async def ListRuntimes(
         self, request: pb.ListRuntimesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListRuntimesResponse:
+        revision = self._registry.revision
         runtimes = self._registry.runtimes()
         return pb.ListRuntimesResponse(
-            runtimes=[convert.runtime_to_proto(r) for r in runtimes], revision=self._registry.revision
+            runtimes=[convert.runtime_to_proto(r) for r in runtimes],
+            revision=await self._registry.durable(revision),
         )
 
     @unary
     async def GetStats(
         self, request: pb.GetStatsRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetStatsResponse:
-        return convert.stats_to_proto(self._registry.stats())
+        stats = self._registry.stats()
+        await self._registry.durable(stats.revision)
+        return convert.stats_to_proto(stats)
 
     # ------------------------------------------------------------------ streams
 
     async def HeartbeatStream(
         self, request_iterator: AsyncIterator[pb.HeartbeatStreamRequest], context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[pb.HeartbeatStreamResponse]:
+    ) -> None:
         try:
             session = HeartbeatSession(self._registry)
         except RegistryError as error:
             await abort(context, error)
         end = StreamEnd.LOST
         self._track_stream()
-        try:
+        try:  # context.write rather than yield, for the reason given in Subscribe
             async for raw in request_iterator:
                 message = parsed(raw)
                 result = await self._stream_action(session, message)
-                yield pb.HeartbeatStreamResponse(
-                    sequence=message.sequence,
-                    server_time=convert.timestamp(time.time()),
-                    heartbeat_timeout=convert.duration(self._registry.settings.heartbeat_timeout),
-                    unknown_agent_ids=result.unknown_agent_ids,
-                    bound_agents=result.bound_agents,
+                await context.write(
+                    pb.HeartbeatStreamResponse(
+                        sequence=message.sequence,
+                        server_time=convert.timestamp(time.time()),
+                        heartbeat_timeout=convert.duration(self._registry.settings.heartbeat_timeout),
+                        unknown_agent_ids=result.unknown_agent_ids,
+                        bound_agents=result.bound_agents,
+                    )
                 )
             # grpc.aio ends the request stream the same way when the client cancels or its connection
             # dies; the cancellation reaches this task a moment later. Only an end that outlives this
@@ -195,8 +206,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
                 log.debug("heartbeat stream lost", runtime_id=session.runtime_id)
                 raise
             end = StreamEnd.DRAINED
-            context.set_code(grpc.StatusCode.UNAVAILABLE)
-            context.set_details("registryd is shutting down; reconnect to another instance or retry")
+            _set_draining(context, "reconnect and bind again; your agents keep their status")
         finally:
             session.close(StreamEnd.DRAINED if self._draining else end)
 
@@ -243,14 +253,14 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
                     await context.write(self._event_message(event))
         except SubscriptionClosed:
             if self._draining:
-                _set_draining(context)
+                _set_draining(context, "resume from your last revision + 1")
         except RegistryError as error:  # overflow noticed by next()
             set_status(context, error)
         except asyncio.CancelledError:
             if subscription.overflow is not None:
                 set_status(context, subscription.overflow)
             elif self._draining:
-                _set_draining(context)
+                _set_draining(context, "resume from your last revision + 1")
             else:
                 raise
         finally:
@@ -302,6 +312,6 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             await asyncio.wait(tuple(self._streams), timeout=2.0)
 
 
-def _set_draining(context: grpc.aio.ServicerContext) -> None:
+def _set_draining(context: grpc.aio.ServicerContext, hint: str) -> None:
     context.set_code(grpc.StatusCode.UNAVAILABLE)
-    context.set_details("registryd is shutting down; resume from your last revision + 1")
+    context.set_details(f"registryd is shutting down; {hint}")

@@ -160,6 +160,12 @@ class Registry:
         still in flight are handed out again after a crash, so no client may have been told them."""
         return self.hub.revision
 
+    async def durable(self, revision: int) -> int:
+        """`revision` once everything up to it is committed: a read answers with the revision of the state
+        it reflects only after that state can no longer be lost (so list-then-subscribe stays exact)."""
+        await self.committer.barrier()
+        return revision
+
     @property
     def runtime_agents(self) -> dict[str, frozenset[str]]:
         return {runtime: frozenset(ids) for runtime, ids in self._runtimes.items()}
@@ -332,9 +338,15 @@ class Registry:
     async def update_status(
         self, agent_id: str, status: AgentStatus, runtime_id: str = ""
     ) -> tuple[Agent, bool, int]:
-        """Operator status. Returns (agent, changed, revision); the same status again changes nothing."""
+        """Operator status. Returns (agent, changed, revision).
+
+        The status the agent already has changes nothing, except that an operator's DEGRADED, UNHEALTHY or
+        OFFLINE over the same status set by the machine pins it (so a heartbeat no longer undoes it).
+        """
         agent = self._owned(agent_id, runtime_id)
-        if agent.status is status:
+        if agent.status is status and (
+            status is AgentStatus.ACTIVE or agent.status_reason is StatusReason.OPERATOR
+        ):
             await self.committer.barrier()
             return agent, False, self.committed_revision
         events: list[Event] = []
@@ -403,8 +415,8 @@ class Registry:
             elif status is not None and status is not agent.status and not agent.operator_pinned:
                 updated = self._status_change(updated, status, StatusReason.SELF_REPORTED, now, events)
             self._put(agent, updated)
-            if want_beats:
-                self.hub.publish(self._agent_event(EventType.AGENT_HEARTBEAT, updated, 0))
+            if want_beats:  # through the commit queue, so it follows the changes made before it
+                events.append(self._agent_event(EventType.AGENT_HEARTBEAT, updated, 0))
         if rearm:
             self._arm()
             self._release_guard()
@@ -645,6 +657,8 @@ class Registry:
 
     def _log_events(self, events: list[Event]) -> None:
         for event in events:
+            if not event.revision:
+                continue  # heartbeats are not lifecycle changes
             log.info(
                 event.type.name.lower(),
                 agent_id=event.agent_id or None,

@@ -19,7 +19,7 @@ from registryd.core.registry import RegistrySettings
         (["--heartbeat-timeout", "0"], "heartbeat_timeout must be positive"),
         (["--event-queue-size", "-1"], "event_queue_size"),
         (["--event-retention", "0"], "event_retention"),
-        (["--event-queue-size", "ten"], "event_queue_size must be a int"),
+        (["--event-queue-size", "ten"], "event_queue_size must be an integer"),
         (["--listen", "nowhere"], "listen must be host:port"),
         (["--log-format", "xml"], "log_format must be one of"),
     ],

@@ -6,9 +6,10 @@ import pytest
 from core_support import card, queued
 
 from registryd.core.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
-from registryd.core.events import Subscription
+from registryd.core.events import EventFilter, Subscription
 from registryd.core.model import AgentStatus, DeregisterReason, EventType, StatusReason
 from registryd.core.registry import Registry
+from registryd.core.streams import HeartbeatSession, StreamEnd
 
 A, S, OP, R = AgentStatus, StatusReason, StatusReason.OPERATOR, DeregisterReason
 
@@ -163,6 +164,45 @@ async def test_operator_active_hands_the_status_back_to_the_agent(registry: Regi
     await registry.heartbeat("rt", ["a1"], A.DEGRADED)
     agent = registry.get("a1")
     assert (agent.status, agent.status_reason) == (A.DEGRADED, S.SELF_REPORTED)
+
+
+async def lose_stream(registry: Registry, runtime_id: str) -> None:
+    """Bind the runtime's agents to a stream that then breaks: they turn UNHEALTHY (STREAM_LOST)."""
+    session = HeartbeatSession(registry)
+    await session.bind(runtime_id, [])
+    session.close(StreamEnd.LOST)
+    await registry.committer.barrier()
+
+
+async def test_operator_status_over_the_same_machine_status_pins_it(registry: Registry, events: Subscription):
+    await registry.register("rt", card("x"), "a1")
+    await lose_stream(registry, "rt")
+    await queued(events)
+    _, changed, _ = await registry.update_status("a1", A.UNHEALTHY)
+    await registry.heartbeat("rt", ["a1"])
+    agent = registry.get("a1")
+    assert changed and (agent.status, agent.status_reason) == (A.UNHEALTHY, OP)
+    got = await queued(events)
+    assert [(e.type, e.old_status, e.new_status, e.status_reason) for e in got] == [
+        (EventType.AGENT_STATUS_CHANGED, A.UNHEALTHY, A.UNHEALTHY, OP)
+    ]
+
+
+async def test_heartbeat_event_follows_the_status_change_of_the_same_beat(registry: Registry):
+    beats = registry.subscribe(
+        EventFilter(types=frozenset({EventType.AGENT_STATUS_CHANGED, EventType.AGENT_HEARTBEAT}))
+    )
+    await registry.register("rt", card("x"), "a1")
+    await lose_stream(registry, "rt")
+    await registry.heartbeat("rt", ["a1"])
+    got = await queued(beats)
+    assert [(e.type, e.new_status, e.status_reason) for e in got] == [
+        (EventType.AGENT_HEARTBEAT, None, None),  # the bind beat
+        (EventType.AGENT_STATUS_CHANGED, A.UNHEALTHY, S.STREAM_LOST),
+        (EventType.AGENT_STATUS_CHANGED, A.ACTIVE, S.HEARTBEAT_RESUMED),
+        (EventType.AGENT_HEARTBEAT, None, None),
+    ]
+    assert got[-1].revision == 0
 
 
 async def test_heartbeat_carries_self_reported_degraded_and_active(registry: Registry, events: Subscription):

@@ -221,7 +221,7 @@ def test_limits_are_options_from_flags_environment_and_file(tmp_path):
 
 @pytest.mark.parametrize(("argv", "complaint"), [
     (["--max-agents", "0"], "max_agents must be a positive integer"),
-    (["--max-card-bytes", "lots"], "max_card_bytes must be a int"),
+    (["--max-card-bytes", "lots"], "max_card_bytes must be an integer"),
     (["--max-message-bytes", "100"], "max_message_bytes must be at least 1024"),
 ])  # fmt: skip
 def test_nonsense_limits_stop_the_daemon_at_start(argv, complaint):

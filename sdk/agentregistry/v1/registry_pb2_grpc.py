@@ -129,7 +129,7 @@ class RegistryServiceServicer:
 
     def FindAgents(self, request, context):
         """Finds agents whose capabilities, skill names or skill tags contain the query (case-insensitive
-        substring), ranked exact > whole word > substring, ties broken by text then agent_id.
+        substring), ranked exact > whole word > substring, then shorter text first, then text, then agent_id.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -138,7 +138,8 @@ class RegistryServiceServicer:
     def UpdateAgentStatus(self, request, context):
         """Sets an operator status. DEGRADED, UNHEALTHY and OFFLINE set by an operator are sticky: heartbeats
         do not override them. ACTIVE hands the status back to the agent. Setting the current status again is
-        a no-op that emits nothing.
+        a no-op that emits nothing, except that DEGRADED, UNHEALTHY or OFFLINE over the same status set by the
+        registry pins it (one AGENT_STATUS_CHANGED with old_status == new_status and reason OPERATOR).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
