@@ -25,6 +25,9 @@ from agentregistry import (
 )
 from sdk_support import eventually
 
+# Liveness a busy 2-core machine keeps comfortably: three beats per daemon timeout.
+STEADY = {"heartbeat_timeout": 0.6, "auto_deregister_timeout": 1.2}
+
 
 class A2AAgent:
     """An agent object as the original registry took it: `agent_id` and an `_a2a_card` dict."""
@@ -138,10 +141,6 @@ async def test_update_heartbeat_beats_an_agent_of_another_client(daemon: Any, ma
     assert (await other.get_agent("a")).last_heartbeat > before
 
 
-# Liveness a busy 2-core machine keeps comfortably: three beats per daemon timeout.
-STEADY = {"heartbeat_timeout": 0.6, "auto_deregister_timeout": 1.2}
-
-
 async def test_agents_registered_through_the_client_stay_active_past_the_timeout(
     serve: Any, make_registry: Any
 ) -> None:
@@ -171,8 +170,9 @@ async def test_without_heartbeats_an_agent_turns_unhealthy_then_is_deregistered(
     assert "a" not in registry.agents
 
 
-async def test_events_carry_the_originals_metadata_keys(daemon: Any, make_registry: Any) -> None:
-    registry = await make_registry(daemon.address)
+async def test_events_carry_the_originals_metadata_keys(serve: Any, make_registry: Any) -> None:
+    running = await serve(**STEADY)  # no heartbeat flaps to add status events under load
+    registry = await make_registry(running.address, **STEADY)
     seen: list[RegistryEvent] = []
     for event_type in RegistryEventType:
         if event_type is not RegistryEventType.AGENT_HEARTBEAT:

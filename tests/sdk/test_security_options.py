@@ -47,9 +47,11 @@ async def test_registry_over_mtls_with_a_runtime_token(tmp_path: Path) -> None:
 
         tls = {"root_certificates": ca.pem, "client_certificate": client.cert, "client_key": client.key}
         async with RegistryClient(daemon.address, token=tokens["viewer"], **tls) as viewer:
+            await viewer.wait_ready(10)  # connect (a TLS handshake may be retried under load) first
             assert (await viewer.get_stats()).total_agents == 1
             with pytest.raises(PermissionDeniedError):
                 await viewer.register_agent("rt-1", AgentCard(name="x"))
         async with RegistryClient(daemon.address, **tls) as anonymous:
+            await anonymous.wait_ready(10)
             with pytest.raises(UnauthenticatedError):
                 await anonymous.get_stats()
