@@ -71,7 +71,10 @@ class RegistryClient:
     target: "host:port". TLS is used when `root_certificates` is given (PEM bytes, or a path);
     `client_certificate` and `client_key` add mTLS. `token` is sent on every call as
     `authorization: Bearer <token>`. `timeout` bounds every unary call (seconds; None waits forever).
-    `max_reconnect_backoff` caps the channel's own reconnect backoff (seconds).
+    `max_reconnect_backoff` caps the channel's own reconnect backoff (seconds). With `wait_for_ready`,
+    a call made while the daemon is unreachable waits for it (within `timeout`) instead of failing at
+    once with RegistryUnavailableError; nothing is sent before the connection is up, so this is safe for
+    every call.
     """
 
     def __init__(
@@ -84,6 +87,7 @@ class RegistryClient:
         token: str | None = None,
         timeout: float | None = 10.0,
         max_reconnect_backoff: float = 5.0,
+        wait_for_ready: bool = False,
     ) -> None:
         if (client_certificate is None) != (client_key is None):
             raise ValueError("client_certificate and client_key must be given together")
@@ -91,6 +95,7 @@ class RegistryClient:
             raise ValueError("client_certificate (mTLS) needs root_certificates (TLS)")
         self.target = target
         self.timeout = timeout
+        self._wait_for_ready = wait_for_ready
         backoff_ms = max(100, int(max_reconnect_backoff * 1000))
         options = [
             *_CHANNEL_OPTIONS,
@@ -139,7 +144,10 @@ class RegistryClient:
             raise convert.error_from_rpc(error) from None
 
     def _call_options(self) -> dict[str, Any]:
-        return {"timeout": self.timeout, "metadata": self._metadata}
+        return {**self._stream_options(), "timeout": self.timeout}
+
+    def _stream_options(self) -> dict[str, Any]:
+        return {"metadata": self._metadata, "wait_for_ready": self._wait_for_ready}
 
     # ------------------------------------------------------------------------------------ agents
 
@@ -234,7 +242,7 @@ class RegistryClient:
 
     def heartbeat_stream(self, runtime_id: str) -> HeartbeatStream:
         """Open the long-lived heartbeat stream of a runtime; use as `async with`. Call `bind` first."""
-        call = self._stub.HeartbeatStream(metadata=self._metadata)
+        call = self._stub.HeartbeatStream(**self._stream_options())
         return HeartbeatStream(call, runtime_id)
 
     # ------------------------------------------------------------------------------------ events
@@ -262,7 +270,7 @@ class RegistryClient:
             agent_id=agent_id,
             from_revision=from_revision,
         )
-        call = self._stub.Subscribe(request, metadata=self._metadata)
+        call = self._stub.Subscribe(request, **self._stream_options())
         try:
             while True:
                 try:

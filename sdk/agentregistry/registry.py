@@ -115,6 +115,7 @@ class AgentRegistry:
             token=self.config.token,
             timeout=self.config.rpc_timeout,
             max_reconnect_backoff=self.config.reconnect_max_backoff,
+            wait_for_ready=True,  # a call during a daemon restart waits for it, up to rpc_timeout
         )
         try:
             await client.wait_ready(self.config.rpc_timeout)
