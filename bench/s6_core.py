@@ -15,6 +15,7 @@ from bench.baseline import LinearScanRegistry
 from bench.context import Context
 from bench.plan import Row
 from bench.stats import ratio
+from registryd import logs
 from registryd.api.convert import card_from_proto
 from registryd.core.registry import Registry, RegistrySettings
 
@@ -78,6 +79,7 @@ def _find_row(result: dict[str, Any], n: int, limit: int) -> Row:
 
 
 def core_worker(sizes: tuple[int, ...]) -> dict[str, Any]:
+    logs.configure("console", "warning")  # the state machine alone: no per-registration log line
     return uvloop.run(_core(sizes))
 
 
