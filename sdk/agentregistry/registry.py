@@ -203,14 +203,18 @@ class AgentRegistry:
                 self._own[agent_id] = previous
             raise
         agent_id = result.agent.agent_id
-        self._own[agent_id] = own
-        if self.config.enable_heartbeat_monitoring:
-            self._heartbeat_for(runtime_id).add(agent_id)
+        self._adopt(agent_id, own)
         await self._caught_up(result.revision)
         view = self.agents.get(agent_id)
         if view is not None:  # a generated id: the event may have arrived before the answer
             self.agents[agent_id] = self._localize(view)
         return agent_id
+
+    def _adopt(self, agent_id: str, own: _OwnAgent) -> None:
+        """From now on this client keeps the agent alive and registers it again when needed."""
+        self._own[agent_id] = own
+        if self.config.enable_heartbeat_monitoring:
+            self._heartbeat_for(own.runtime_id).add(agent_id)
 
     def _heartbeat_for(self, runtime_id: str) -> RuntimeHeartbeat:
         heartbeat = self._heartbeats.get(runtime_id)
@@ -252,12 +256,17 @@ class AgentRegistry:
         """Remove an agent; False when the daemon does not know it. When `runtime_id` is given it must
         own the agent (PermissionDeniedError otherwise)."""
         own = self._own.get(agent_id)
-        if own is not None and runtime_id in (None, own.runtime_id):
+        mine = own is not None and runtime_id in (None, own.runtime_id)
+        if mine:
             self._forget(agent_id)  # first, so the heartbeat does not register it again
         try:
             result = await self.client.deregister_agent(agent_id, runtime_id or "")
         except AgentNotFoundError:
             return False
+        except Exception:
+            if mine and own is not None:  # still registered: keep it alive
+                self._adopt(agent_id, own)
+            raise
         await self._caught_up(result.revision)
         return True
 

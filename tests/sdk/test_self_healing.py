@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from agentregistry import (
     AgentCard,
     AgentRegistry,
@@ -17,6 +18,7 @@ from agentregistry import (
     RegistryClient,
     RegistryEvent,
     RegistryEventType,
+    RegistryUnavailableError,
 )
 from sdk_support import eventually
 
@@ -219,3 +221,17 @@ async def test_a_restarted_daemon_that_already_counted_past_us_is_still_a_new_hi
     # Revision 2 exists there too, but it is another event: only comparing it tells the histories apart.
     await eventually(lambda: set(watcher.agents) == {"o-0", "o-1", "o-2", "o-3"}, timeout=10)
     assert watcher.runtime_agents == {"rt-b": {"o-0", "o-1", "o-2", "o-3"}}
+
+
+async def test_a_deregistration_that_fails_keeps_the_agent_alive(
+    daemon_process: Any, make_registry: Any
+) -> None:
+    process = daemon_process("--listen", f"127.0.0.1:{free_port()}", "--store", "memory", *DAEMON_FLAGS)
+    worker = await make_registry(process.address, **{**SDK, "rpc_timeout": 0.5})
+    await register_workers(worker)
+    process.signal(signal.SIGKILL)
+    with pytest.raises(RegistryUnavailableError):
+        await worker.deregister_agent("w-0", runtime_id="rt-w")
+    process = daemon_process("--listen", process.address, "--store", "memory", *DAEMON_FLAGS)
+    await eventually(lambda: daemon_agents(process.address), timeout=10)
+    assert set(await daemon_agents(process.address)) == set(AGENTS)  # w-0 too: still this client's
