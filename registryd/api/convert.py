@@ -111,8 +111,18 @@ def card_to_proto(card: AgentCard) -> pb.AgentCard:
     )
 
 
+# id(record) -> (record, message) for recently sent agent records. Records are immutable, and routers
+# ask for the same agents again and again: building the message was most of a FindAgents call. Keeping
+# the record keeps its id from being reused; callers only copy the message into their responses.
+_agent_messages: dict[int, tuple[Agent, pb.Agent]] = {}
+AGENT_MESSAGE_CACHE = 4096
+
+
 def agent_to_proto(agent: Agent) -> pb.Agent:
-    return pb.Agent(
+    cached = _agent_messages.get(id(agent))
+    if cached is not None and cached[0] is agent:
+        return cached[1]
+    message = pb.Agent(
         agent_id=agent.agent_id,
         runtime_id=agent.runtime_id,
         card=card_to_proto(agent.card),
@@ -123,6 +133,10 @@ def agent_to_proto(agent: Agent) -> pb.Agent:
         status_changed_at=timestamp(agent.status_changed_at),
         revision=agent.revision,
     )
+    _agent_messages[id(agent)] = (agent, message)
+    if len(_agent_messages) > AGENT_MESSAGE_CACHE:
+        del _agent_messages[next(iter(_agent_messages))]
+    return message
 
 
 def event_to_proto(event: Event) -> pb.Event:
