@@ -233,5 +233,8 @@ async def test_a_deregistration_that_fails_keeps_the_agent_alive(
     with pytest.raises(RegistryUnavailableError):
         await worker.deregister_agent("w-0", runtime_id="rt-w")
     process = daemon_process("--listen", process.address, "--store", "memory", *DAEMON_FLAGS)
-    await eventually(lambda: daemon_agents(process.address), timeout=10)
-    assert set(await daemon_agents(process.address)) == set(AGENTS)  # w-0 too: still this client's
+
+    async def all_back() -> bool:
+        return set(await daemon_agents(process.address)) == set(AGENTS)  # w-0 too: still this client's
+
+    await eventually(all_back, timeout=10)
