@@ -36,8 +36,11 @@ def _grams(text: str) -> set[str]:
     return {text[i : i + n] for n in range(1, GRAM + 1) for i in range(len(text) - n + 1)}
 
 
-def spelling(key: str, texts: Iterable[str]) -> str:
-    """The text among `texts` that normalises to `key`: an agent's own spelling of a match."""
+def spelling(key: str, texts: list[str]) -> str:
+    """The text among `texts` that normalises to `key`: an agent's own spelling of a match. Most agents
+    spell it exactly as the key, which a C-level `in` finds without normalising anything."""
+    if key in texts:
+        return key
     return next((text.strip() for text in texts if normalize(text) == key), key)
 
 
