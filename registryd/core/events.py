@@ -84,7 +84,9 @@ class Subscription:
         self._closed = False
         self.on_overflow: Callable[[], object] | None = None  # lets the owner stop a write it is blocked in
         # Every matching event up to here has been handed out by next().
-        self.last_revision = from_rev - 1 if from_rev else hub.revision
+        # A resume ahead of the hub claims no more than the hub has: a client that resumes from a
+        # revision the daemon never reached (it restarted without its data) sees the real one.
+        self.last_revision = min(from_rev - 1, hub.revision) if from_rev else hub.revision
 
     def offer(self, event: Event) -> None:
         """Called by the hub for every published event; never blocks."""

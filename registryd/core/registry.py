@@ -45,7 +45,14 @@ from registryd.core.model import (
     Stats,
     StatusReason,
 )
-from registryd.core.validation import Limits, validate_card, validate_id, validate_ids, validate_query
+from registryd.core.validation import (
+    Limits,
+    card_size,
+    validate_card,
+    validate_id,
+    validate_ids,
+    validate_query,
+)
 from registryd.store.memory import MemoryStore
 
 if TYPE_CHECKING:
@@ -97,6 +104,7 @@ class Registry:
         self.limits = self.settings.limits
         self._store: Store = store if store is not None else MemoryStore()
         self._agents: dict[str, Agent] = {}
+        self._wire_sizes: dict[str, int] = {}  # see _wire_size
         self._sorted_ids: list[str] = []
         self._runtimes: dict[str, set[str]] = {}
         self._by_status: dict[AgentStatus, set[str]] = {s: set() for s in AgentStatus}
@@ -189,11 +197,13 @@ class Registry:
         wanted = frozenset(statuses) or ALL_STATUSES
         ids: list[str] = sorted(self._runtimes.get(runtime_id, ())) if runtime_id else self._sorted_ids
         page = Page(revision=self._revision)
+        budget = self.limits.max_response_bytes
         for i in range(bisect.bisect_right(ids, after) if after else 0, len(ids)):
             agent = self._agents[ids[i]]
             if agent.status not in wanted:
                 continue
-            if len(page.agents) == limit:
+            budget -= self._wire_size(agent)
+            if len(page.agents) == limit or (budget < 0 and page.agents):
                 page.next_after = page.agents[-1].agent_id
                 break
             page.agents.append(agent)
@@ -206,6 +216,7 @@ class Registry:
         self.counters["queries"] += 1
         found: list[FoundAgent] = []
         seen: set[str] = set()
+        budget = self.limits.max_response_bytes
         for match in self._index.search(normalize(query)):
             room = limit - len(found)
             if room <= 0:
@@ -215,6 +226,9 @@ class Registry:
             for agent_id in sorted(eligible)[:room]:  # C sort: ~5x faster than heapq.nsmallest here
                 seen.add(agent_id)
                 agent = self._agents[agent_id]
+                budget -= self._wire_size(agent)
+                if budget < 0 and found:
+                    return found
                 text = spelling(match.text, agent.card.indexed_texts())
                 found.append(FoundAgent(agent, text, match.kind))
         return found
@@ -620,14 +634,23 @@ class Registry:
             self._index.add(agent_id, new.card.indexed_texts())
         elif old.card is not new.card:
             self._index.add(agent_id, new.card.indexed_texts())
+            self._wire_sizes.pop(agent_id, None)
         if old is None or old.status is not new.status:
             if old is not None:
                 self._by_status[old.status].discard(agent_id)
             self._by_status[new.status].add(agent_id)
 
+    def _wire_size(self, agent: Agent) -> int:
+        """About what the agent takes in a response (its card plus ids and timestamps), computed once."""
+        size = self._wire_sizes.get(agent.agent_id)
+        if size is None:
+            size = self._wire_sizes[agent.agent_id] = card_size(agent.card) + 2 * len(agent.agent_id) + 128
+        return size
+
     def _drop(self, agent: Agent) -> None:
         agent_id = agent.agent_id
         del self._agents[agent_id]
+        self._wire_sizes.pop(agent_id, None)
         i = bisect.bisect_left(self._sorted_ids, agent_id)
         del self._sorted_ids[i]
         runtime = self._runtimes[agent.runtime_id]

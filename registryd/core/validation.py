@@ -38,6 +38,11 @@ class Limits:
         1000, "agents in one ListAgents page or FindAgents answer (larger asks are cut)"
     )
     max_query_length: int = _limit(256, "characters in a FindAgents capability query")
+    max_response_bytes: int = _limit(
+        3_145_728,
+        "approximate bytes of agents in one ListAgents page or FindAgents answer; beyond it fewer agents "
+        "are returned, so default clients (4 MiB receive limit) can always read the answer",
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):

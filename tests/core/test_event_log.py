@@ -138,3 +138,11 @@ async def test_bookmark_reports_the_revision_seen_so_far(registry: Registry):
     await registry.register("rt", card("x"), "a1")
     assert await queued(filtered) == []
     assert filtered.bookmark() == registry.revision
+
+
+async def test_resume_ahead_of_the_registry_bookmarks_the_real_revision(registry: Registry):
+    await registry.register("rt", card("x"), "a1")  # revisions 1 and 2
+    sub = registry.subscribe(EventFilter(), from_revision=50)
+    assert sub.bookmark() == 2  # not 49: the daemon never reached it (say, it restarted without data)
+    await registry.register("rt", card("y"), "a2")
+    assert await queued(sub) == []  # below from_revision: not sent

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from core_support import card, queued
+from core_support import card, queued, running
 
 from registryd.core.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from registryd.core.events import EventFilter, Subscription
-from registryd.core.model import AgentStatus, DeregisterReason, EventType, StatusReason
+from registryd.core.model import AgentCard, AgentStatus, DeregisterReason, EventType, StatusReason
 from registryd.core.registry import Registry
 from registryd.core.streams import HeartbeatSession, StreamEnd
+from registryd.core.validation import Limits
 
 A, S, OP, R = AgentStatus, StatusReason, StatusReason.OPERATOR, DeregisterReason
 
@@ -261,3 +262,27 @@ async def test_stats_and_runtimes_reflect_the_registry(registry: Registry):
         ("other", ("b1",)),
         ("rt", ("a1", "a2")),
     ]
+
+
+def big_card(i: int) -> AgentCard:
+    return AgentCard(name=f"agent {i}", capabilities=("shared skill",), description="d" * 4000)
+
+
+async def test_list_pages_and_find_answers_stop_at_the_response_byte_limit():
+    async with running(limits=Limits(max_response_bytes=20_000)) as registry:
+        for i in range(10):
+            await registry.register("rt", big_card(i), f"a{i}")
+        first = registry.list_agents(limit=100)
+        rest = registry.list_agents(after=first.next_after or "", limit=100)
+        found = registry.find("shared", limit=100)
+    assert 1 <= len(first.agents) < 10 and first.next_after == first.agents[-1].agent_id
+    assert len(found) == len(first.agents)  # the same budget, the same cards
+    paged = [a.agent_id for a in first.agents + rest.agents]
+    assert paged[: len(first.agents) + 1] == [f"a{i}" for i in range(len(first.agents) + 1)]
+
+
+async def test_one_agent_larger_than_the_byte_limit_is_still_returned():
+    async with running(limits=Limits(max_response_bytes=1_000)) as registry:
+        await registry.register("rt", big_card(0), "a0")
+        assert [a.agent_id for a in registry.list_agents().agents] == ["a0"]
+        assert [f.agent.agent_id for f in registry.find("shared")] == ["a0"]

@@ -121,7 +121,8 @@ class RegistryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListAgents(self, request, context):
-        """Lists agents ordered by agent_id, filtered by runtime and statuses, paginated (AIP-158).
+        """Lists agents ordered by agent_id, filtered by runtime and statuses, paginated (AIP-158). A page ends
+        early when it reaches max_response_bytes (3 MiB by default), so default clients can always read it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -162,8 +163,9 @@ class RegistryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Subscribe(self, request, context):
-        """Streams events. Starts with a bookmark carrying the current revision, then replays retained events
-        from from_revision (if set) and continues live. Bookmarks are sent periodically. FAILED_PRECONDITION
+        """Streams events. Starts with a bookmark carrying the revision the stream continues after (the current
+        revision when live; from_revision - 1 when resuming, but never more than the current revision), then
+        replays retained events from from_revision (if set) and continues live. Bookmarks are sent periodically. FAILED_PRECONDITION
         with ErrorInfo reason REVISION_COMPACTED when from_revision is no longer retained; RESOURCE_EXHAUSTED
         with ErrorInfo reason SUBSCRIBER_OVERFLOW (metadata last_revision) when the subscriber fell too far
         behind.
