@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from agentregistry.v1 import registry_pb2 as pb
 from google.protobuf.duration_pb2 import Duration
+from google.protobuf.internal.containers import RepeatedCompositeFieldContainer
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from registryd.core.errors import InvalidArgument
@@ -156,10 +157,12 @@ def event_to_proto(event: Event) -> pb.Event:
     return message
 
 
-def match_to_proto(found: FoundAgent) -> pb.AgentMatch:
-    return pb.AgentMatch(
-        agent=agent_to_proto(found.agent), matched_capability=found.matched_text, match_kind=int(found.kind)
-    )
+def add_matches(matches: RepeatedCompositeFieldContainer[pb.AgentMatch], found: Iterable[FoundAgent]) -> None:
+    """Append AgentMatch messages to a response's `matches` in place: each agent message is copied once
+    (building AgentMatch objects first and passing the list copies every agent twice)."""
+    for f in found:
+        match = matches.add(matched_capability=f.matched_text, match_kind=int(f.kind))
+        match.agent.CopyFrom(agent_to_proto(f.agent))
 
 
 def runtime_to_proto(runtime: RuntimeInfo) -> pb.Runtime:

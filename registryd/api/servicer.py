@@ -117,10 +117,9 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         limit = page_size(request.limit, self._registry.limits, field="limit")
         revision = self._registry.revision
         found = self._registry.find(request.capability, statuses, limit)
-        return pb.FindAgentsResponse(
-            matches=[convert.match_to_proto(f) for f in found],
-            revision=await self._registry.durable(revision),
-        )
+        response = pb.FindAgentsResponse(revision=await self._registry.durable(revision))
+        convert.add_matches(response.matches, found)
+        return response
 
     @unary
     async def UpdateAgentStatus(
