@@ -107,7 +107,8 @@ CASES = [
 
 
 def test_every_limit_has_a_case():
-    tested = {case.limit for case in CASES} | {"max_page_size"}  # page size is cut, not refused: below
+    cut_not_refused = {"max_page_size", "max_response_bytes"}  # tested below
+    tested = {case.limit for case in CASES} | cut_not_refused
     assert tested == {f.name for f in fields(Limits)}
 
 
@@ -166,6 +167,22 @@ async def test_page_size_beyond_the_limit_is_cut_to_it(serve):
     assert len(page.agents) == 2 and page.next_page_token
     found = await running.stub.FindAgents(pb.FindAgentsRequest(capability="code", limit=1000))
     assert len(found.matches) == 2
+
+
+async def test_answers_beyond_max_response_bytes_are_cut_and_paging_continues(serve):
+    running = await serve(limits=Limits(max_response_bytes=10_000))
+    for i in range(6):
+        await running.stub.RegisterAgent(register(f"a{i}", description="d" * 4000))
+    first = await running.stub.ListAgents(pb.ListAgentsRequest(page_size=100))
+    assert 1 <= len(first.agents) < 6 and first.next_page_token
+    pages = [first]
+    while pages[-1].next_page_token:
+        pages.append(
+            await running.stub.ListAgents(pb.ListAgentsRequest(page_token=pages[-1].next_page_token))
+        )
+    assert [a.agent_id for p in pages for a in p.agents] == [f"a{i}" for i in range(6)]
+    found = await running.stub.FindAgents(pb.FindAgentsRequest(capability="code", limit=100))
+    assert len(found.matches) == len(first.agents)
 
 
 async def test_a_message_beyond_max_message_bytes_is_refused_before_it_is_parsed(serve):
