@@ -25,6 +25,7 @@ class Context:
     registryd_help: str
     pool: ProcessPoolExecutor = field(init=False)
     _manager: SyncManager | None = field(init=False, default=None)
+    _servers: list[ServerProcess] = field(init=False, default_factory=list)
     notes: list[str] = field(default_factory=list)
     # name -> (registryd latencies, no-op latencies) in seconds, for the distribution plots
     latencies: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
@@ -37,6 +38,9 @@ class Context:
         )
 
     def close(self) -> None:
+        """Stop what is still running: the pool, the manager, and any server a failed scenario left."""
+        for server in self._servers:
+            server.stop()
         self.pool.shutdown(cancel_futures=True)
         if self._manager is not None:
             self._manager.shutdown()
@@ -64,10 +68,14 @@ class Context:
         return ["--store", kind, "--data-dir", str(data_dir)]
 
     def start_registryd(self, args: list[str], **kw: Any) -> ServerProcess:
-        return procs.start_server("registryd", self.workdir, args, **kw)
+        server = procs.start_server("registryd", self.workdir, args, **kw)
+        self._servers.append(server)
+        return server
 
     def start_noop(self) -> ServerProcess:
-        return procs.start_server("noop", self.workdir)
+        server = procs.start_server("noop", self.workdir)
+        self._servers.append(server)
+        return server
 
 
 def machine() -> dict[str, object]:

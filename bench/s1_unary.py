@@ -19,10 +19,23 @@ REGISTER_GOAL = 0.6
 
 
 def run(ctx: Context) -> list[Row]:
+    rows: list[Row] = []
+    noop = ctx.start_noop()
+    try:
+        rows += _memory_store(ctx, noop.address)
+        if ctx.has_store("sqlite"):
+            rows += _sqlite_store(ctx, noop.address)
+        else:
+            ctx.note("RegisterAgent (sqlite) skipped: this registryd has no --store sqlite yet")
+    finally:
+        noop.stop()
+    return rows
+
+
+def _memory_store(ctx: Context, noop: str) -> list[Row]:
     sizes = ctx.sizes
     rows: list[Row] = []
     daemon = ctx.start_registryd(CALM_LIVENESS + ctx.store_args("memory"))
-    noop = ctx.start_noop()
     try:
         loaded = unary.register_agents(ctx.pool, daemon.address, 0, sizes.agents)
         ctx.note(f"loaded {sizes.agents} agents at {loaded['rps']} registrations/s (2 clients, 64 in flight)")
@@ -31,28 +44,27 @@ def run(ctx: Context) -> list[Row]:
             request_size, reply_size = unary.message_sizes(daemon.address, method, request)
             for in_flight in sizes.in_flight:
                 ours = Load(daemon.address, workload.SERVICE + method, kind, 0, sizes.agents, in_flight)
-                rows.append(_pair(ctx, method, ours, noop.address, request_size, reply_size, goal))
+                rows.append(_pair(ctx, method, ours, noop, request_size, reply_size, goal))
             if ctx.h2load:
-                rows.extend(
-                    _h2load_pair(ctx, method, daemon.address, noop.address, request, reply_size, goal)
-                )
-        next_id = sizes.agents
-        for in_flight in sizes.in_flight:
-            rows.append(_register_pair(ctx, "memory", daemon.address, noop.address, in_flight, next_id))
-            next_id += _register_range(ctx)
+                rows.extend(_h2load_pair(ctx, method, daemon.address, noop, request, reply_size, goal))
+        for i, in_flight in enumerate(sizes.in_flight):
+            first = sizes.agents + i * _register_range(ctx)
+            rows.append(_register_pair(ctx, "memory", daemon.address, noop, in_flight, first))
     finally:
         daemon.stop()
-    if ctx.has_store("sqlite"):
-        daemon = ctx.start_registryd(CALM_LIVENESS + ctx.store_args("sqlite"))
-        try:
-            for in_flight in sizes.in_flight:
-                rows.append(_register_pair(ctx, "sqlite", daemon.address, noop.address, in_flight, next_id))
-                next_id += _register_range(ctx)
-        finally:
-            daemon.stop()
-    else:
-        ctx.note("RegisterAgent (sqlite) skipped: this registryd has no --store sqlite yet")
-    noop.stop()
+    return rows
+
+
+def _sqlite_store(ctx: Context, noop: str) -> list[Row]:
+    rows: list[Row] = []
+    daemon = ctx.start_registryd(CALM_LIVENESS + ctx.store_args("sqlite"))
+    try:
+        for i, in_flight in enumerate(ctx.sizes.in_flight):
+            rows.append(
+                _register_pair(ctx, "sqlite", daemon.address, noop, in_flight, i * _register_range(ctx))
+            )
+    finally:
+        daemon.stop()
     return rows
 
 
