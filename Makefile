@@ -39,7 +39,7 @@ $(BENCH_STAMP): $(STAMP)
 bench: $(BENCH_STAMP) ## quick benchmarks (< 3 min): ratios against a no-op gRPC server -> bench/results/
 	$(PY) -m bench
 
-bench-full: $(BENCH_STAMP) ## every benchmark at full size, with the 10-minute soak (about 25 min)
+bench-full: $(BENCH_STAMP) ## every benchmark at full size, with the 10-minute soak (about 20 min)
 	$(PY) -m bench --full
 
 lint: $(STAMP) ## ruff lint and format check
