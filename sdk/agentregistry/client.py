@@ -33,6 +33,7 @@ from agentregistry.types import (
     HeartbeatAck,
     PemSource,
     RegisterResult,
+    RegistryError,
     RegistryEvent,
     RegistryEventType,
     RegistryStats,
@@ -349,6 +350,11 @@ class HeartbeatStream:
     async def unbind(self, agent_ids: Sequence[str]) -> HeartbeatAck:
         """Unbind agents: the stream's end no longer affects them."""
         return await self._send(pb.Unbind(agent_ids=list(agent_ids)), "unbind")
+
+    async def ended(self) -> RegistryError:
+        """Wait until the daemon ends the stream (a drain, a restart, a refusal) and say why."""
+        await self._call.code()
+        return convert.error_from_rpc(await self._final_error())
 
     async def _send(self, action: Any, name: str) -> HeartbeatAck:
         async with self._lock:

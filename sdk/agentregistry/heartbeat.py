@@ -103,19 +103,30 @@ class RuntimeHeartbeat:
         self.connected.set()
         self._backoff.reset()
         next_beat = time.monotonic() + interval
-        while not self._stopping and self.agent_ids:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(max(0.0, next_beat - time.monotonic())):
-                    await self._changed.wait()
-            if self._changed.is_set():
-                self._changed.clear()
-                await self._sync(stream)
-            if time.monotonic() >= next_beat:
-                ack = await stream.beat()
-                interval = min(self._interval, ack.heartbeat_timeout / 3 or self._interval)
-                next_beat = time.monotonic() + interval
-                await self._recover(stream, ack)
-        self.connected.clear()
+        # A daemon that ends the stream (a drain before a restart) is noticed at once, not at the next beat.
+        ended = asyncio.ensure_future(stream.ended())
+        try:
+            while not self._stopping and self.agent_ids:
+                changed = asyncio.ensure_future(self._changed.wait())
+                await asyncio.wait(
+                    (changed, ended),
+                    timeout=max(0.0, next_beat - time.monotonic()),
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                changed.cancel()
+                if ended.done():
+                    raise ended.result()
+                if self._changed.is_set():
+                    self._changed.clear()
+                    await self._sync(stream)
+                if time.monotonic() >= next_beat:
+                    ack = await stream.beat()
+                    interval = min(self._interval, ack.heartbeat_timeout / 3 or self._interval)
+                    next_beat = time.monotonic() + interval
+                    await self._recover(stream, ack)
+        finally:
+            ended.cancel()
+            self.connected.clear()
 
     async def _sync(self, stream: HeartbeatStream) -> None:
         """Make the stream's bound set equal to `agent_ids`."""

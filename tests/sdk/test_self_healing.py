@@ -20,6 +20,8 @@ from agentregistry import (
     RegistryEventType,
     RegistryUnavailableError,
 )
+from agentregistry.backoff import Backoff
+from agentregistry.heartbeat import RuntimeHeartbeat
 from sdk_support import eventually
 
 DAEMON_FLAGS = [
@@ -238,3 +240,35 @@ async def test_a_deregistration_that_fails_keeps_the_agent_alive(
         return set(await daemon_agents(process.address)) == set(AGENTS)  # w-0 too: still this client's
 
     await eventually(all_back, timeout=10)
+
+
+async def test_a_drained_daemon_is_rejoined_at_once_not_at_the_next_beat(
+    daemon_process: Any, tmp_path: Path
+) -> None:
+    store = ["--store", "sqlite", "--data-dir", str(tmp_path / "data")]
+    flags = ["--heartbeat-timeout", "60", "--auto-deregister-timeout", "120", "--log-level", "warning"]
+    process = daemon_process("--listen", f"127.0.0.1:{free_port()}", *store, *flags)
+    async with RegistryClient(process.address, timeout=2.0) as client:
+        await client.register_agent("rt-w", AgentCard(name="w", capabilities=("work",)), "w-0")
+
+        async def reregister(agent_ids: Any) -> list[str]:
+            return list(agent_ids)
+
+        heartbeat = RuntimeHeartbeat(client, "rt-w", 20.0, Backoff(0.05, 0.3), reregister)
+        heartbeat.add("w-0")
+        await asyncio.wait_for(heartbeat.connected.wait(), 5)
+
+        assert process.signal(signal.SIGTERM) == 0
+        restarted_at = time.monotonic()
+        daemon_process("--listen", process.address, *store, *flags)
+
+        async def bound_again() -> bool:
+            runtimes = await client.list_runtimes()
+            return any(r.runtime_id == "rt-w" and r.stream_connected for r in runtimes.runtimes)
+
+        try:
+            await eventually(bound_again, timeout=10.0)
+        finally:
+            await heartbeat.stop()
+    took = time.monotonic() - restarted_at
+    print(f"\nstream re-bound {took:.2f} s after the restart (beat interval 20 s)")
