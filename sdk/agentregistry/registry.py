@@ -342,10 +342,12 @@ class AgentRegistry:
         self._dispatcher.unsubscribe(event_type, callback)
 
     async def _deliver(self, event: RegistryEvent) -> None:
+        # Every event of the watch passes here: copy it (to attach the local agent) only for a listener.
+        if not self.config.enable_event_broadcasting or not self._dispatcher.wants(event.event_type):
+            return
         if event.agent is not None:
             event = replace(event, agent=self._localize(event.agent))
-        if self.config.enable_event_broadcasting:
-            await self._dispatcher.deliver(event)
+        await self._dispatcher.deliver(event)
 
     # -------------------------------------------------------------------------------------- metrics
 
