@@ -29,9 +29,7 @@ class DeadlineTracker:
         self.auto_deregister_timeout = auto_deregister_timeout
         self._tracks: dict[str, _Track] = {}
         self._heap: list[tuple[float, str]] = []
-
-    def __contains__(self, agent_id: str) -> bool:
-        return agent_id in self._tracks
+        self.stale = 0  # agents past their heartbeat deadline (the expiry guard's measure)
 
     def track(self, agent_id: str, now: float) -> None:
         """Start (or restart) an agent's clock, as if it had just beaten."""
@@ -39,16 +37,22 @@ class DeadlineTracker:
         self._tracks[agent_id] = track
         self._schedule(agent_id, track, now + self.heartbeat_timeout)
 
-    def beat(self, agent_id: str, now: float) -> None:
+    def beat(self, agent_id: str, now: float) -> bool:
+        """Record a heartbeat; True when the agent was stale (its next deadline moved earlier)."""
         track = self._tracks[agent_id]
         track.last_beat = now
-        if track.timed_out:
-            # The pending entry sits at the expiry deadline, later than the new timeout deadline.
-            track.timed_out = False
-            self._schedule(agent_id, track, now + self.heartbeat_timeout)
+        if not track.timed_out:
+            return False
+        # The pending entry sits at the expiry deadline, later than the new timeout deadline.
+        track.timed_out = False
+        self.stale -= 1
+        self._schedule(agent_id, track, now + self.heartbeat_timeout)
+        return True
 
     def forget(self, agent_id: str) -> None:
-        self._tracks.pop(agent_id, None)
+        track = self._tracks.pop(agent_id, None)
+        if track is not None and track.timed_out:
+            self.stale -= 1
 
     def next_deadline(self) -> float | None:
         while self._heap:
@@ -73,6 +77,7 @@ class DeadlineTracker:
                     self._schedule(agent_id, track, timeout_at)
                     continue
                 track.timed_out = True
+                self.stale += 1
                 due.append((agent_id, Due.TIMEOUT))
             expire_at = track.last_beat + self.auto_deregister_timeout
             if expire_at > now:

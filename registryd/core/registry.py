@@ -112,7 +112,6 @@ class Registry:
         self._tracker = DeadlineTracker(
             self.settings.heartbeat_timeout, self.settings.auto_deregister_timeout
         )
-        self._stale: set[str] = set()  # agents past their heartbeat deadline
         max_hold = self.settings.expiry_guard_max_hold
         self._guard = ExpiryGuard(
             self.settings.expiry_guard_threshold,
@@ -195,7 +194,7 @@ class Registry:
         if runtime_id:
             validate_id("runtime_id", runtime_id, self.limits)
         wanted = frozenset(statuses) or ALL_STATUSES
-        ids: list[str] = sorted(self._runtimes.get(runtime_id, ())) if runtime_id else self._sorted_ids
+        ids = self.agents_of(runtime_id) if runtime_id else self._sorted_ids
         page = Page(revision=self._revision)
         budget = self.limits.max_response_bytes
         for i in range(bisect.bisect_right(ids, after) if after else 0, len(ids)):
@@ -324,11 +323,10 @@ class Registry:
 
     def _reregister(self, existing: Agent, card: AgentCard, now: float, events: list[Event]) -> Agent:
         """Same id, same runtime: the card is replaced and the registration counts as a heartbeat."""
-        self._tracker.beat(existing.agent_id, time.monotonic())
-        self._stale.discard(existing.agent_id)
-        self._release_guard()
-        self._arm()
-        agent = replace(existing, last_heartbeat=now)
+        if self._tracker.beat(existing.agent_id, time.monotonic()):
+            self._arm()
+            self._release_guard()
+        agent = existing.beaten(now)
         if card != existing.card:
             revision = self._next_revision()
             agent = replace(agent, card=card, revision=revision)
@@ -415,13 +413,11 @@ class Registry:
         now, mono = time.time(), time.monotonic()
         want_beats = self.hub.wants(EventType.AGENT_HEARTBEAT)
         rearm = False
+        beats = 0
         for agent_id in agent_ids:
             agent = self._agents[agent_id]
-            if agent_id in self._stale:
-                self._stale.discard(agent_id)
-                rearm = True
-            self._tracker.beat(agent_id, mono)
-            self.counters["heartbeats"] += 1
+            rearm |= self._tracker.beat(agent_id, mono)
+            beats += 1
             updated = agent.beaten(now)
             if agent.status_reason in RECOVERABLE_REASONS:
                 reason = StatusReason.HEARTBEAT_RESUMED
@@ -431,6 +427,7 @@ class Registry:
             self._put(agent, updated)
             if want_beats:  # through the commit queue, so it follows the changes made before it
                 events.append(self._agent_event(EventType.AGENT_HEARTBEAT, updated, 0))
+        self.counters["heartbeats"] += beats
         if rearm:
             self._arm()
             self._release_guard()
@@ -515,7 +512,6 @@ class Registry:
             if agent is None:
                 continue
             if due is Due.TIMEOUT:
-                self._stale.add(agent_id)
                 if agent.status in (AgentStatus.ACTIVE, AgentStatus.DEGRADED):
                     updated = self._status_change(
                         agent, AgentStatus.UNHEALTHY, StatusReason.HEARTBEAT_TIMEOUT, wall, events
@@ -526,12 +522,12 @@ class Registry:
         if expiring:
             self._release_guard()
             was_active = self._guard.active
-            if self._guard.holds(len(self._stale), len(self._agents), now):
+            if self._guard.holds(self._tracker.stale, len(self._agents), now):
                 if not was_active:
                     log.warning(
                         "expiry guard engaged: most agents missed their heartbeats at once; "
                         "holding back deregistration",
-                        stale=len(self._stale),
+                        stale=self._tracker.stale,
                         total=len(self._agents),
                         max_hold=self._guard.max_hold,
                     )
@@ -542,7 +538,7 @@ class Registry:
                 if was_active:
                     log.warning(
                         "expiry guard held for max_hold; deregistering",
-                        stale=len(self._stale),
+                        stale=self._tracker.stale,
                         total=len(self._agents),
                     )
                 for agent in expiring:
@@ -556,8 +552,8 @@ class Registry:
 
     def _release_guard(self) -> None:
         """Called whenever agents leave the stale set."""
-        if self._guard.release(len(self._stale), len(self._agents)):
-            log.warning("expiry guard released", stale=len(self._stale), total=len(self._agents))
+        if self._guard.release(self._tracker.stale, len(self._agents)):
+            log.warning("expiry guard released", stale=self._tracker.stale, total=len(self._agents))
 
     # ------------------------------------------------------------------ internals
 
@@ -592,7 +588,6 @@ class Registry:
             session.bound.discard(agent.agent_id)
         self._drop(agent)
         self._tracker.forget(agent.agent_id)
-        self._stale.discard(agent.agent_id)
         self._release_guard()
         self.counters["deregistrations"] += 1
         self.counters[f"deregistrations:{reason.name}"] += 1
