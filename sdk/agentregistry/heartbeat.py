@@ -105,15 +105,17 @@ class RuntimeHeartbeat:
         next_beat = time.monotonic() + interval
         # A daemon that ends the stream (a drain before a restart) is noticed at once, not at the next beat.
         ended = asyncio.ensure_future(stream.ended())
+        # One waiter for `_changed` serves beat after beat; a new one only once it has fired.
+        changed: asyncio.Future[bool] | None = None
         try:
             while not self._stopping and self.agent_ids:
-                changed = asyncio.ensure_future(self._changed.wait())
+                if changed is None or changed.done():
+                    changed = asyncio.ensure_future(self._changed.wait())
                 await asyncio.wait(
                     (changed, ended),
                     timeout=max(0.0, next_beat - time.monotonic()),
                     return_when=asyncio.FIRST_COMPLETED,
                 )
-                changed.cancel()
                 if ended.done():
                     raise ended.result()
                 if self._changed.is_set():
@@ -126,6 +128,8 @@ class RuntimeHeartbeat:
                     await self._recover(stream, ack)
         finally:
             ended.cancel()
+            if changed is not None:
+                changed.cancel()
             self.connected.clear()
 
     async def _sync(self, stream: HeartbeatStream) -> None:
@@ -146,8 +150,10 @@ class RuntimeHeartbeat:
 
     async def _recover(self, stream: HeartbeatStream, ack: HeartbeatAck) -> None:
         """Re-register agents the daemon no longer knows, then bind them again."""
+        if not ack.unknown_agent_ids:  # every beat's usual case
+            return
+        self._bound.difference_update(ack.unknown_agent_ids)
         unknown = [a for a in ack.unknown_agent_ids if a in self.agent_ids]
-        self._bound -= set(ack.unknown_agent_ids)
         if not unknown:
             return
         log.info(
