@@ -156,10 +156,8 @@ class Subscription:
 class EventHub:
     """Retains and fans out committed events in revision order."""
 
-    def __init__(
-        self, retention: int, queue_size: int, events: Sequence[Event] = (), compacted_revision: int = 0
-    ) -> None:
-        self.log = EventLog(retention, events, compacted_revision)
+    def __init__(self, retention: int, queue_size: int) -> None:
+        self.log = EventLog(retention)
         self._retention = retention
         self._queue_size = queue_size
         self._subscribers: set[Subscription] = set()

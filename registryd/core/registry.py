@@ -374,25 +374,22 @@ class Registry:
         """Beat agents of a runtime (all of them when none are named)."""
         validate_id("runtime_id", runtime_id, self.limits)
         validate_ids("agent_ids", list(agent_ids), self.limits)
-        self._check_self_report(status)
+        self.check_self_report(status)
         targets = agent_ids or tuple(self._runtimes.get(runtime_id, ()))
-        known, unknown = self._split_owned(runtime_id, targets)
-        events: list[Event] = []
-        self.beat_agents(known, status, events)
-        self._log_events(events)
-        await self.committer.commit(events)
+        known, unknown = self.split_owned(runtime_id, targets)
+        await self.beat(known, status)
         return BeatResult(unknown_agent_ids=tuple(unknown)), self.committed_revision
 
     # ------------------------------------------------------------------ shared by unary and stream beats
 
-    def _check_self_report(self, status: AgentStatus | None) -> None:
+    def check_self_report(self, status: AgentStatus | None) -> None:
         if status is not None and status not in SELF_REPORTABLE:
             raise InvalidArgument(
                 f"status {status.name} cannot be self-reported; a heartbeat may carry ACTIVE or DEGRADED",
                 field="status",
             )
 
-    def _split_owned(self, runtime_id: str, agent_ids: Iterable[str]) -> tuple[list[str], list[str]]:
+    def split_owned(self, runtime_id: str, agent_ids: Iterable[str]) -> tuple[list[str], list[str]]:
         """Known agents of the runtime, and unknown ids. Another runtime's agent refuses the whole call."""
         known: list[str] = []
         unknown: list[str] = []
@@ -409,7 +406,14 @@ class Registry:
                 known.append(agent_id)
         return known, unknown
 
-    def beat_agents(self, agent_ids: Iterable[str], status: AgentStatus | None, events: list[Event]) -> None:
+    async def beat(self, agent_ids: Iterable[str], status: AgentStatus | None) -> None:
+        """Beat known agents (owned by the caller's runtime) and wait for any status change they cause."""
+        events: list[Event] = []
+        self._beat_agents(agent_ids, status, events)
+        self._log_events(events)
+        await self.committer.commit(events)
+
+    def _beat_agents(self, agent_ids: Iterable[str], status: AgentStatus | None, events: list[Event]) -> None:
         now, mono = time.time(), time.monotonic()
         want_beats = self.hub.wants(EventType.AGENT_HEARTBEAT)
         rearm = False

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import enum
 import itertools
-import time
+from collections.abc import Sequence
 
 from registryd.core.errors import FailedPrecondition, PermissionDenied, ResourceExhausted
-from registryd.core.model import AgentStatus, BeatResult, Event, StatusReason
+from registryd.core.model import AgentStatus, BeatResult, StatusReason
 from registryd.core.registry import Registry
 from registryd.core.validation import validate_id, validate_ids
 
@@ -37,7 +37,6 @@ class HeartbeatSession:
         self._registry = registry
         self.runtime_id = ""
         self.bound: set[str] = set()
-        self.opened_at = time.monotonic()
         self._closed = False
         registry.attach_session(self)
 
@@ -58,7 +57,7 @@ class HeartbeatSession:
             )
         runtime = runtime_id or self.runtime_id
         validate_ids("bind.agent_ids", agent_ids, registry.limits)
-        known, unknown = registry._split_owned(runtime, agent_ids)
+        known, unknown = registry.split_owned(runtime, agent_ids)
         limit = registry.limits.max_agents_per_stream
         if len(self.bound.union(known)) > limit:
             raise ResourceExhausted(
@@ -73,10 +72,10 @@ class HeartbeatSession:
         self._require_bound()
         registry = self._registry
         validate_ids("beat.agent_ids", agent_ids, registry.limits)
-        registry._check_self_report(status)
+        registry.check_self_report(status)
         if not agent_ids:
-            return await self._beat(sorted(self.bound), status, [])
-        known, unknown = registry._split_owned(self.runtime_id, agent_ids)
+            return await self._beat(sorted(self.bound), status, [])  # sorted: events in a stable order
+        known, unknown = registry.split_owned(self.runtime_id, agent_ids)
         return await self._beat(known, status, unknown)
 
     async def unbind(self, agent_ids: list[str]) -> BeatResult:
@@ -90,11 +89,8 @@ class HeartbeatSession:
             self._closed = True
             self._registry.detach_session(self, _OUTCOMES[end])
 
-    async def _beat(self, known: list[str], status: AgentStatus | None, unknown: list[str]) -> BeatResult:
-        events: list[Event] = []
-        self._registry.beat_agents(known, status, events)
-        self._registry._log_events(events)
-        await self._registry.committer.commit(events)
+    async def _beat(self, known: Sequence[str], status: AgentStatus | None, unknown: list[str]) -> BeatResult:
+        await self._registry.beat(known, status)
         return BeatResult(unknown_agent_ids=tuple(unknown), bound_agents=len(self.bound))
 
     def _require_bound(self) -> None:
