@@ -143,10 +143,14 @@ class RuntimeHeartbeat:
 
     async def _bind(self, stream: HeartbeatStream, agent_ids: Sequence[str]) -> None:
         for start in range(0, len(agent_ids), _BIND_CHUNK):
-            chunk = agent_ids[start : start + _BIND_CHUNK]
-            ack = await stream.bind(chunk)
-            self._bound.update(set(chunk) - set(ack.unknown_agent_ids))
+            ack = await self._bind_known(stream, agent_ids[start : start + _BIND_CHUNK])
             await self._recover(stream, ack)
+
+    async def _bind_known(self, stream: HeartbeatStream, agent_ids: Sequence[str]) -> HeartbeatAck:
+        """Bind `agent_ids`; those the daemon knows count as bound."""
+        ack = await stream.bind(agent_ids)
+        self._bound.update(set(agent_ids).difference(ack.unknown_agent_ids))
+        return ack
 
     async def _recover(self, stream: HeartbeatStream, ack: HeartbeatAck) -> None:
         """Re-register agents the daemon no longer knows, then bind them again."""
@@ -161,5 +165,4 @@ class RuntimeHeartbeat:
         )
         registered = await self._reregister(unknown)
         if registered:
-            ack = await stream.bind(registered)
-            self._bound.update(set(registered) - set(ack.unknown_agent_ids))
+            await self._bind_known(stream, registered)
