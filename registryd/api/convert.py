@@ -9,6 +9,7 @@ from google.protobuf.duration_pb2 import Duration
 from google.protobuf.internal.containers import RepeatedCompositeFieldContainer
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from registryd.api.memo import IdentityMemo
 from registryd.core.errors import InvalidArgument
 from registryd.core.model import (
     Agent,
@@ -112,18 +113,8 @@ def card_to_proto(card: AgentCard) -> pb.AgentCard:
     )
 
 
-# id(record) -> (record, message) for recently sent agent records. Records are immutable, and routers
-# ask for the same agents again and again: building the message was most of a FindAgents call. Keeping
-# the record keeps its id from being reused; callers only copy the message into their responses.
-_agent_messages: dict[int, tuple[Agent, pb.Agent]] = {}
-AGENT_MESSAGE_CACHE = 4096
-
-
-def agent_to_proto(agent: Agent) -> pb.Agent:
-    cached = _agent_messages.get(id(agent))
-    if cached is not None and cached[0] is agent:
-        return cached[1]
-    message = pb.Agent(
+def _agent_message(agent: Agent) -> pb.Agent:
+    return pb.Agent(
         agent_id=agent.agent_id,
         runtime_id=agent.runtime_id,
         card=card_to_proto(agent.card),
@@ -134,10 +125,10 @@ def agent_to_proto(agent: Agent) -> pb.Agent:
         status_changed_at=timestamp(agent.status_changed_at),
         revision=agent.revision,
     )
-    _agent_messages[id(agent)] = (agent, message)
-    if len(_agent_messages) > AGENT_MESSAGE_CACHE:
-        del _agent_messages[next(iter(_agent_messages))]
-    return message
+
+
+# Routers ask for the same agents again and again: building the message was most of a FindAgents call.
+agent_to_proto = IdentityMemo(4096, _agent_message)
 
 
 def event_to_proto(event: Event) -> pb.Event:

@@ -17,6 +17,7 @@ from agentregistry.v1 import registry_pb2_grpc as pb_grpc
 from registryd.api import convert
 from registryd.api.auth import Authorizer
 from registryd.api.errors import abort, set_status
+from registryd.api.memo import IdentityMemo
 from registryd.api.paging import decode_page_token, encode_page_token
 from registryd.api.wire import parsed
 from registryd.core.commit import CommitFailed
@@ -28,8 +29,6 @@ from registryd.core.streams import HeartbeatSession, StreamEnd
 from registryd.core.validation import page_size
 
 log = structlog.get_logger("registryd.api")
-
-EVENT_MESSAGE_CACHE = 256  # recent events whose message subscribers share
 
 Response = TypeVar("Response")
 
@@ -59,8 +58,10 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         self._bookmark_interval = bookmark_interval
         self._draining = False
         self._streams: set[asyncio.Task[Any]] = set()
-        # id(event) -> (event, its message): every subscriber of an event is sent one shared message.
-        self._event_messages: dict[int, tuple[Event, pb.SubscribeResponse]] = {}
+        # Every subscriber of an event is sent one shared message (a write serialises it at once).
+        self._event_message = IdentityMemo(256, _event_message)
+        # The same in every heartbeat ack.
+        self._heartbeat_timeout = convert.duration(registry.settings.heartbeat_timeout)
 
     # ------------------------------------------------------------------ unary
 
@@ -144,7 +145,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         return pb.HeartbeatResponse(
             unknown_agent_ids=result.unknown_agent_ids,
             server_time=convert.timestamp(time.time()),
-            heartbeat_timeout=convert.duration(self._registry.settings.heartbeat_timeout),
+            heartbeat_timeout=self._heartbeat_timeout,
             revision=revision,
         )
 
@@ -186,7 +187,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
                     pb.HeartbeatStreamResponse(
                         sequence=message.sequence,
                         server_time=convert.timestamp(time.time()),
-                        heartbeat_timeout=convert.duration(self._registry.settings.heartbeat_timeout),
+                        heartbeat_timeout=self._heartbeat_timeout,
                         unknown_agent_ids=result.unknown_agent_ids,
                         bound_agents=result.bound_agents,
                     )
@@ -282,18 +283,6 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
                 return  # the core answers NOT_FOUND, to every role alike
             self._authorizer.authorize_runtime(owner)
 
-    def _event_message(self, event: Event) -> pb.SubscribeResponse:
-        """The event as a message, converted once however many subscribers are sent it (a write
-        serialises the message at once, so they can share it)."""
-        cached = self._event_messages.get(id(event))
-        if cached is not None and cached[0] is event:
-            return cached[1]
-        message = pb.SubscribeResponse(event=convert.event_to_proto(event))
-        self._event_messages[id(event)] = (event, message)
-        if len(self._event_messages) > EVENT_MESSAGE_CACHE:
-            del self._event_messages[next(iter(self._event_messages))]
-        return message
-
     def _track_stream(self) -> asyncio.Task[Any]:
         task = asyncio.current_task()
         assert task is not None
@@ -309,6 +298,10 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             task.cancel()
         if self._streams:
             await asyncio.wait(tuple(self._streams), timeout=2.0)
+
+
+def _event_message(event: Event) -> pb.SubscribeResponse:
+    return pb.SubscribeResponse(event=convert.event_to_proto(event))
 
 
 def _set_draining(context: grpc.aio.ServicerContext, hint: str) -> None:
