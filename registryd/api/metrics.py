@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import grpc
@@ -84,38 +85,34 @@ def _timed(behavior: Callable[..., Any], observe: Observe) -> Callable[..., Any]
     if inspect.isasyncgenfunction(behavior):
 
         async def timed_stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            start = time.perf_counter()
-            try:
+            with _timing(context, observe):
                 async for response in behavior(request, context):
                     yield response
-                code = _final_code(context, "OK")
-            except (asyncio.CancelledError, GeneratorExit):
-                code = _final_code(context, "CANCELLED")
-                raise
-            except BaseException:
-                code = _final_code(context, "UNKNOWN")
-                raise
-            finally:
-                observe(code, time.perf_counter() - start)
 
         return timed_stream
 
     async def timed_call(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        start = time.perf_counter()
-        try:
-            response = await behavior(request, context)
-            code = _final_code(context, "OK")
-            return response
-        except asyncio.CancelledError:
-            code = _final_code(context, "CANCELLED")
-            raise
-        except BaseException:
-            code = _final_code(context, "UNKNOWN")
-            raise
-        finally:
-            observe(code, time.perf_counter() - start)
+        with _timing(context, observe):
+            return await behavior(request, context)
 
     return timed_call
+
+
+@contextmanager
+def _timing(context: grpc.aio.ServicerContext, observe: Observe) -> Iterator[None]:
+    """Observe the call's duration and final code, however it ends."""
+    start = time.perf_counter()
+    ending = "OK"
+    try:
+        yield
+    except (asyncio.CancelledError, GeneratorExit):
+        ending = "CANCELLED"
+        raise
+    except BaseException:
+        ending = "UNKNOWN"
+        raise
+    finally:
+        observe(_final_code(context, ending), time.perf_counter() - start)
 
 
 def _final_code(context: grpc.aio.ServicerContext, default: str) -> str:
