@@ -38,8 +38,6 @@ from agentregistry.types import (
 
 log = logging.getLogger("agentregistry")
 
-_LIFECYCLE = tuple(t for t in RegistryEventType if t is not RegistryEventType.AGENT_HEARTBEAT)
-
 
 class _NewHistory(Exception):
     """The daemon's revisions no longer continue the ones this client saw."""
@@ -154,9 +152,8 @@ class RegistryWatch:
         # a list, so any event there will do).
         last = self._last_event
         compare = last if last is not None and last[0] == self.revision else None
-        types: Iterable[RegistryEventType] = (
-            (*_LIFECYCLE, RegistryEventType.AGENT_HEARTBEAT) if self._heartbeats else ()
-        )
+        # Empty: every type but AGENT_HEARTBEAT.
+        types: Iterable[RegistryEventType] = tuple(RegistryEventType) if self._heartbeats else ()
         first = True
         async for item in self.client.subscribe(
             types, from_revision=from_revision, idle_timeout=self._idle_timeout
