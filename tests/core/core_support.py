@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
@@ -40,15 +38,6 @@ async def queued(sub: Subscription) -> list[Event]:
     while (event := await sub.next(0)) is not None:
         events.append(event)
     return events
-
-
-async def wait_for(condition: Callable[[], bool], timeout: float = 3.0) -> None:
-    """Poll until `condition()` holds; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(0.005)
 
 
 class PersistedAgents:

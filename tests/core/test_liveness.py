@@ -10,7 +10,8 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-from core_support import FAST, card, queued, running, wait_for
+from core_support import FAST, card, queued, running
+from polling import wait_for
 
 from registryd.core.events import EventFilter, Subscription
 from registryd.core.liveness import DeadlineTracker, Due

@@ -11,6 +11,7 @@ import pytest
 from agentregistry.v1 import registry_pb2 as pb
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from polling import wait_for
 
 from registryd.core.validation import Limits
 
@@ -19,13 +20,6 @@ from registryd.core.validation import Limits
 BIG_CARD = pb.AgentCard(
     name="agent", capabilities=["Python code"], labels={f"k{i}": "v" * 1000 for i in range(60)}
 )
-
-
-async def _wait_for(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.01)
 
 
 async def _read_all(call, count: int) -> list[pb.SubscribeResponse]:
@@ -54,9 +48,8 @@ async def test_subscriber_that_never_reads_is_cut_off_and_others_get_every_event
     writes = time.monotonic() - started
     events = await asyncio.wait_for(reader, 10)
     assert [e.revision for e in events] == list(range(1, count + 1))
-    await _wait_for(
-        lambda: registry.stats().subscribers == 1
-    )  # the stalled one is gone, the healthy one stays
+    # the stalled one is gone, the healthy one stays
+    await wait_for(lambda: registry.stats().subscribers == 1, timeout=10)
     assert registry.hub.dropped_subscribers == 1
     assert writes < 20.0  # nothing waited on the stalled subscriber (generous: the machine is shared)
     with pytest.raises(grpc.aio.AioRpcError) as cut_off:
@@ -95,7 +88,7 @@ async def test_thousands_of_subscriptions_are_bounded_and_others_are_served(serv
         for call in calls:
             call.cancel()
     # The hog's subscriptions are released when it goes away; a new subscriber is served again.
-    await _wait_for(lambda: running.daemon.registry.stats().subscribers == 0)
+    await wait_for(lambda: running.daemon.registry.stats().subscribers == 0, timeout=10)
     again = running.stub.Subscribe(pb.SubscribeRequest())
     assert (await again.read()).HasField("bookmark")
     again.cancel()
@@ -127,4 +120,4 @@ async def test_heartbeat_stream_spam_that_never_reads_is_held_back_and_others_ar
         assert time.monotonic() - started < 5.0
     finally:
         spam.cancel()
-    await _wait_for(lambda: running.daemon.registry.stats().heartbeat_streams == 0)
+    await wait_for(lambda: running.daemon.registry.stats().heartbeat_streams == 0, timeout=10)

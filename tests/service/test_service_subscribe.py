@@ -9,7 +9,8 @@ import grpc
 import pytest
 from agentregistry.v1 import registry_pb2 as pb
 from agentregistry.v1 import registry_pb2_grpc
-from service_support import EVENT, STEADY, Subscriber, card, error_info, register, wait_for
+from polling import wait_for
+from service_support import EVENT, STEADY, Subscriber, card, error_info, register
 
 REGISTERED = EVENT.Value("EVENT_TYPE_AGENT_REGISTERED")
 
