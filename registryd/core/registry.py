@@ -410,8 +410,9 @@ class Registry:
         """Beat known agents (owned by the caller's runtime) and wait for any status change they cause."""
         events: list[Event] = []
         self._beat_agents(agent_ids, status, events)
-        self._log_events(events)
-        await self.committer.commit(events)
+        if events:  # a plain beat changes nothing durable: it must not queue behind other writes
+            self._log_events(events)
+            await self.committer.commit(events)
 
     def _beat_agents(self, agent_ids: Iterable[str], status: AgentStatus | None, events: list[Event]) -> None:
         now, mono = time.time(), time.monotonic()
