@@ -118,7 +118,7 @@ class AgentCard(_message.Message):
     def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., version: _Optional[str] = ..., url: _Optional[str] = ..., capabilities: _Optional[_Iterable[str]] = ..., skills: _Optional[_Iterable[_Union[Skill, _Mapping]]] = ..., labels: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class Agent(_message.Message):
-    __slots__ = ("agent_id", "runtime_id", "card", "status", "status_reason", "registered_at", "last_heartbeat", "status_changed_at", "revision")
+    __slots__ = ("agent_id", "runtime_id", "card", "status", "status_reason", "registered_at", "last_heartbeat", "status_changed_at", "revision", "health", "health_reason", "operator_status")
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     RUNTIME_ID_FIELD_NUMBER: _ClassVar[int]
     CARD_FIELD_NUMBER: _ClassVar[int]
@@ -128,6 +128,9 @@ class Agent(_message.Message):
     LAST_HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     STATUS_CHANGED_AT_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
+    HEALTH_FIELD_NUMBER: _ClassVar[int]
+    HEALTH_REASON_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_STATUS_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     runtime_id: str
     card: AgentCard
@@ -137,7 +140,10 @@ class Agent(_message.Message):
     last_heartbeat: _timestamp_pb2.Timestamp
     status_changed_at: _timestamp_pb2.Timestamp
     revision: int
-    def __init__(self, agent_id: _Optional[str] = ..., runtime_id: _Optional[str] = ..., card: _Optional[_Union[AgentCard, _Mapping]] = ..., status: _Optional[_Union[AgentStatus, str]] = ..., status_reason: _Optional[_Union[StatusReason, str]] = ..., registered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_heartbeat: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status_changed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revision: _Optional[int] = ...) -> None: ...
+    health: AgentStatus
+    health_reason: StatusReason
+    operator_status: AgentStatus
+    def __init__(self, agent_id: _Optional[str] = ..., runtime_id: _Optional[str] = ..., card: _Optional[_Union[AgentCard, _Mapping]] = ..., status: _Optional[_Union[AgentStatus, str]] = ..., status_reason: _Optional[_Union[StatusReason, str]] = ..., registered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_heartbeat: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status_changed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revision: _Optional[int] = ..., health: _Optional[_Union[AgentStatus, str]] = ..., health_reason: _Optional[_Union[StatusReason, str]] = ..., operator_status: _Optional[_Union[AgentStatus, str]] = ...) -> None: ...
 
 class Event(_message.Message):
     __slots__ = ("revision", "type", "time", "agent_id", "runtime_id", "agent", "old_status", "new_status", "status_reason", "deregister_reason")
@@ -164,24 +170,32 @@ class Event(_message.Message):
     def __init__(self, revision: _Optional[int] = ..., type: _Optional[_Union[EventType, str]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., agent_id: _Optional[str] = ..., runtime_id: _Optional[str] = ..., agent: _Optional[_Union[Agent, _Mapping]] = ..., old_status: _Optional[_Union[AgentStatus, str]] = ..., new_status: _Optional[_Union[AgentStatus, str]] = ..., status_reason: _Optional[_Union[StatusReason, str]] = ..., deregister_reason: _Optional[_Union[DeregisterReason, str]] = ...) -> None: ...
 
 class RegisterAgentRequest(_message.Message):
-    __slots__ = ("agent_id", "runtime_id", "card")
+    __slots__ = ("agent_id", "runtime_id", "card", "heartbeat_timeout", "auto_deregister_timeout")
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     RUNTIME_ID_FIELD_NUMBER: _ClassVar[int]
     CARD_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    AUTO_DEREGISTER_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     runtime_id: str
     card: AgentCard
-    def __init__(self, agent_id: _Optional[str] = ..., runtime_id: _Optional[str] = ..., card: _Optional[_Union[AgentCard, _Mapping]] = ...) -> None: ...
+    heartbeat_timeout: _duration_pb2.Duration
+    auto_deregister_timeout: _duration_pb2.Duration
+    def __init__(self, agent_id: _Optional[str] = ..., runtime_id: _Optional[str] = ..., card: _Optional[_Union[AgentCard, _Mapping]] = ..., heartbeat_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., auto_deregister_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class RegisterAgentResponse(_message.Message):
-    __slots__ = ("agent", "created", "revision")
+    __slots__ = ("agent", "created", "revision", "heartbeat_timeout", "auto_deregister_timeout")
     AGENT_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    AUTO_DEREGISTER_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     agent: Agent
     created: bool
     revision: int
-    def __init__(self, agent: _Optional[_Union[Agent, _Mapping]] = ..., created: _Optional[bool] = ..., revision: _Optional[int] = ...) -> None: ...
+    heartbeat_timeout: _duration_pb2.Duration
+    auto_deregister_timeout: _duration_pb2.Duration
+    def __init__(self, agent: _Optional[_Union[Agent, _Mapping]] = ..., created: _Optional[bool] = ..., revision: _Optional[int] = ..., heartbeat_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., auto_deregister_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class DeregisterAgentRequest(_message.Message):
     __slots__ = ("agent_id", "runtime_id")
@@ -284,34 +298,46 @@ class UpdateAgentStatusResponse(_message.Message):
     def __init__(self, agent: _Optional[_Union[Agent, _Mapping]] = ..., changed: _Optional[bool] = ..., revision: _Optional[int] = ...) -> None: ...
 
 class HeartbeatRequest(_message.Message):
-    __slots__ = ("runtime_id", "agent_ids", "status")
+    __slots__ = ("runtime_id", "agent_ids", "status", "heartbeat_timeout", "auto_deregister_timeout")
     RUNTIME_ID_FIELD_NUMBER: _ClassVar[int]
     AGENT_IDS_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    AUTO_DEREGISTER_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     runtime_id: str
     agent_ids: _containers.RepeatedScalarFieldContainer[str]
     status: AgentStatus
-    def __init__(self, runtime_id: _Optional[str] = ..., agent_ids: _Optional[_Iterable[str]] = ..., status: _Optional[_Union[AgentStatus, str]] = ...) -> None: ...
+    heartbeat_timeout: _duration_pb2.Duration
+    auto_deregister_timeout: _duration_pb2.Duration
+    def __init__(self, runtime_id: _Optional[str] = ..., agent_ids: _Optional[_Iterable[str]] = ..., status: _Optional[_Union[AgentStatus, str]] = ..., heartbeat_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., auto_deregister_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class HeartbeatResponse(_message.Message):
-    __slots__ = ("unknown_agent_ids", "server_time", "heartbeat_timeout", "revision")
+    __slots__ = ("unknown_agent_ids", "server_time", "heartbeat_timeout", "revision", "auto_deregister_timeout", "refused_agent_ids")
     UNKNOWN_AGENT_IDS_FIELD_NUMBER: _ClassVar[int]
     SERVER_TIME_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
+    AUTO_DEREGISTER_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    REFUSED_AGENT_IDS_FIELD_NUMBER: _ClassVar[int]
     unknown_agent_ids: _containers.RepeatedScalarFieldContainer[str]
     server_time: _timestamp_pb2.Timestamp
     heartbeat_timeout: _duration_pb2.Duration
     revision: int
-    def __init__(self, unknown_agent_ids: _Optional[_Iterable[str]] = ..., server_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., heartbeat_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., revision: _Optional[int] = ...) -> None: ...
+    auto_deregister_timeout: _duration_pb2.Duration
+    refused_agent_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, unknown_agent_ids: _Optional[_Iterable[str]] = ..., server_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., heartbeat_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., revision: _Optional[int] = ..., auto_deregister_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., refused_agent_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Bind(_message.Message):
-    __slots__ = ("runtime_id", "agent_ids")
+    __slots__ = ("runtime_id", "agent_ids", "heartbeat_timeout", "auto_deregister_timeout")
     RUNTIME_ID_FIELD_NUMBER: _ClassVar[int]
     AGENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    AUTO_DEREGISTER_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     runtime_id: str
     agent_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, runtime_id: _Optional[str] = ..., agent_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    heartbeat_timeout: _duration_pb2.Duration
+    auto_deregister_timeout: _duration_pb2.Duration
+    def __init__(self, runtime_id: _Optional[str] = ..., agent_ids: _Optional[_Iterable[str]] = ..., heartbeat_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., auto_deregister_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class Beat(_message.Message):
     __slots__ = ("agent_ids", "status")
@@ -340,30 +366,50 @@ class HeartbeatStreamRequest(_message.Message):
     def __init__(self, sequence: _Optional[int] = ..., bind: _Optional[_Union[Bind, _Mapping]] = ..., beat: _Optional[_Union[Beat, _Mapping]] = ..., unbind: _Optional[_Union[Unbind, _Mapping]] = ...) -> None: ...
 
 class HeartbeatStreamResponse(_message.Message):
-    __slots__ = ("sequence", "server_time", "heartbeat_timeout", "unknown_agent_ids", "bound_agents")
+    __slots__ = ("sequence", "server_time", "heartbeat_timeout", "unknown_agent_ids", "bound_agents", "auto_deregister_timeout", "refused_agent_ids")
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     SERVER_TIME_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     UNKNOWN_AGENT_IDS_FIELD_NUMBER: _ClassVar[int]
     BOUND_AGENTS_FIELD_NUMBER: _ClassVar[int]
+    AUTO_DEREGISTER_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    REFUSED_AGENT_IDS_FIELD_NUMBER: _ClassVar[int]
     sequence: int
     server_time: _timestamp_pb2.Timestamp
     heartbeat_timeout: _duration_pb2.Duration
     unknown_agent_ids: _containers.RepeatedScalarFieldContainer[str]
     bound_agents: int
-    def __init__(self, sequence: _Optional[int] = ..., server_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., heartbeat_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., unknown_agent_ids: _Optional[_Iterable[str]] = ..., bound_agents: _Optional[int] = ...) -> None: ...
+    auto_deregister_timeout: _duration_pb2.Duration
+    refused_agent_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, sequence: _Optional[int] = ..., server_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., heartbeat_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., unknown_agent_ids: _Optional[_Iterable[str]] = ..., bound_agents: _Optional[int] = ..., auto_deregister_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., refused_agent_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SubscribeRequest(_message.Message):
-    __slots__ = ("types", "runtime_id", "agent_id", "from_revision")
+    __slots__ = ("types", "runtime_id", "agent_id", "from_revision", "heartbeat_digests")
     TYPES_FIELD_NUMBER: _ClassVar[int]
     RUNTIME_ID_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     FROM_REVISION_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_DIGESTS_FIELD_NUMBER: _ClassVar[int]
     types: _containers.RepeatedScalarFieldContainer[EventType]
     runtime_id: str
     agent_id: str
     from_revision: int
-    def __init__(self, types: _Optional[_Iterable[_Union[EventType, str]]] = ..., runtime_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., from_revision: _Optional[int] = ...) -> None: ...
+    heartbeat_digests: bool
+    def __init__(self, types: _Optional[_Iterable[_Union[EventType, str]]] = ..., runtime_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., from_revision: _Optional[int] = ..., heartbeat_digests: _Optional[bool] = ...) -> None: ...
+
+class AgentBeat(_message.Message):
+    __slots__ = ("agent_id", "last_heartbeat")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    LAST_HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    last_heartbeat: _timestamp_pb2.Timestamp
+    def __init__(self, agent_id: _Optional[str] = ..., last_heartbeat: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class HeartbeatDigest(_message.Message):
+    __slots__ = ("beats",)
+    BEATS_FIELD_NUMBER: _ClassVar[int]
+    beats: _containers.RepeatedCompositeFieldContainer[AgentBeat]
+    def __init__(self, beats: _Optional[_Iterable[_Union[AgentBeat, _Mapping]]] = ...) -> None: ...
 
 class Bookmark(_message.Message):
     __slots__ = ("revision",)
@@ -372,28 +418,34 @@ class Bookmark(_message.Message):
     def __init__(self, revision: _Optional[int] = ...) -> None: ...
 
 class SubscribeResponse(_message.Message):
-    __slots__ = ("event", "bookmark")
+    __slots__ = ("event", "bookmark", "heartbeat_digest")
     EVENT_FIELD_NUMBER: _ClassVar[int]
     BOOKMARK_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_DIGEST_FIELD_NUMBER: _ClassVar[int]
     event: Event
     bookmark: Bookmark
-    def __init__(self, event: _Optional[_Union[Event, _Mapping]] = ..., bookmark: _Optional[_Union[Bookmark, _Mapping]] = ...) -> None: ...
+    heartbeat_digest: HeartbeatDigest
+    def __init__(self, event: _Optional[_Union[Event, _Mapping]] = ..., bookmark: _Optional[_Union[Bookmark, _Mapping]] = ..., heartbeat_digest: _Optional[_Union[HeartbeatDigest, _Mapping]] = ...) -> None: ...
 
 class ListRuntimesRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
 class Runtime(_message.Message):
-    __slots__ = ("runtime_id", "agent_ids", "agent_count", "stream_connected")
+    __slots__ = ("runtime_id", "agent_ids", "agent_count", "stream_connected", "heartbeat_timeout", "auto_deregister_timeout")
     RUNTIME_ID_FIELD_NUMBER: _ClassVar[int]
     AGENT_IDS_FIELD_NUMBER: _ClassVar[int]
     AGENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     STREAM_CONNECTED_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    AUTO_DEREGISTER_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     runtime_id: str
     agent_ids: _containers.RepeatedScalarFieldContainer[str]
     agent_count: int
     stream_connected: bool
-    def __init__(self, runtime_id: _Optional[str] = ..., agent_ids: _Optional[_Iterable[str]] = ..., agent_count: _Optional[int] = ..., stream_connected: _Optional[bool] = ...) -> None: ...
+    heartbeat_timeout: _duration_pb2.Duration
+    auto_deregister_timeout: _duration_pb2.Duration
+    def __init__(self, runtime_id: _Optional[str] = ..., agent_ids: _Optional[_Iterable[str]] = ..., agent_count: _Optional[int] = ..., stream_connected: _Optional[bool] = ..., heartbeat_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., auto_deregister_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class ListRuntimesResponse(_message.Message):
     __slots__ = ("runtimes", "revision")

@@ -137,17 +137,19 @@ class RegistryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateAgentStatus(self, request, context):
-        """Sets an operator status. DEGRADED, UNHEALTHY and OFFLINE set by an operator are sticky: heartbeats
-        do not override them. ACTIVE hands the status back to the agent. Setting the current status again is
-        a no-op that emits nothing, except that DEGRADED, UNHEALTHY or OFFLINE over the same status set by the
-        registry pins it (one AGENT_STATUS_CHANGED with old_status == new_status and reason OPERATOR).
+        """Sets or clears the operator setting. DEGRADED, UNHEALTHY and OFFLINE set by an operator are sticky:
+        heartbeats and self-reports do not override them. ACTIVE clears the setting and hands the status back
+        to the agent's health; it never makes an agent that is not alive ACTIVE. The effective status is the
+        worse of health and setting (see Agent.status). Setting what is already set changes nothing and emits
+        nothing.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Heartbeat(self, request, context):
-        """Beats one or more agents of a runtime (all of them when agent_ids is empty).
+        """Beats one or more agents of a runtime (all of them when agent_ids is empty). Agents of another
+        runtime are not beaten and come back in refused_agent_ids.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
