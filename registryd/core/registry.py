@@ -27,7 +27,7 @@ from registryd.core.errors import (
     ResourceExhausted,
 )
 from registryd.core.events import EventFilter, EventHub, Subscription
-from registryd.core.index import CapabilityIndex, normalize, spelling
+from registryd.core.index import CapabilityIndex, normalize
 from registryd.core.liveness import DeadlineTracker, Due, ExpiryGuard
 from registryd.core.model import (
     RECOVERABLE_REASONS,
@@ -214,22 +214,13 @@ class Registry:
         wanted = frozenset(statuses) or frozenset({AgentStatus.ACTIVE})
         self.counters["queries"] += 1
         found: list[FoundAgent] = []
-        seen: set[str] = set()
         budget = self.limits.max_response_bytes
-        for match in self._index.search(normalize(query)):
-            room = limit - len(found)
-            if room <= 0:
+        for match in self._index.find(normalize(query), [self._by_status[s] for s in wanted], limit):
+            agent = self._agents[match.agent_id]
+            budget -= self._wire_size(agent)
+            if budget < 0 and found:
                 break
-            # Set intersections walk the (small) matching set in C, never the per-status sets.
-            eligible = set().union(*(match.agents & self._by_status[s] for s in wanted)) - seen
-            for agent_id in sorted(eligible)[:room]:  # C sort: ~5x faster than heapq.nsmallest here
-                seen.add(agent_id)
-                agent = self._agents[agent_id]
-                budget -= self._wire_size(agent)
-                if budget < 0 and found:
-                    return found
-                text = spelling(match.text, agent.card.indexed_texts())
-                found.append(FoundAgent(agent, text, match.kind))
+            found.append(FoundAgent(agent, self._index.spelling(agent.agent_id, match.text), match.kind))
         return found
 
     def runtimes(self) -> list[RuntimeInfo]:
