@@ -286,3 +286,23 @@ async def test_one_agent_larger_than_the_byte_limit_is_still_returned():
         await registry.register("rt", big_card(0), "a0")
         assert [a.agent_id for a in registry.list_agents().agents] == ["a0"]
         assert [f.agent.agent_id for f in registry.find("shared")] == ["a0"]
+
+
+def test_the_proto_documents_the_id_charset_the_daemon_enforces():
+    import re
+    import string
+    from pathlib import Path
+
+    from registryd.core.errors import InvalidArgument
+    from registryd.core.validation import Limits, validate_id
+
+    proto = (Path(__file__).parents[2] / "protos/agentregistry/v1/registry.proto").read_text()
+    documented = set(re.search(r'Letters, digits and "([^"]+)"', proto).group(1))  # type: ignore[union-attr]
+    accepted = set()
+    for char in string.punctuation:
+        try:
+            validate_id("agent_id", f"a{char}b", Limits())
+            accepted.add(char)
+        except InvalidArgument:
+            pass
+    assert accepted == documented
