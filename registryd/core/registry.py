@@ -308,8 +308,8 @@ class Registry:
             )
             self.counters["registrations"] += 1
             created = True
-        self._log_events(events)
         await self.committer.commit(events)
+        self._log_events(events)  # after the commit: the log says what the store holds
         return agent, created, self.committed_revision
 
     def _reregister(self, existing: Agent, card: AgentCard, now: float, events: list[Event]) -> Agent:
@@ -334,8 +334,8 @@ class Registry:
     async def deregister(self, agent_id: str, runtime_id: str = "") -> tuple[Agent, int]:
         agent = self._owned(agent_id, runtime_id)
         events = self._remove(agent, DeregisterReason.REQUESTED)
-        self._log_events(events)
         await self.committer.commit(events)
+        self._log_events(events)  # after the commit: the log says what the store holds
         return agent, self.committed_revision
 
     async def update_status(
@@ -355,8 +355,8 @@ class Registry:
         events: list[Event] = []
         updated = self._status_change(agent, status, StatusReason.OPERATOR, time.time(), events)
         self._put(agent, updated)
-        self._log_events(events)
         await self.committer.commit(events)
+        self._log_events(events)  # after the commit: the log says what the store holds
         return updated, True, self.committed_revision
 
     async def heartbeat(

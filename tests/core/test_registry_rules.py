@@ -306,3 +306,30 @@ def test_the_proto_documents_the_id_charset_the_daemon_enforces():
         except InvalidArgument:
             pass
     assert accepted == documented
+
+
+async def test_lifecycle_is_logged_only_once_committed():
+    import structlog
+    from core_support import STEADY
+    from core_support import card as make_card
+
+    class FullDisk:
+        async def load(self):
+            from registryd.store.base import Snapshot
+
+            return Snapshot(agents=[], revision=0)
+
+        async def append(self, events):
+            raise OSError(28, "No space left on device")
+
+        async def close(self):
+            return None
+
+    registry = Registry(STEADY, store=FullDisk(), on_store_failure=lambda error: None)
+    await registry.start()
+    try:
+        with structlog.testing.capture_logs() as logged, pytest.raises(Exception):  # noqa: B017
+            await registry.register("rt", make_card("x"), "a1")  # the store failure, however wrapped
+        assert not [line for line in logged if line["event"] in ("agent_registered", "runtime_joined")]
+    finally:
+        await registry.stop()
