@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import sys
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, Field, dataclass, field, fields
@@ -89,6 +91,18 @@ class Config:
         )
 
     def validate(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not (math.isfinite(value) and abs(value) <= MAX_SECONDS):
+                raise ConfigError(
+                    f"{f.name} must be a finite number of at most {MAX_SECONDS:g} (got {value!r})"
+                )
+        if self.max_message_bytes > MAX_MESSAGE_BYTES:
+            raise ConfigError(
+                f"max_message_bytes must be at most {MAX_MESSAGE_BYTES} (got {self.max_message_bytes})"
+            )
+        if self.ready_file and not Path(self.ready_file).parent.is_dir():
+            raise ConfigError(f"ready_file {self.ready_file!r}: its directory does not exist")
         try:
             self.registry_settings()
         except ValueError as error:
@@ -116,6 +130,10 @@ class Config:
                 raise ConfigError(
                     f"{f.name} must be one of {', '.join(choices)} (got {getattr(self, f.name)!r})"
                 )
+
+
+MAX_SECONDS = 1e9  # about 31 years: beyond it timers and clocks overflow or lose all precision
+MAX_MESSAGE_BYTES = 2**31 - 1  # gRPC's message size options are 32-bit signed
 
 
 def _check_address(name: str, address: str) -> None:
@@ -171,12 +189,20 @@ def load_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] | 
         raw.update(_read_file(Path(config_file)))
     known = {f.name: f for f in (*_daemon_options(), *_limit_options())}
     raw.update({name: environ[env_name(name)] for name in known if env_name(name) in environ})
+    unknown = sorted(
+        n for n in environ if n.startswith("REGISTRYD_") and n[10:].lower() not in (*known, "config")
+    )
+    if unknown:  # a warning, not an error: tools around the daemon may use the prefix for their own settings
+        print(f"registryd: warning: ignoring unknown variables {', '.join(unknown)}", file=sys.stderr)
     raw.update(args)
     values = {}
     for name, value in raw.items():
         if name not in known:
             raise ConfigError(f"unknown option {name!r} in {config_file}")
-        values[name] = _coerce(name, value, known[name].default)
+        value = _coerce(name, value, known[name].default)
+        if known[name].metadata.get("choices") and isinstance(value, str):
+            value = value.lower()
+        values[name] = value
     limit_names = {f.name for f in _limit_options()}
     try:
         limits = Limits(**{k: v for k, v in values.items() if k in limit_names})
@@ -199,8 +225,12 @@ def _read_file(path: Path) -> dict[str, Any]:
 
 def _coerce(name: str, value: Any, default: Any) -> Any:
     kind = type(default) if default is not MISSING else str
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
     if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
         return value
+    if not isinstance(value, str):  # from TOML: a value of another type is a mistake, not a spelling
+        raise ConfigError(f"{name} must be {_KIND_NAMES.get(kind, kind.__name__)} (got {value!r})")
     try:
         if kind is bool:
             if str(value).lower() in ("1", "true", "yes", "on"):

@@ -143,7 +143,9 @@ class Subscription:
 
     def bookmark(self) -> int:
         """The revision up to which this subscriber has seen everything that matched (nothing is queued)."""
-        if not self._replay and not self._queue:
+        # A stream that resumed ahead of the hub starts at from_revision: events below it are not sent, so
+        # until the hub reaches it the bookmark stays at the real revision it started from, never between.
+        if not self._replay and not self._queue and self._hub.revision >= self._from_revision - 1:
             self.last_revision = max(self.last_revision, self._hub.revision)
         return self.last_revision
 

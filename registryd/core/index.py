@@ -1,82 +1,146 @@
-"""Capability discovery: an n-gram index over the distinct normalised texts that agents carry.
+"""Capability discovery over the distinct normalised texts that agents carry, in flat strings.
 
-Many agents share one text ("code generation"), so the index keys texts, not agents, and each text keeps
-the set of agents that carry it. A query finds candidate texts through the n-grams it contains, checks
-that it really is a substring, and ranks exact > whole word > substring. The cost depends on the texts
-and agents that match, not on those that do not.
+Many agents share one text ("code generation"), so texts are kept once, each with the set of agents
+carrying it. Texts of one length live in one sorted list, joined one per line into a string that C-speed
+`str.find` and regular expressions scan: the index costs about twice the texts themselves (a per-substring
+index cost hundreds of times that, and a hostile card could exhaust memory).
+
+A query takes the cheaper of two ways, both of which find the best-ranked matches first (exact > whole
+word > substring, then shorter text, then text, then agent id) and stop at `limit`:
+- by texts: scan the lines for the query in rank order and keep the eligible agents of each matching text;
+- by agents: look at each agent of the wanted statuses (through its own texts, joined the same way).
+The first costs about one step per occurrence of the query, the second one per wanted agent; counting the
+occurrences is one C call per length, so neither a very common query nor a rare status can make a
+query walk what it does not need.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
-from collections.abc import Iterable
-from dataclasses import dataclass
+import heapq
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
 
 from registryd.core.model import MatchKind
 
-GRAM = 3
+_SEPARATOR = "\n"  # normalised texts never hold it (whitespace is collapsed to single spaces)
+_STEPS_PER_AGENT = 2  # an agent costs about twice what one occurrence does (see CapabilityIndex.find)
 
 
-@functools.lru_cache(maxsize=65536)
 def normalize(text: str) -> str:
-    """Unicode casefold with runs of whitespace collapsed to one space. Cached: agents share their texts,
-    and every FindAgents match normalises the matched agent's texts again to report its own spelling."""
-    return " ".join(text.casefold().split())
-
-
-@functools.lru_cache(maxsize=4096)
-def _keys(texts: tuple[str, ...]) -> frozenset[str]:
-    """The normalised keys of an agent's texts. Agents of one kind carry the same texts, so this is
-    mostly a cache hit (halves the cost of loading 100k agents) and the agents share one frozenset."""
-    return frozenset(normalize(text) for text in texts) - {""}
-
-
-def _grams(text: str) -> set[str]:
-    """Every substring of length 1..GRAM, so queries shorter than GRAM have a posting list too."""
-    return {text[i : i + n] for n in range(1, GRAM + 1) for i in range(len(text) - n + 1)}
-
-
-def spelling(key: str, texts: list[str]) -> str:
-    """The text among `texts` that normalises to `key`: an agent's own spelling of a match. Most agents
-    spell it exactly as the key, which a C-level `in` finds without normalising anything."""
-    if key in texts:
-        return key
-    return next((text.strip() for text in texts if normalize(text) == key), key)
+    """NFKC and Unicode casefold (so "café" precomposed, decomposed and in capitals are one text), with runs
+    of whitespace collapsed to one space."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    return " ".join(folded.split())
 
 
 def match_kind(query: str, text: str) -> MatchKind | None:
     """How `query` occurs in `text` (both normalised), or None."""
     if query == text:
         return MatchKind.EXACT
-    start = text.find(query)
-    if start < 0:
+    return (MatchKind.WORD if _word(query).search(text) else MatchKind.SUBSTRING) if query in text else None
+
+
+@functools.lru_cache(maxsize=256)
+def _word(query: str) -> re.Pattern[str]:
+    """`query` with no letter or digit right before or after it ([^\\W_] is exactly str.isalnum). The
+    pattern starts with the literal and looks behind it, so `re` finds candidates with its fast literal
+    search (a leading lookbehind makes it try every position, ~40x slower)."""
+    escaped = re.escape(query)
+    return re.compile(rf"{escaped}(?<![^\W_]{escaped})(?![^\W_])")
+
+
+def _line_at(blob: str, position: int) -> str:
+    start = blob.rfind(_SEPARATOR, 0, position) + 1
+    end = blob.find(_SEPARATOR, position)
+    return blob[start : end if end >= 0 else len(blob)]
+
+
+@dataclass(slots=True)
+class _CardTexts:
+    """The normalised texts of one list of texts, shared by every agent that carries that list."""
+
+    raw: tuple[str, ...]
+    keys: frozenset[str]
+    blob: str  # keys sorted by (length, text), one per line: the first match in it is its best
+    spellings: dict[str, str]  # key -> the text as the card spells it, where they differ
+    alnum: bool  # only letters and digits: a query of letters and digits is no whole word in it
+    users: int = 0
+
+    @classmethod
+    def of(cls, texts: tuple[str, ...]) -> _CardTexts:
+        spellings: dict[str, str] = {}
+        for text in texts:
+            key = normalize(text)
+            if key and key not in spellings:
+                spellings[key] = text.strip()
+        keys = frozenset(spellings)
+        ordered = sorted(keys, key=lambda k: (len(k), k))
+        blob = _SEPARATOR.join(ordered)
+        spelt = {k: t for k, t in spellings.items() if k != t}
+        return cls(texts, keys, blob, spelt, "".join(ordered).isalnum())
+
+    def best(self, query: str) -> tuple[MatchKind, str] | None:
+        if query in self.keys:
+            return MatchKind.EXACT, query
+        found = None if self.alnum and query.isalnum() else _word(query).search(self.blob)
+        if found:
+            return MatchKind.WORD, _line_at(self.blob, found.start())
+        position = self.blob.find(query)
+        if position >= 0:
+            return MatchKind.SUBSTRING, _line_at(self.blob, position)
         return None
-    end_of = len(query)
-    while start >= 0:
-        before = text[start - 1] if start else " "
-        after = text[start + end_of] if start + end_of < len(text) else " "
-        if not before.isalnum() and not after.isalnum():
-            return MatchKind.WORD
-        start = text.find(query, start + 1)
-    return MatchKind.SUBSTRING
+
+
+@dataclass(slots=True)
+class _SameLength:
+    """The distinct texts of one length, sorted; line i of the blob is texts[i]."""
+
+    length: int
+    texts: list[str] = field(default_factory=list)
+    _blob: str | None = None
+
+    @property
+    def blob(self) -> str:
+        if self._blob is None:  # rebuilt by the first query after a change, not by every write
+            self._blob = _SEPARATOR.join(self.texts)
+        return self._blob
+
+    def add(self, text: str) -> None:
+        bisect.insort(self.texts, text)
+        self._blob = None
+
+    def remove(self, text: str) -> None:
+        del self.texts[bisect.bisect_left(self.texts, text)]
+        self._blob = None
+
+    def occurrences(self, query: str) -> Iterator[str]:
+        """The texts containing `query`, in order."""
+        blob, stride = self.blob, self.length + 1
+        position = blob.find(query)
+        while position >= 0:
+            line = position // stride
+            yield self.texts[line]
+            position = blob.find(query, (line + 1) * stride)
 
 
 @dataclass(frozen=True, slots=True)
-class TextMatch:
+class Match:
+    agent_id: str
     text: str  # normalised
     kind: MatchKind
-    agents: frozenset[str] | set[str]
-
-    @property
-    def rank(self) -> tuple[int, int, str]:
-        return (self.kind, len(self.text), self.text)
 
 
 class CapabilityIndex:
     def __init__(self) -> None:
         self._texts: dict[str, set[str]] = {}  # normalised text -> the agents carrying it
-        self._postings: dict[str, set[str]] = {}
-        self._agent_texts: dict[str, frozenset[str]] = {}
+        self._lengths: dict[int, _SameLength] = {}
+        self._agents: dict[str, _CardTexts] = {}
+        self._shared: dict[tuple[str, ...], _CardTexts] = {}  # agents with the same texts share them
 
     def __len__(self) -> int:
         """Distinct indexed texts."""
@@ -85,45 +149,83 @@ class CapabilityIndex:
     def add(self, agent_id: str, texts: Iterable[str]) -> None:
         """Index an agent's texts, replacing whatever it had."""
         self.remove(agent_id)
-        keys = _keys(tuple(texts))
-        self._agent_texts[agent_id] = keys
-        for key in keys:
+        raw = tuple(texts)
+        card = self._shared.get(raw)
+        if card is None:
+            card = self._shared[raw] = _CardTexts.of(raw)
+        card.users += 1
+        self._agents[agent_id] = card
+        for key in card.keys:
             agents = self._texts.get(key)
             if agents is None:
                 agents = self._texts[key] = set()
-                for gram in _grams(key):
-                    self._postings.setdefault(gram, set()).add(key)
+                same = self._lengths.get(len(key))
+                if same is None:
+                    same = self._lengths[len(key)] = _SameLength(len(key))
+                same.add(key)
             agents.add(agent_id)
 
     def remove(self, agent_id: str) -> None:
-        for key in self._agent_texts.pop(agent_id, ()):
+        card = self._agents.pop(agent_id, None)
+        if card is None:
+            return
+        card.users -= 1
+        if not card.users:
+            del self._shared[card.raw]
+        for key in card.keys:
             agents = self._texts[key]
             agents.discard(agent_id)
             if not agents:
                 del self._texts[key]
-                for gram in _grams(key):
-                    posting = self._postings[gram]
-                    posting.discard(key)
-                    if not posting:
-                        del self._postings[gram]
+                same = self._lengths[len(key)]
+                same.remove(key)
+                if not same.texts:
+                    del self._lengths[len(key)]
 
-    def search(self, query: str) -> list[TextMatch]:
-        """Texts containing the normalised query, best first. The query must already be normalised."""
-        if len(query) <= GRAM:
-            candidates: Iterable[str] = self._postings.get(query, ())
-        else:
-            postings = []
-            for i in range(len(query) - GRAM + 1):
-                posting = self._postings.get(query[i : i + GRAM])
-                if not posting:
-                    return []
-                postings.append(posting)
-            postings.sort(key=len)
-            candidates = postings[0].intersection(*postings[1:])
-        matches = []
-        for key in candidates:
-            kind = match_kind(query, key)
-            if kind is not None:
-                matches.append(TextMatch(key, kind, self._texts[key]))
-        matches.sort(key=lambda m: m.rank)
-        return matches
+    def spelling(self, agent_id: str, key: str) -> str:
+        """The agent's own spelling of the normalised text `key`."""
+        return self._agents[agent_id].spellings.get(key, key)
+
+    def find(self, query: str, wanted: Sequence[AbstractSet[str]], limit: int) -> list[Match]:
+        """The best `limit` matches of the normalised `query` among the agents in the `wanted` sets
+        (disjoint), best first, one per agent (its best text)."""
+        candidates = sum(len(agents) for agents in wanted)
+        if not query or limit <= 0 or not candidates:
+            return []
+        lengths = [same for length, same in self._lengths.items() if length >= len(query)]
+        if sum(same.blob.count(query) for same in lengths) > _STEPS_PER_AGENT * candidates:
+            return self._by_agents(query, wanted, limit)
+        found: list[Match] = []
+        seen: set[str] = set()
+        for kind, _, text in sorted(self._matching_texts(query, lengths)):
+            # Set intersections walk the smaller set in C, never a whole per-status set.
+            eligible = set().union(*(self._texts[text] & agents for agents in wanted)) - seen
+            for agent_id in sorted(eligible)[: limit - len(found)]:
+                seen.add(agent_id)
+                found.append(Match(agent_id, text, kind))
+            if len(found) >= limit:
+                break
+        return found
+
+    def _matching_texts(self, query: str, lengths: list[_SameLength]) -> list[tuple[MatchKind, int, str]]:
+        """(kind, length, text) of every text containing `query`."""
+        return [
+            (match_kind(query, text) or MatchKind.SUBSTRING, same.length, text)
+            for same in lengths
+            for text in same.occurrences(query)
+        ]
+
+    def _by_agents(self, query: str, wanted: Sequence[AbstractSet[str]], limit: int) -> list[Match]:
+        best: dict[int, tuple[MatchKind, str] | None] = {}  # per shared card: one look per query
+        ranked = []
+        for agents in wanted:
+            for agent_id in agents:
+                card = self._agents[agent_id]
+                key = id(card)
+                if key not in best:
+                    best[key] = card.best(query)
+                match = best[key]
+                if match is not None:
+                    kind, text = match
+                    ranked.append((kind, len(text), text, agent_id))
+        return [Match(agent_id, text, kind) for kind, _, text, agent_id in heapq.nsmallest(limit, ranked)]

@@ -370,6 +370,8 @@ class HeartbeatStream:
                 raise convert.error_from_rpc(await self._final_error()) from None
             if response is grpc.aio.EOF:
                 raise convert.error_from_rpc(await self._final_error())
+            if response.HasField("error"):  # refused; nothing of it applied, the stream stays open
+                raise convert.error_from_stream(response.error)
             return convert.heartbeat_ack(response)
 
     async def _final_error(self) -> grpc.aio.AioRpcError:

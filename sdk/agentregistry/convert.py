@@ -263,6 +263,15 @@ _REASONS: dict[str, type[RegistryError]] = {
 _STATUS_DETAILS_KEY = "grpc-status-details-bin"
 
 
+def error_from_stream(error: pb.StreamError) -> RegistryError:
+    """The SDK exception for a heartbeat stream message the daemon refused (the stream stays open)."""
+    code = (
+        grpc.StatusCode[error.code] if error.code in grpc.StatusCode.__members__ else grpc.StatusCode.UNKNOWN
+    )
+    violations = {error.field: error.message} if error.field else {}
+    return _ERRORS.get(code, RegistryError)(error.message, code, "", {}, violations)
+
+
 def error_from_rpc(error: grpc.RpcError) -> RegistryError:
     """The SDK exception for a failed call, with the daemon's ErrorInfo and BadRequest details."""
     code: grpc.StatusCode = error.code()  # type: ignore[attr-defined]

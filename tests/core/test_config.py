@@ -22,6 +22,13 @@ from registryd.core.registry import RegistrySettings
         (["--event-queue-size", "ten"], "event_queue_size must be an integer"),
         (["--listen", "nowhere"], "listen must be host:port"),
         (["--log-format", "xml"], "log_format must be one of"),
+        (["--heartbeat-timeout", "nan"], "heartbeat_timeout must be a finite number"),
+        (["--heartbeat-timeout", "inf"], "heartbeat_timeout must be a finite number"),
+        (["--heartbeat-timeout", "1e308"], "heartbeat_timeout must be a finite number"),
+        (["--shutdown-grace", "nan"], "shutdown_grace must be a finite number"),
+        (["--bookmark-interval", "nan"], "bookmark_interval must be a finite number"),
+        (["--max-message-bytes", "99999999999"], "max_message_bytes must be at most"),
+        (["--ready-file", "/missing/dir/x"], "ready_file '/missing/dir/x': its directory does not exist"),
     ],
 )
 def test_nonsense_flags_are_config_errors(argv: list[str], message: str):
@@ -64,3 +71,30 @@ def test_daemon_exits_2_with_a_clear_message_on_nonsense():
     )
     assert result.returncode == 2
     assert "auto_deregister_timeout (1.0) must be greater than heartbeat_timeout (5.0)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('data_dir = ["a", "b"]', "data_dir must be a string"),
+        ("heartbeat_timeout = true", "heartbeat_timeout must be a number"),
+        ("heartbeat_timout = 5", "unknown option 'heartbeat_timout'"),
+    ],
+)
+def test_config_file_values_of_the_wrong_type_are_refused(tmp_path, toml: str, message: str):
+    path = tmp_path / "registryd.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigError, match=message):
+        load_config(["--config", str(path)], environ={})
+
+
+def test_choices_are_case_insensitive_and_integers_are_numbers(tmp_path):
+    path = tmp_path / "registryd.toml"
+    path.write_text("heartbeat_timeout = 5\nauto_deregister_timeout = 10")
+    config = load_config(["--config", str(path), "--log-level", "INFO"], environ={})
+    assert (config.log_level, config.heartbeat_timeout) == ("info", 5.0)
+
+
+def test_a_misspelt_variable_is_named_in_a_warning(capsys):
+    load_config([], environ={"REGISTRYD_HEARTBEAT_TIMOUT": "5"})
+    assert "REGISTRYD_HEARTBEAT_TIMOUT" in capsys.readouterr().err

@@ -168,3 +168,16 @@ async def test_a_prompt_subscriber_takes_a_change_bigger_than_its_queue():
         assert len(changed) == 1000 and not prompt.closed
         with pytest.raises(SubscriberOverflow):
             await queued(behind)
+
+
+async def test_resume_ahead_of_the_registry_starts_there_and_bookmarks_nothing_it_skipped(registry: Registry):
+    await registry.register("rt", card("x"), "a1")  # revisions 1 and 2
+    sub = registry.subscribe(EventFilter(), from_revision=12)
+    assert sub.bookmark() == 2
+    for i in range(7):  # revisions 3 to 9: below from_revision, not sent, so no bookmark may claim them
+        await registry.register("rt", card("x"), f"b{i}")
+    assert await queued(sub) == [] and sub.bookmark() == 2  # was 9: events 3-9 claimed but never sent
+    for i in range(3):  # revisions 10, 11 (the client's own) and 12, the first one sent
+        await registry.register("rt", card("x"), f"c{i}")
+    assert [e.revision for e in await queued(sub)] == [12]
+    assert sub.bookmark() == 12

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import re
+import string
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
 import pytest
+import structlog
 from core_support import card, queued, running
 
+from registryd.core.commit import CommitFailed
 from registryd.core.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from registryd.core.events import EventFilter, Subscription
-from registryd.core.model import AgentCard, AgentStatus, DeregisterReason, EventType, StatusReason
+from registryd.core.model import AgentCard, AgentStatus, DeregisterReason, Event, EventType, StatusReason
 from registryd.core.registry import Registry
 from registryd.core.streams import HeartbeatSession, StreamEnd
-from registryd.core.validation import Limits
+from registryd.core.validation import Limits, validate_id
+from registryd.store.base import Snapshot
 
 A, S, OP, R = AgentStatus, StatusReason, StatusReason.OPERATOR, DeregisterReason
 
@@ -290,3 +298,36 @@ async def test_one_agent_larger_than_the_byte_limit_is_still_returned():
         await registry.register("rt", big_card(0), "a0")
         assert [a.agent_id for a in registry.list_agents().agents] == ["a0"]
         assert [f.agent.agent_id for f in registry.find("shared")] == ["a0"]
+
+
+def test_the_proto_documents_the_id_charset_the_daemon_enforces():
+    proto = (Path(__file__).parents[2] / "protos/agentregistry/v1/registry.proto").read_text()
+    documented = set(re.search(r'Letters, digits and "([^"]+)"', proto).group(1))  # type: ignore[union-attr]
+    accepted = set()
+    for char in string.punctuation:
+        try:
+            validate_id("agent_id", f"a{char}b", Limits())
+            accepted.add(char)
+        except InvalidArgument:
+            pass
+    assert accepted == documented
+
+
+class FullDisk:
+    """A store whose every write fails, as on a full disk."""
+
+    async def load(self) -> Snapshot:
+        return Snapshot()
+
+    async def append(self, events: Sequence[Event], streams: Mapping[str, bool]) -> None:
+        raise OSError(28, "No space left on device")
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_lifecycle_is_logged_only_once_committed():
+    async with running(store=FullDisk()) as registry:
+        with structlog.testing.capture_logs() as logged, pytest.raises(CommitFailed):
+            await registry.register("rt", card("x"), "a1")
+    assert not [line for line in logged if line["event"] in ("agent_registered", "runtime_joined")]

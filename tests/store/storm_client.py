@@ -77,12 +77,14 @@ async def run_task(
             elif roll < 0.85:
                 status = rng.choice(STATUSES)
                 changed = status != current[2]
-                intended = [
-                    *current[:2],
-                    status,
-                    pb.STATUS_REASON_OPERATOR if changed else current[3],
-                    current[4],
-                ]
+                # Nothing beats here, so health stays ACTIVE (REGISTERED): an operator setting decides the
+                # status, and ACTIVE clears it back to the health's.
+                reason = (
+                    pb.STATUS_REASON_REGISTERED
+                    if status == pb.AGENT_STATUS_ACTIVE
+                    else pb.STATUS_REASON_OPERATOR
+                )
+                intended = [*current[:2], status, reason if changed else current[3], current[4]]
                 call = stub.UpdateAgentStatus(pb.UpdateAgentStatusRequest(agent_id=agent_id, status=status))
             else:
                 intended = None

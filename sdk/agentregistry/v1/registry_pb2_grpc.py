@@ -168,7 +168,10 @@ class RegistryServiceServicer:
     def Subscribe(self, request, context):
         """Streams events. Starts with a bookmark carrying the revision the stream continues after (the current
         revision when live; from_revision - 1 when resuming, but never more than the current revision), then
-        replays retained events from from_revision (if set) and continues live. Bookmarks are sent periodically. FAILED_PRECONDITION
+        replays retained events from from_revision (if set) and continues live. Bookmarks are sent periodically.
+        A from_revision ahead of the daemon (a replica or a restored daemon that is behind) starts the stream
+        there: events below it are not sent, and bookmarks stay at the revision the stream started from until
+        the daemon reaches from_revision - 1, so no bookmark claims an event that was skipped. FAILED_PRECONDITION
         with ErrorInfo reason REVISION_COMPACTED when from_revision is no longer retained; RESOURCE_EXHAUSTED
         with ErrorInfo reason SUBSCRIBER_OVERFLOW (metadata last_revision) when the subscriber fell too far
         behind.
