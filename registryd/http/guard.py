@@ -27,11 +27,12 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 OPEN_PREFIXES = ("/static/",)
 OPEN_PATHS = frozenset({"/", "/favicon.ico"})
 READ_METHODS = frozenset({"GET", "HEAD"})
+PRINCIPAL = web.RequestKey("principal", Principal)
 
 
 def principal_of(request: web.Request) -> Principal | None:
     """The caller; None when the daemon runs without tokens."""
-    return request.get("principal")  # type: ignore[no-any-return]
+    return request.get(PRINCIPAL)
 
 
 def guard(tokens: TokenTable | None) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
@@ -61,7 +62,7 @@ def guard(tokens: TokenTable | None) -> Callable[[web.Request, Handler], Awaitab
                     f"token {principal.name!r} has role {principal.role.name.lower()}; "
                     f"{request.method} {request.path} needs {needed.name.lower()}",
                 )
-            request["principal"] = principal
+            request[PRINCIPAL] = principal
         return await handler(request)
 
     return middleware
