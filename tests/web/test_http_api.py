@@ -10,19 +10,18 @@ import socket
 import ssl
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from agentregistry.v1 import registry_pb2 as pb
-from conftest import FAST
 from google.protobuf import json_format
 from polling import wait_for
 from web_support import STEADY, card, register, write_tokens
 
 from registryd.auth import Role
+from registryd.config import Config
 from registryd.server import Daemon
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "security"))
@@ -338,8 +337,10 @@ async def test_changes_come_as_json_from_this_origin_only(serve: Serve, http: ai
 async def test_https_with_the_daemons_tls_settings(tmp_path: Path) -> None:
     ca = CertificateAuthority(tmp_path)
     server = ca.server()
-    config = replace(FAST, http_listen="127.0.0.1:0", tls_cert=str(server.cert), tls_key=str(server.key))
-    daemon = Daemon(config)
+    tls = {"tls_cert": str(server.cert), "tls_key": str(server.key)}
+    daemon = Daemon(
+        Config(listen="127.0.0.1:0", http_listen="127.0.0.1:0", store="memory", shutdown_grace=0.5, **tls)
+    )
     await daemon.start()
     try:
         assert daemon.console_url.startswith("https://127.0.0.1:")
