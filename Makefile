@@ -17,8 +17,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP) ## start the daemon in the foreground on 127.0.0.1:50051
-	$(VENV)/bin/registryd
+HTTP_LISTEN ?= 127.0.0.1:8080
+run: $(STAMP) ## start the daemon in the foreground on 127.0.0.1:50051, the web console on HTTP_LISTEN
+	@echo "registryd console: http://$(HTTP_LISTEN)/"
+	$(VENV)/bin/registryd --http-listen $(HTTP_LISTEN)
 
 test: $(STAMP) ## run the whole test suite
 	$(PY) -m pytest

@@ -78,6 +78,17 @@ class Principal:
         return self.role is Role.RUNTIME and any(fnmatchcase(runtime_id, p) for p in self.runtimes)
 
 
+_SCHEME = "bearer "
+
+
+def bearer_token(value: object) -> str | None:
+    """The token of an `authorization: Bearer <token>` value (gRPC metadata or HTTP header); None for
+    anything else."""
+    if isinstance(value, str) and value[: len(_SCHEME)].lower() == _SCHEME:
+        return value[len(_SCHEME) :].strip()
+    return None
+
+
 def hash_token(token: str) -> bytes:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
 

@@ -30,6 +30,11 @@ def _opt(default: Any, help: str, choices: Sequence[str] | None = None) -> Any:
 class Config:
     listen: str = _opt("127.0.0.1:50051", "address to serve gRPC on (host:port; port 0 picks a free one)")
     metrics_listen: str = _opt("", "serve Prometheus metrics at http://host:port/metrics (empty: off)")
+    http_listen: str = _opt(
+        "",
+        "serve the web console, the JSON API, the event stream and /metrics on host:port over HTTP "
+        "(HTTPS with tls_cert; tokens as for gRPC; empty: off)",
+    )
     heartbeat_timeout: float = _opt(30.0, "seconds without a heartbeat before an agent turns UNHEALTHY")
     auto_deregister_timeout: float = _opt(60.0, "seconds without a heartbeat before an agent is deregistered")
     event_queue_size: int = _opt(100, "events a subscriber may fall behind before it is cut off")
@@ -108,8 +113,9 @@ class Config:
         except ValueError as error:
             raise ConfigError(str(error)) from None
         _check_address("listen", self.listen)
-        if self.metrics_listen:
-            _check_address("metrics_listen", self.metrics_listen)
+        for name in ("metrics_listen", "http_listen"):
+            if getattr(self, name):
+                _check_address(name, getattr(self, name))
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("tls_cert and tls_key go together: give both to serve TLS, or neither")
         if self.tls_client_ca and not self.tls_cert:

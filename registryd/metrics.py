@@ -158,9 +158,12 @@ class MetricsServer:
             registry.register(collector)
         return cls(registry, RpcMetricsInterceptor(registry))
 
-    def start(self, listen: str, core: Registry) -> str:
-        """Serve on host:port (port 0 picks one) and return the bound address. Raises OSError."""
+    def watch(self, core: Registry) -> None:
+        """Report `core`'s state (call once, on its event loop)."""
         self.registry.register(RegistryCollector(core, asyncio.get_running_loop()))
+
+    def start(self, listen: str) -> str:
+        """Serve on host:port (port 0 picks one) and return the bound address. Raises OSError."""
         host, _, port = listen.rpartition(":")
         self._http, self._thread = start_http_server(int(port), host.strip("[]"), self.registry)
         return f"{host}:{self._http.server_address[1]}"

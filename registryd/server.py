@@ -20,11 +20,12 @@ from registryd.auth import TokenFileError, TokenTable
 from registryd.clock import SystemClock
 from registryd.config import Config
 from registryd.core.registry import Registry
+from registryd.http.server import HttpServer
 from registryd.metrics import MetricsServer
 from registryd.store.base import Store, StoreError
 from registryd.store.memory import MemoryStore
 from registryd.store.sqlite import SqliteStore
-from registryd.transport import add_port, server_credentials
+from registryd.transport import add_port, server_credentials, ssl_context, warn_if_exposed
 
 log = structlog.get_logger("registryd")
 
@@ -75,8 +76,10 @@ class Daemon:
         )
         self.servicer = RegistryServicer(self.registry, config.bookmark_interval, self.authorizer)
         self.health = health.aio.HealthServicer()
-        self.metrics = MetricsServer.create() if config.metrics_listen else None
+        self.metrics = MetricsServer.create() if config.metrics_listen or config.http_listen else None
         self.metrics_address = ""
+        self.http: HttpServer | None = None
+        self.console_url = ""
         self.server: grpc.aio.Server | None = None
         self.address = ""
         self._stopped = asyncio.Event()
@@ -122,11 +125,15 @@ class Daemon:
         self.address = f"{host}:{port}"
         await self.server.start()
         if self.metrics is not None:
+            self.metrics.watch(self.registry)
+        if self.config.metrics_listen and self.metrics is not None:
             try:
-                self.metrics_address = self.metrics.start(self.config.metrics_listen, self.registry)
+                self.metrics_address = self.metrics.start(self.config.metrics_listen)
             except OSError as error:
                 await self.stop()
                 raise DaemonError(f"cannot serve metrics on {self.config.metrics_listen}: {error}") from None
+        if self.config.http_listen:
+            await self._start_http(credentials is not None)
         for service in ("", SERVICE_NAME):
             await self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
         if self.config.ready_file:
@@ -135,6 +142,7 @@ class Daemon:
             "serving",
             address=self.address,
             metrics=self.metrics_address or None,
+            console=self.console_url or None,
             transport=("mtls" if self.config.tls_client_ca else "tls") if credentials else "plaintext",
             tokens=len(self.authorizer.tokens) if self.authorizer else None,
             revision=self.registry.revision,
@@ -147,6 +155,8 @@ class Daemon:
         log.info("draining", grace=self.config.shutdown_grace)
         await self.health.enter_graceful_shutdown()
         await self.servicer.drain()
+        if self.http is not None:
+            await self.http.stop()
         if self.server is not None:
             await self.server.stop(self.config.shutdown_grace)
         if self.metrics is not None:
@@ -154,6 +164,23 @@ class Daemon:
         await self.registry.stop()
         log.info("stopped", revision=self.registry.revision)
         self._stopped.set()
+
+    async def _start_http(self, tls: bool) -> None:
+        listen = self.config.http_listen
+        warn_if_exposed(listen, tls=tls)
+        self.http = HttpServer(
+            self.registry,
+            self.authorizer.tokens if self.authorizer else None,
+            self.config.bookmark_interval,
+            self.metrics.registry if self.metrics else None,
+            self.config.shutdown_grace,
+        )
+        try:
+            self.console_url = await self.http.start(listen, ssl_context(self.config))
+        except OSError as error:
+            self.http = None
+            await self.stop()
+            raise DaemonError(f"cannot serve HTTP on {listen}: {error}") from None
 
     def _store_failed(self, error: BaseException) -> None:
         log.error("the store failed; stopping so no acknowledged write can be lost", error=str(error))

@@ -27,6 +27,19 @@ def server_credentials(config: Config) -> grpc.ServerCredentials | None:
     )
 
 
+def ssl_context(config: Config) -> ssl.SSLContext | None:
+    """The same TLS (and client-certificate) settings for the HTTP listener; None for plaintext."""
+    if not config.tls_cert:
+        return None
+    _check_pem(config)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(config.tls_cert, config.tls_key)
+    if config.tls_client_ca:
+        context.load_verify_locations(cafile=config.tls_client_ca)
+        context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
 def _check_pem(config: Config) -> None:
     """gRPC reports unusable PEM files only as a failed bind; the ssl module says what is wrong."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -15,12 +15,10 @@ from typing import Any
 import grpc
 import structlog
 
-from registryd.auth import Principal, TokenTable
+from registryd.auth import Principal, TokenTable, bearer_token
 from registryd.core.errors import PermissionDenied
 
 log = structlog.get_logger("registryd.auth")
-
-_SCHEME = "bearer "
 
 # Set by the interceptor in the task that then runs the handler.
 _principal: ContextVar[Principal | None] = ContextVar("registryd_principal", default=None)
@@ -58,8 +56,9 @@ class Authorizer(grpc.aio.ServerInterceptor):
 
     def _authenticate(self, metadata: Any) -> Principal | None:
         for key, value in metadata or ():
-            if key == "authorization" and isinstance(value, str) and value[: len(_SCHEME)].lower() == _SCHEME:
-                return self.tokens.authenticate(value[len(_SCHEME) :].strip())
+            token = bearer_token(value) if key == "authorization" else None
+            if token is not None:
+                return self.tokens.authenticate(token)
         return None
 
     def authorize_runtime(self, runtime_id: str) -> None:
