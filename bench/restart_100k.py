@@ -28,6 +28,7 @@ from agentregistry.v1 import registry_pb2_grpc
 
 from bench import procs, workload
 from bench.s1_unary import CALM_LIVENESS
+from registryd.clock import SystemClock
 from registryd.core.model import Agent, AgentCard, AgentStatus, Event, EventType, Skill, StatusReason
 from registryd.core.registry import Registry, RegistrySettings
 from registryd.store.sqlite import SqliteStore
@@ -94,7 +95,9 @@ async def time_in_process(data_dir: Path, profile: bool) -> tuple[float, float, 
     snapshot = await store.load()
     load_seconds = time.perf_counter() - started
     await store.close()
-    registry = Registry(RegistrySettings(event_retention=RETENTION), SqliteStore(data_dir, RETENTION))
+    registry = Registry(
+        RegistrySettings(event_retention=RETENTION), SqliteStore(data_dir, RETENTION), clock=SystemClock()
+    )
     profiler = cProfile.Profile() if profile else None
     gc.disable()  # as the daemon does while it loads
     started = time.perf_counter()

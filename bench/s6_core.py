@@ -17,6 +17,7 @@ from bench.plan import Row
 from bench.stats import ratio
 from registryd import logs
 from registryd.api.convert import card_from_proto
+from registryd.clock import SystemClock
 from registryd.core.registry import Registry, RegistrySettings
 
 SPEEDUP_GOAL = 300.0
@@ -85,7 +86,9 @@ def core_worker(sizes: tuple[int, ...]) -> dict[str, Any]:
 
 async def _core(sizes: tuple[int, ...]) -> dict[str, Any]:
     cards = [workload.card(i) for i in range(max(sizes))]
-    ours = Registry(RegistrySettings(heartbeat_timeout=3600, auto_deregister_timeout=7200))
+    ours = Registry(
+        RegistrySettings(heartbeat_timeout=3600, auto_deregister_timeout=7200), clock=SystemClock()
+    )
     await ours.start()
     theirs = LinearScanRegistry()
     await theirs.start()

@@ -38,6 +38,19 @@ class Config:
     expiry_guard_max_hold: float = _opt(
         -1.0, "seconds the guard may hold expiry (negative: auto_deregister_timeout)"
     )
+    rebind_grace: float = _opt(
+        5.0,
+        "after a restart, seconds a runtime that held a heartbeat stream has to bind again before its "
+        "agents turn UNHEALTHY",
+    )
+    min_heartbeat_timeout: float = _opt(
+        -1.0,
+        "shortest heartbeat timeout a runtime may ask for (negative: 1 s, or heartbeat_timeout if shorter)",
+    )
+    max_heartbeat_timeout: float = _opt(3600.0, "longest heartbeat timeout a runtime may ask for")
+    max_auto_deregister_timeout: float = _opt(
+        86400.0, "longest auto-deregister timeout a runtime may ask for"
+    )
     shutdown_grace: float = _opt(2.0, "seconds to let RPCs in flight finish on SIGTERM/SIGINT")
     log_format: str = _opt("console", "log line format", FORMATS)
     log_level: str = _opt("info", "lowest level logged", LEVELS)
@@ -68,6 +81,10 @@ class Config:
             expiry_guard_threshold=self.expiry_guard_threshold,
             expiry_guard_min_agents=self.expiry_guard_min_agents,
             expiry_guard_max_hold=None if self.expiry_guard_max_hold < 0 else self.expiry_guard_max_hold,
+            rebind_grace=self.rebind_grace,
+            min_heartbeat_timeout=None if self.min_heartbeat_timeout < 0 else self.min_heartbeat_timeout,
+            max_heartbeat_timeout=self.max_heartbeat_timeout,
+            max_auto_deregister_timeout=self.max_auto_deregister_timeout,
             limits=self.limits,
         )
 

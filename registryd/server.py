@@ -17,6 +17,7 @@ from registryd.api import wire
 from registryd.api.auth import Authorizer
 from registryd.api.servicer import RegistryServicer
 from registryd.auth import TokenFileError, TokenTable
+from registryd.clock import SystemClock
 from registryd.config import Config
 from registryd.core.registry import Registry
 from registryd.metrics import MetricsServer
@@ -67,7 +68,7 @@ class Daemon:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.registry = Registry(
-            config.registry_settings(), make_store(config), on_store_failure=self._store_failed
+            config.registry_settings(), make_store(config), self._store_failed, clock=SystemClock()
         )
         self.authorizer = (
             Authorizer(_load_tokens(config.auth_tokens), SERVICE_NAME) if config.auth_tokens else None

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from agentregistry.v1 import registry_pb2 as pb
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.internal.containers import RepeatedCompositeFieldContainer
+from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from registryd.api.memo import IdentityMemo
@@ -18,6 +19,7 @@ from registryd.core.model import (
     Event,
     EventType,
     FoundAgent,
+    HeartbeatDigest,
     RuntimeInfo,
     Skill,
     Stats,
@@ -44,6 +46,22 @@ def status_from_proto(value: int, field: str) -> AgentStatus:
             f"{field} must be one of ACTIVE, DEGRADED, UNHEALTHY, OFFLINE (got {_enum_name(pb.AgentStatus, value)})",
             field=field,
         ) from None
+
+
+def optional_seconds(message: Message, field: str) -> float | None:
+    """A Duration field in seconds, None when unset."""
+    if not message.HasField(field):
+        return None
+    value: Duration = getattr(message, field)
+    return value.seconds + value.nanos / 1e9
+
+
+def heartbeat_digest_to_proto(digest: HeartbeatDigest) -> pb.SubscribeResponse:
+    response = pb.SubscribeResponse()
+    beats = response.heartbeat_digest.beats
+    for agent_id, at in digest.beats:
+        beats.add(agent_id=agent_id).last_heartbeat.FromNanoseconds(int(at * 1e9))
+    return response
 
 
 def optional_status_from_proto(value: int, field: str) -> AgentStatus | None:
@@ -124,6 +142,9 @@ def _agent_message(agent: Agent) -> pb.Agent:
         last_heartbeat=timestamp(agent.last_heartbeat),
         status_changed_at=timestamp(agent.status_changed_at),
         revision=agent.revision,
+        health=int(agent.health),
+        health_reason=int(agent.health_reason),
+        operator_status=int(agent.operator_status or 0),
     )
 
 
@@ -162,6 +183,8 @@ def runtime_to_proto(runtime: RuntimeInfo) -> pb.Runtime:
         agent_ids=runtime.agent_ids,
         agent_count=len(runtime.agent_ids),
         stream_connected=runtime.stream_connected,
+        heartbeat_timeout=duration(runtime.heartbeat_timeout),
+        auto_deregister_timeout=duration(runtime.auto_deregister_timeout),
     )
 
 

@@ -22,8 +22,8 @@ from registryd.api.paging import decode_page_token, encode_page_token
 from registryd.api.wire import parsed
 from registryd.core.commit import CommitFailed
 from registryd.core.errors import InvalidArgument, NotFound, RegistryError
-from registryd.core.events import EventFilter, SubscriptionClosed
-from registryd.core.model import BeatResult, Event
+from registryd.core.events import DEFAULT_TYPES, EventFilter, SubscriptionClosed
+from registryd.core.model import BeatResult, Event, HeartbeatDigest
 from registryd.core.registry import Registry
 from registryd.core.streams import HeartbeatSession, StreamEnd
 from registryd.core.validation import page_size
@@ -60,8 +60,8 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         self._streams: set[asyncio.Task[Any]] = set()
         # Every subscriber of an event is sent one shared message (a write serialises it at once).
         self._event_message = IdentityMemo(256, _event_message)
-        # The same in every heartbeat ack.
-        self._heartbeat_timeout = convert.duration(registry.settings.heartbeat_timeout)
+        # Heartbeat acks carry the same few durations again and again.
+        self._duration = IdentityMemo(64, convert.duration)
 
     # ------------------------------------------------------------------ unary
 
@@ -71,10 +71,19 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     ) -> pb.RegisterAgentResponse:
         self._authorize_runtime(request.runtime_id)
         agent, created, revision = await self._registry.register(
-            request.runtime_id, convert.card_from_proto(request.card), request.agent_id
+            request.runtime_id,
+            convert.card_from_proto(request.card),
+            request.agent_id,
+            convert.optional_seconds(request, "heartbeat_timeout"),
+            convert.optional_seconds(request, "auto_deregister_timeout"),
         )
+        terms = self._registry.terms_of(request.runtime_id)
         return pb.RegisterAgentResponse(
-            agent=convert.agent_to_proto(agent), created=created, revision=revision
+            agent=convert.agent_to_proto(agent),
+            created=created,
+            revision=revision,
+            heartbeat_timeout=self._duration(terms.heartbeat_timeout),
+            auto_deregister_timeout=self._duration(terms.auto_deregister_timeout),
         )
 
     @unary
@@ -141,11 +150,20 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     ) -> pb.HeartbeatResponse:
         status = convert.optional_status_from_proto(request.status, "status")
         self._authorize_runtime(request.runtime_id)
-        result, revision = await self._registry.heartbeat(request.runtime_id, list(request.agent_ids), status)
+        result, revision = await self._registry.heartbeat(
+            request.runtime_id,
+            list(request.agent_ids),
+            status,
+            convert.optional_seconds(request, "heartbeat_timeout"),
+            convert.optional_seconds(request, "auto_deregister_timeout"),
+        )
+        terms = self._registry.terms_of(request.runtime_id)
         return pb.HeartbeatResponse(
             unknown_agent_ids=result.unknown_agent_ids,
+            refused_agent_ids=result.refused_agent_ids,
             server_time=convert.timestamp(time.time()),
-            heartbeat_timeout=self._heartbeat_timeout,
+            heartbeat_timeout=self._duration(terms.heartbeat_timeout),
+            auto_deregister_timeout=self._duration(terms.auto_deregister_timeout),
             revision=revision,
         )
 
@@ -183,12 +201,15 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             async for raw in request_iterator:
                 message = parsed(raw)
                 result = await self._stream_action(session, message)
+                terms = self._registry.terms_of(session.runtime_id)
                 await context.write(
                     pb.HeartbeatStreamResponse(
                         sequence=message.sequence,
                         server_time=convert.timestamp(time.time()),
-                        heartbeat_timeout=self._heartbeat_timeout,
+                        heartbeat_timeout=self._duration(terms.heartbeat_timeout),
+                        auto_deregister_timeout=self._duration(terms.auto_deregister_timeout),
                         unknown_agent_ids=result.unknown_agent_ids,
+                        refused_agent_ids=result.refused_agent_ids,
                         bound_agents=result.bound_agents,
                     )
                 )
@@ -219,7 +240,13 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             return await session.beat(list(message.beat.agent_ids), status)
         if action == "bind":
             self._authorize_runtime(message.bind.runtime_id or session.runtime_id)
-            return await session.bind(message.bind.runtime_id, list(message.bind.agent_ids))
+            bind = message.bind
+            return await session.bind(
+                bind.runtime_id,
+                list(bind.agent_ids),
+                convert.optional_seconds(bind, "heartbeat_timeout"),
+                convert.optional_seconds(bind, "auto_deregister_timeout"),
+            )
         if action == "unbind":
             return await session.unbind(list(message.unbind.agent_ids))
         raise InvalidArgument("a heartbeat stream message needs one of bind, beat or unbind", field="action")
@@ -228,10 +255,8 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         try:
             request = parsed(request)
             types = convert.event_types_from_proto(request.types, "types")
-            event_filter = (
-                EventFilter(types, request.runtime_id, request.agent_id)
-                if types
-                else EventFilter(runtime_id=request.runtime_id, agent_id=request.agent_id)
+            event_filter = EventFilter(
+                types or DEFAULT_TYPES, request.runtime_id, request.agent_id, request.heartbeat_digests
             )
             subscription = self._registry.subscribe(event_filter, request.from_revision)
         except RegistryError as error:
@@ -244,13 +269,15 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         try:
             await context.write(pb.SubscribeResponse(bookmark=pb.Bookmark(revision=subscription.bookmark())))
             while True:
-                event = await subscription.next(self._bookmark_interval)
-                if event is None:
+                item = await subscription.next(self._bookmark_interval)
+                if item is None:
                     await context.write(
                         pb.SubscribeResponse(bookmark=pb.Bookmark(revision=subscription.bookmark()))
                     )
+                elif isinstance(item, HeartbeatDigest):
+                    await context.write(convert.heartbeat_digest_to_proto(item))
                 else:
-                    await context.write(self._event_message(event))
+                    await context.write(self._event_message(item))
         except SubscriptionClosed:
             if self._draining:
                 _set_draining(context, "resume from your last revision + 1")

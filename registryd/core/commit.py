@@ -1,5 +1,9 @@
 """Group commit: changes made while a write is in flight share the next write; events are published to
-subscribers only after their write is durable, in revision order."""
+subscribers only after their write is durable, in revision order, each write's events together.
+
+Which runtimes hold a heartbeat stream rides along with the next write (it is not an event): after a
+restart the registry knows whose agents to mark UNHEALTHY if they do not bind again.
+"""
 
 from __future__ import annotations
 
@@ -22,13 +26,14 @@ class Committer:
     def __init__(
         self,
         store: Store,
-        publish: Callable[[Event], None],
+        publish: Callable[[Sequence[Event]], None],
         on_failure: Callable[[BaseException], None] | None = None,
     ) -> None:
         self._store = store
         self._publish = publish
         self._on_failure = on_failure
         self._pending: list[Event] = []
+        self._streams: dict[str, bool] = {}  # runtime_id -> holds a stream now
         self._waiters: list[asyncio.Future[None]] = []
         self._task: asyncio.Task[None] | None = None
         self.failure: BaseException | None = None
@@ -38,6 +43,11 @@ class Committer:
         if events:
             self._pending.extend(events)
             self._start()
+
+    def note_stream(self, runtime_id: str, held: bool) -> None:
+        """Record, with the next write, whether the runtime holds a heartbeat stream."""
+        self._streams[runtime_id] = held
+        self._start()
 
     async def commit(self, events: Sequence[Event]) -> None:
         """Queue events and wait until they (and everything queued before them) are durable."""
@@ -61,17 +71,18 @@ class Committer:
 
     async def _flush(self) -> None:
         try:
-            while self._pending or self._waiters:
+            while self._pending or self._waiters or self._streams:
                 batch, self._pending = self._pending, []
+                streams, self._streams = self._streams, {}
                 waiters, self._waiters = self._waiters, []
                 try:
-                    if batch:
-                        await self._store.append(batch)
+                    if batch or streams:
+                        await self._store.append(batch, streams)
                 except Exception as exc:
                     self._fail(exc, waiters)
                     return
-                for event in batch:
-                    self._publish(event)
+                if batch:
+                    self._publish(batch)
                 for waiter in waiters:
                     if not waiter.done():
                         waiter.set_result(None)

@@ -1,7 +1,9 @@
 """The event log and fan-out: retention with resume, and one bounded queue per subscriber.
 
 The hub never waits on a subscriber: publishing appends to each matching subscriber's queue, and a
-subscriber whose queue is full is cut off (it resumes from the last revision it was sent).
+subscriber whose queue is full is cut off (it resumes from the last revision it was sent). The hub
+publishes a commit's events together, and a subscriber that had room when they came takes them all: one
+change with more events than the queue holds never cuts off a subscriber that keeps up.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from dataclasses import dataclass
 from itertools import islice
 
 from registryd.core.errors import RevisionCompacted, SubscriberOverflow
-from registryd.core.model import Event, EventType
+from registryd.core.model import Event, EventType, HeartbeatDigest
 
 DEFAULT_TYPES = frozenset(EventType) - {EventType.AGENT_HEARTBEAT}
+DIGEST_CHUNK = 20_000  # beats per digest message: about 1 MB, well inside a default client's 4 MiB
 
 
 class SubscriptionClosed(Exception):
@@ -27,6 +30,7 @@ class EventFilter:
     types: frozenset[EventType] = DEFAULT_TYPES
     runtime_id: str = ""
     agent_id: str = ""
+    heartbeat_digests: bool = False
 
     def matches(self, event: Event) -> bool:
         return (
@@ -77,7 +81,7 @@ class Subscription:
         self.filter = event_filter
         self._queue_size = queue_size
         self._replay = deque(e for e in replay if event_filter.matches(e))
-        self._queue: deque[Event] = deque()
+        self._queue: deque[Event | HeartbeatDigest] = deque()
         self._ready = asyncio.Event()
         self._from_revision = from_rev
         self._overflow: SubscriberOverflow | None = None
@@ -88,24 +92,34 @@ class Subscription:
         # revision the daemon never reached (it restarted without its data) sees the real one.
         self.last_revision = min(from_rev - 1, hub.revision) if from_rev else hub.revision
 
-    def offer(self, event: Event) -> None:
-        """Called by the hub for every published event; never blocks."""
-        if self._closed or not self.filter.matches(event) or 0 < event.revision < self._from_revision:
+    def offer(self, events: Sequence[Event]) -> None:
+        """Called by the hub with the events of one commit; never blocks. They are queued together if the
+        queue had room before them, so the queue holds at most queue_size plus one commit's events."""
+        if self._closed:
             return
+        wanted = [e for e in events if self.filter.matches(e) and not (0 < e.revision < self._from_revision)]
+        if wanted:
+            self._enqueue(wanted)
+
+    def offer_digest(self, digest: HeartbeatDigest) -> None:
+        if not self._closed:
+            self._enqueue((digest,))
+
+    def _enqueue(self, items: Sequence[Event | HeartbeatDigest]) -> None:
         if len(self._queue) >= self._queue_size:
             self._overflow = SubscriberOverflow(self.last_revision, self._queue_size)
             self._hub.dropped_subscribers += 1
-            self._hub.dropped_events += len(self._queue) + 1
+            self._hub.dropped_events += len(self._queue) + len(items)
             self._queue.clear()
             self.close()
             if self.on_overflow is not None:
                 self.on_overflow()
             return
-        self._queue.append(event)
+        self._queue.extend(items)
         self._ready.set()
 
-    async def next(self, timeout: float | None = None) -> Event | None:
-        """The next event, or None when `timeout` passes with nothing to send (the caller bookmarks).
+    async def next(self, timeout: float | None = None) -> Event | HeartbeatDigest | None:
+        """The next event or digest, or None when `timeout` passes with nothing to send (the caller bookmarks).
 
         Raises SubscriberOverflow when the subscriber was cut off.
         """
@@ -133,10 +147,10 @@ class Subscription:
             self.last_revision = max(self.last_revision, self._hub.revision)
         return self.last_revision
 
-    def _hand_out(self, event: Event) -> Event:
-        if event.revision:
-            self.last_revision = event.revision
-        return event
+    def _hand_out(self, item: Event | HeartbeatDigest) -> Event | HeartbeatDigest:
+        if isinstance(item, Event) and item.revision:
+            self.last_revision = item.revision
+        return item
 
     def close(self) -> None:
         if not self._closed:
@@ -162,6 +176,10 @@ class EventHub:
         self._queue_size = queue_size
         self._subscribers: set[Subscription] = set()
         self._wanted: Counter[EventType] = Counter()
+        self._digest_subscribers: set[Subscription] = set()
+        self._beats: dict[
+            str, tuple[str, float]
+        ] = {}  # agent_id -> (runtime_id, time), since the last digest
         self.dropped_subscribers = 0  # cut off because their queue overflowed
         self.dropped_events = 0  # events those subscribers had not been sent (they resume to get them)
 
@@ -188,18 +206,47 @@ class EventHub:
         sub = Subscription(self, event_filter, self._queue_size, replay, from_revision)
         self._subscribers.add(sub)
         self._wanted.update(event_filter.types)
+        if event_filter.heartbeat_digests:
+            self._digest_subscribers.add(sub)
         return sub
 
-    def publish(self, event: Event) -> None:
-        if event.revision:
-            self.log.append(event)
+    def publish(self, events: Sequence[Event]) -> None:
+        """Publish the events of one commit, in revision order."""
+        for event in events:
+            if event.revision:
+                self.log.append(event)
         for sub in tuple(self._subscribers):
-            sub.offer(event)
+            sub.offer(events)
+
+    @property
+    def wants_digests(self) -> bool:
+        return bool(self._digest_subscribers)
+
+    def note_beat(self, agent_id: str, runtime_id: str, at: float) -> None:
+        """Remember a beat for the next digest (only called while someone wants digests)."""
+        self._beats[agent_id] = (runtime_id, at)
+
+    def send_digests(self) -> None:
+        """Hand every digest subscriber the beats since the last digest that match its filter."""
+        beats, self._beats = self._beats, {}
+        if not beats:
+            return
+        for sub in tuple(self._digest_subscribers):
+            wanted = sub.filter
+            entries = [
+                (agent_id, at)
+                for agent_id, (runtime_id, at) in beats.items()
+                if (not wanted.runtime_id or runtime_id == wanted.runtime_id)
+                and (not wanted.agent_id or agent_id == wanted.agent_id)
+            ]
+            for start in range(0, len(entries), DIGEST_CHUNK):
+                sub.offer_digest(HeartbeatDigest(tuple(entries[start : start + DIGEST_CHUNK])))
 
     def remove(self, sub: Subscription) -> None:
         if sub in self._subscribers:
             self._subscribers.remove(sub)
             self._wanted.subtract(sub.filter.types)
+            self._digest_subscribers.discard(sub)
 
     def close_all(self) -> None:
         for sub in tuple(self._subscribers):

@@ -1,7 +1,9 @@
-"""Heartbeat deadlines on a monotonic clock, kept in a heap with one live entry per agent.
+"""Heartbeat deadlines, kept in a heap with one live entry per agent.
 
 A heartbeat only records the time (O(1)); the heap entry is checked when it comes due and moved to the
-real deadline if the agent beat meanwhile. Nothing ever scans all agents.
+real deadline if the agent beat meanwhile. Nothing ever scans all agents. Each agent follows the liveness
+terms of its runtime (a runtime may choose its own, within the operator's bounds). Times are the
+sweeper's liveness time (core/sweeper.py), which stands still while the daemon itself stalls.
 """
 
 from __future__ import annotations
@@ -16,26 +18,40 @@ class Due(enum.Enum):
     EXPIRY = "expiry"  # no heartbeat for auto_deregister_timeout
 
 
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """How long an agent may go without a heartbeat before it turns UNHEALTHY, and before it is removed."""
+
+    heartbeat_timeout: float
+    auto_deregister_timeout: float
+
+
 @dataclass(slots=True)
 class _Track:
     last_beat: float
+    terms: Terms
     timed_out: bool = False
     scheduled: float = 0.0
 
 
 class DeadlineTracker:
-    def __init__(self, heartbeat_timeout: float, auto_deregister_timeout: float) -> None:
-        self.heartbeat_timeout = heartbeat_timeout
-        self.auto_deregister_timeout = auto_deregister_timeout
+    def __init__(self) -> None:
         self._tracks: dict[str, _Track] = {}
         self._heap: list[tuple[float, str]] = []
         self.stale = 0  # agents past their heartbeat deadline (the expiry guard's measure)
 
-    def track(self, agent_id: str, now: float) -> None:
+    def track(self, agent_id: str, now: float, terms: Terms) -> None:
         """Start (or restart) an agent's clock, as if it had just beaten."""
-        track = _Track(last_beat=now)
+        track = _Track(now, terms)
         self._tracks[agent_id] = track
-        self._schedule(agent_id, track, now + self.heartbeat_timeout)
+        self._schedule(agent_id, track, now + terms.heartbeat_timeout)
+
+    def set_terms(self, agent_id: str, terms: Terms) -> None:
+        """The agent follows new terms from now on, measured from its last beat."""
+        track = self._tracks[agent_id]
+        track.terms = terms
+        timeout = terms.auto_deregister_timeout if track.timed_out else terms.heartbeat_timeout
+        self._schedule(agent_id, track, track.last_beat + timeout)
 
     def beat(self, agent_id: str, now: float) -> bool:
         """Record a heartbeat; True when the agent was stale (its next deadline moved earlier)."""
@@ -46,8 +62,11 @@ class DeadlineTracker:
         # The pending entry sits at the expiry deadline, later than the new timeout deadline.
         track.timed_out = False
         self.stale -= 1
-        self._schedule(agent_id, track, now + self.heartbeat_timeout)
+        self._schedule(agent_id, track, now + track.terms.heartbeat_timeout)
         return True
+
+    def last_beat(self, agent_id: str) -> float:
+        return self._tracks[agent_id].last_beat
 
     def forget(self, agent_id: str) -> None:
         track = self._tracks.pop(agent_id, None)
@@ -72,14 +91,14 @@ class DeadlineTracker:
             if track is None or track.scheduled != deadline:
                 continue
             if not track.timed_out:
-                timeout_at = track.last_beat + self.heartbeat_timeout
+                timeout_at = track.last_beat + track.terms.heartbeat_timeout
                 if timeout_at > now:
                     self._schedule(agent_id, track, timeout_at)
                     continue
                 track.timed_out = True
                 self.stale += 1
                 due.append((agent_id, Due.TIMEOUT))
-            expire_at = track.last_beat + self.auto_deregister_timeout
+            expire_at = track.last_beat + track.terms.auto_deregister_timeout
             if expire_at > now:
                 self._schedule(agent_id, track, expire_at)
             else:

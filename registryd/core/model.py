@@ -5,31 +5,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from registryd.core.status import AgentStatus, StatusReason, effective, effective_reason
 
-class AgentStatus(enum.IntEnum):
-    ACTIVE = 1
-    DEGRADED = 2
-    UNHEALTHY = 3
-    OFFLINE = 4
-
-
-class StatusReason(enum.IntEnum):
-    REGISTERED = 1
-    OPERATOR = 2
-    SELF_REPORTED = 3
-    HEARTBEAT_TIMEOUT = 4
-    STREAM_LOST = 5
-    STREAM_CLOSED = 6
-    HEARTBEAT_RESUMED = 7
-
-
-# Statuses the machine set because it lost track of the agent; a heartbeat undoes them.
-RECOVERABLE_REASONS = frozenset(
-    {StatusReason.HEARTBEAT_TIMEOUT, StatusReason.STREAM_LOST, StatusReason.STREAM_CLOSED}
-)
-
-# Statuses an agent may report about itself in a heartbeat.
-SELF_REPORTABLE = frozenset({AgentStatus.ACTIVE, AgentStatus.DEGRADED})
+__all__ = ["AgentStatus", "StatusReason"]  # re-exported: they belong to the status rule
 
 
 class DeregisterReason(enum.IntEnum):
@@ -85,31 +63,37 @@ class Agent:
     agent_id: str
     runtime_id: str
     card: AgentCard
-    status: AgentStatus
-    status_reason: StatusReason
+    health: AgentStatus  # decided by the registry alone (core/status.py)
+    health_reason: StatusReason
     registered_at: float  # wall-clock seconds since the epoch
     last_heartbeat: float
     status_changed_at: float
     revision: int
+    operator_status: AgentStatus | None = None  # DEGRADED, UNHEALTHY or OFFLINE set by an operator
 
     @property
-    def operator_pinned(self) -> bool:
-        """An operator's DEGRADED/UNHEALTHY/OFFLINE holds until an operator changes it."""
-        return self.status_reason is StatusReason.OPERATOR and self.status is not AgentStatus.ACTIVE
+    def status(self) -> AgentStatus:
+        """The effective status (core/status.py), which discovery filters on."""
+        return effective(self.health, self.operator_status)
+
+    @property
+    def status_reason(self) -> StatusReason:
+        return effective_reason(self.health, self.health_reason, self.operator_status)
 
     def beaten(self, at: float) -> Agent:
         """This agent with `last_heartbeat=at`. Every beat of every agent makes one, and building it
         directly costs less than half of `dataclasses.replace` (which walks the fields each time)."""
         return Agent(
-            agent_id=self.agent_id,
-            runtime_id=self.runtime_id,
-            card=self.card,
-            status=self.status,
-            status_reason=self.status_reason,
-            registered_at=self.registered_at,
-            last_heartbeat=at,
-            status_changed_at=self.status_changed_at,
-            revision=self.revision,
+            self.agent_id,
+            self.runtime_id,
+            self.card,
+            self.health,
+            self.health_reason,
+            self.registered_at,
+            at,
+            self.status_changed_at,
+            self.revision,
+            self.operator_status,
         )
 
 
@@ -128,6 +112,13 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
+class HeartbeatDigest:
+    """The last heartbeat time of agents that beat since the previous digest (ephemeral, never replayed)."""
+
+    beats: tuple[tuple[str, float], ...]  # (agent_id, wall time)
+
+
+@dataclass(frozen=True, slots=True)
 class FoundAgent:
     agent: Agent
     matched_text: str
@@ -139,6 +130,8 @@ class RuntimeInfo:
     runtime_id: str
     agent_ids: tuple[str, ...]
     stream_connected: bool
+    heartbeat_timeout: float
+    auto_deregister_timeout: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +155,7 @@ class Stats:
 class BeatResult:
     unknown_agent_ids: tuple[str, ...] = ()
     bound_agents: int = 0
+    refused_agent_ids: tuple[str, ...] = ()  # another runtime's agents: neither bound nor beaten
 
 
 @dataclass(slots=True)

@@ -7,9 +7,8 @@ index, sorted ids) are kept by `_put`/`_drop` only, so they cannot drift apart.
 
 from __future__ import annotations
 
-import asyncio
 import bisect
-import time
+import math
 import uuid
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from registryd.core.clock import Clock, Timer
 from registryd.core.commit import Committer
 from registryd.core.errors import (
     AlreadyExists,
@@ -28,10 +28,8 @@ from registryd.core.errors import (
 )
 from registryd.core.events import EventFilter, EventHub, Subscription
 from registryd.core.index import CapabilityIndex, normalize, spelling
-from registryd.core.liveness import DeadlineTracker, Due, ExpiryGuard
+from registryd.core.liveness import DeadlineTracker, Due, ExpiryGuard, Terms
 from registryd.core.model import (
-    RECOVERABLE_REASONS,
-    SELF_REPORTABLE,
     Agent,
     AgentCard,
     AgentStatus,
@@ -45,6 +43,8 @@ from registryd.core.model import (
     Stats,
     StatusReason,
 )
+from registryd.core.status import SELF_REPORTABLE, Trigger, apply, beat_trigger, operator_trigger
+from registryd.core.sweeper import Sweeper
 from registryd.core.validation import (
     Limits,
     card_size,
@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger("registryd.registry")
 
 ALL_STATUSES = frozenset(AgentStatus)
+DIGEST_INTERVAL = 1.0  # seconds between heartbeat digests
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +74,43 @@ class RegistrySettings:
     expiry_guard_threshold: float = 0.5  # share of stale agents that pauses expiry; 1.0 disables
     expiry_guard_min_agents: int = 10
     expiry_guard_max_hold: float | None = None  # default: auto_deregister_timeout
+    # After a restart, agents of runtimes that held a heartbeat stream turn UNHEALTHY unless the runtime
+    # binds a stream again within this long.
+    rebind_grace: float = 5.0
+    # Bounds on the liveness terms a runtime may ask for (requests outside them are clamped).
+    min_heartbeat_timeout: float | None = None  # default: 1 s, or heartbeat_timeout if that is shorter
+    max_heartbeat_timeout: float = 3600.0
+    max_auto_deregister_timeout: float = 86400.0
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
+        for name in (
+            "heartbeat_timeout",
+            "auto_deregister_timeout",
+            "rebind_grace",
+            "max_heartbeat_timeout",
+            "max_auto_deregister_timeout",
+        ):
+            value = getattr(self, name)
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a finite number of seconds, not negative (got {value})")
         if self.heartbeat_timeout <= 0:
             raise ValueError(f"heartbeat_timeout must be positive (got {self.heartbeat_timeout})")
+        if not self.min_heartbeat <= self.heartbeat_timeout <= self.max_heartbeat_timeout:
+            raise ValueError(
+                f"heartbeat_timeout ({self.heartbeat_timeout}) must be within min_heartbeat_timeout "
+                f"({self.min_heartbeat}) and max_heartbeat_timeout ({self.max_heartbeat_timeout})"
+            )
+        if not self.auto_deregister_timeout <= self.max_auto_deregister_timeout:
+            raise ValueError(
+                f"auto_deregister_timeout ({self.auto_deregister_timeout}) must not exceed "
+                f"max_auto_deregister_timeout ({self.max_auto_deregister_timeout})"
+            )
+        if self.max_auto_deregister_timeout <= self.max_heartbeat_timeout:
+            raise ValueError(
+                f"max_auto_deregister_timeout ({self.max_auto_deregister_timeout}) must be greater than "
+                f"max_heartbeat_timeout ({self.max_heartbeat_timeout})"
+            )
         if self.auto_deregister_timeout <= self.heartbeat_timeout:
             raise ValueError(
                 f"auto_deregister_timeout ({self.auto_deregister_timeout}) must be greater than "
@@ -91,6 +124,49 @@ class RegistrySettings:
             raise ValueError(f"expiry_guard_threshold must be in (0, 1] (got {self.expiry_guard_threshold})")
         if self.expiry_guard_max_hold is not None and self.expiry_guard_max_hold < 0:
             raise ValueError(f"expiry_guard_max_hold must not be negative (got {self.expiry_guard_max_hold})")
+        if self.min_heartbeat_timeout is not None and not 0 < self.min_heartbeat_timeout < math.inf:
+            raise ValueError(f"min_heartbeat_timeout must be positive (got {self.min_heartbeat_timeout})")
+
+    @property
+    def min_heartbeat(self) -> float:
+        if self.min_heartbeat_timeout is not None:
+            return self.min_heartbeat_timeout
+        return min(1.0, self.heartbeat_timeout)
+
+    @property
+    def default_terms(self) -> Terms:
+        return Terms(self.heartbeat_timeout, self.auto_deregister_timeout)
+
+    def terms(self, heartbeat_timeout: float | None, auto_deregister_timeout: float | None) -> Terms:
+        """The terms in force when a runtime asks for these (None: not asked), within the bounds.
+
+        Without an auto-deregister timeout, the default applies, or twice the heartbeat timeout if that
+        is longer (so a long heartbeat timeout alone is valid, as in the original registry)."""
+        for name, value in (
+            ("heartbeat_timeout", heartbeat_timeout),
+            ("auto_deregister_timeout", auto_deregister_timeout),
+        ):
+            if value is not None and not 0 < value < math.inf:
+                raise InvalidArgument(
+                    f"{name} must be a positive number of seconds (got {value})", field=name
+                )
+        if (
+            heartbeat_timeout is not None
+            and auto_deregister_timeout is not None
+            and auto_deregister_timeout <= heartbeat_timeout
+        ):
+            raise InvalidArgument(
+                f"auto_deregister_timeout ({auto_deregister_timeout}) must be greater than "
+                f"heartbeat_timeout ({heartbeat_timeout})",
+                field="auto_deregister_timeout",
+            )
+        hb = self.heartbeat_timeout if heartbeat_timeout is None else heartbeat_timeout
+        hb = min(max(hb, self.min_heartbeat), self.max_heartbeat_timeout)
+        auto = auto_deregister_timeout or max(self.auto_deregister_timeout, 2 * hb)
+        auto = min(auto, self.max_auto_deregister_timeout)
+        if auto <= hb:
+            auto = min(2 * hb, self.max_auto_deregister_timeout)
+        return Terms(hb, auto)
 
 
 class Registry:
@@ -99,8 +175,11 @@ class Registry:
         settings: RegistrySettings | None = None,
         store: Store | None = None,
         on_store_failure: Callable[[BaseException], None] | None = None,
+        *,
+        clock: Clock,
     ) -> None:
         self.settings = settings or RegistrySettings()
+        self._clock = clock
         self.limits = self.settings.limits
         self._store: Store = store if store is not None else MemoryStore()
         self._agents: dict[str, Agent] = {}
@@ -109,9 +188,10 @@ class Registry:
         self._runtimes: dict[str, set[str]] = {}
         self._by_status: dict[AgentStatus, set[str]] = {s: set() for s in AgentStatus}
         self._index = CapabilityIndex()
-        self._tracker = DeadlineTracker(
-            self.settings.heartbeat_timeout, self.settings.auto_deregister_timeout
-        )
+        self._tracker = DeadlineTracker()
+        self._sweeper = Sweeper(clock, self._on_deadline)
+        self._default_terms = self.settings.default_terms
+        self._terms: dict[str, Terms] = {}  # runtimes that asked for their own terms
         max_hold = self.settings.expiry_guard_max_hold
         self._guard = ExpiryGuard(
             self.settings.expiry_guard_threshold,
@@ -120,11 +200,14 @@ class Registry:
         )
         self._bound: dict[str, HeartbeatSession] = {}
         self._sessions: set[HeartbeatSession] = set()
+        self._streaming: Counter[str] = Counter()  # runtime_id -> sessions bound to it
+        self._awaiting_rebind: set[str] = set()  # runtimes that held a stream before a restart
+        self._rebind_timer: Timer | None = None
+        self._digest_timer: Timer | None = None
+        self._started_at = 0.0
         self._revision = 0
         self.hub = EventHub(self.settings.event_retention, self.settings.event_queue_size)
         self.committer = Committer(self._store, self.hub.publish, on_store_failure)
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_deadline = 0.0
         # Totals since start. Keys with a colon count by label: "deregistrations:EXPIRED",
         # "status_changes:STREAM_LOST:UNHEALTHY" (reason, new status).
         self.counters: Counter[str] = Counter()
@@ -133,23 +216,33 @@ class Registry:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        """Load what the store kept; every loaded agent gets a fresh heartbeat grace period."""
+        """Load what the store kept; every loaded agent gets a fresh heartbeat grace period, and the agents
+        of runtimes that held a heartbeat stream get `rebind_grace` to bind one again."""
         snapshot = await self._store.load()
         self.hub.restore(snapshot.events, snapshot.compacted_revision)
         self._revision = snapshot.revision
-        now = time.monotonic()
+        now = self._sweeper.now()
         for agent in snapshot.agents:
             self._put(None, agent)
-            self._tracker.track(agent.agent_id, now)
+            self._tracker.track(agent.agent_id, now, self._default_terms)
         self._sorted_ids.sort()
+        self._awaiting_rebind = snapshot.stream_runtimes & self._runtimes.keys()
+        for runtime_id in snapshot.stream_runtimes - self._awaiting_rebind:
+            self.committer.note_stream(runtime_id, False)
+        self._started_at = now
         self.started = True
+        self._sweeper.start()
+        if self._awaiting_rebind:
+            self._rebind_timer = self._clock.call_later(self.settings.rebind_grace, self._end_rebind_grace)
         self._arm()
 
     async def stop(self) -> None:
         """Stop timers, end subscriptions and wait for writes in flight. Streams are drained by their owners."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._sweeper.stop()
+        for timer in (self._rebind_timer, self._digest_timer):
+            if timer is not None:
+                timer.cancel()
+        self._rebind_timer = self._digest_timer = None
         self.started = False
         self.hub.close_all()
         await self.committer.drain()
@@ -233,11 +326,23 @@ class Registry:
         return found
 
     def runtimes(self) -> list[RuntimeInfo]:
-        streaming = {s.runtime_id for s in self._sessions if s.runtime_id}
-        return [
-            RuntimeInfo(runtime_id, tuple(sorted(ids)), runtime_id in streaming)
-            for runtime_id, ids in sorted(self._runtimes.items())
-        ]
+        result = []
+        for runtime_id, ids in sorted(self._runtimes.items()):
+            terms = self.terms_of(runtime_id)
+            result.append(
+                RuntimeInfo(
+                    runtime_id,
+                    tuple(sorted(ids)),
+                    self._streaming[runtime_id] > 0,
+                    terms.heartbeat_timeout,
+                    terms.auto_deregister_timeout,
+                )
+            )
+        return result
+
+    def terms_of(self, runtime_id: str) -> Terms:
+        """The liveness terms in force for a runtime's agents."""
+        return self._terms.get(runtime_id, self._default_terms)
 
     def stats(self) -> Stats:
         return Stats(
@@ -268,21 +373,39 @@ class Registry:
             raise ResourceExhausted(
                 f"the daemon already serves max_subscribers={self.limits.max_subscribers}"
             )
-        return self.hub.subscribe(event_filter, from_revision)
+        subscription = self.hub.subscribe(event_filter, from_revision)
+        if event_filter.heartbeat_digests and self._digest_timer is None and self.started:
+            self._digest_timer = self._clock.call_later(DIGEST_INTERVAL, self._send_digests)
+        return subscription
+
+    def _send_digests(self) -> None:
+        self.hub.send_digests()
+        self._digest_timer = (
+            self._clock.call_later(DIGEST_INTERVAL, self._send_digests) if self.hub.wants_digests else None
+        )
 
     # ------------------------------------------------------------------ mutations
 
-    async def register(self, runtime_id: str, card: AgentCard, agent_id: str = "") -> tuple[Agent, bool, int]:
-        """Register, or idempotently re-register (same runtime). Returns (agent, created, revision)."""
+    async def register(
+        self,
+        runtime_id: str,
+        card: AgentCard,
+        agent_id: str = "",
+        heartbeat_timeout: float | None = None,
+        auto_deregister_timeout: float | None = None,
+    ) -> tuple[Agent, bool, int]:
+        """Register, or idempotently re-register (same runtime). Returns (agent, created, revision).
+        The timeouts, when given, are the runtime's request for its liveness terms (see `request_terms`)."""
         validate_id("runtime_id", runtime_id, self.limits)
         if agent_id:
             validate_id("agent_id", agent_id, self.limits)
         else:
             agent_id = f"agent-{uuid.uuid4().hex}"
         validate_card(card, self.limits)
+        terms = self.settings.terms(heartbeat_timeout, auto_deregister_timeout)
         existing = self._agents.get(agent_id)
         events: list[Event] = []
-        now = time.time()
+        now = self._clock.wall()
         if existing is not None:
             if existing.runtime_id != runtime_id:
                 raise AlreadyExists(
@@ -291,6 +414,8 @@ class Registry:
                 )
             agent = self._reregister(existing, card, now, events)
             created = False
+            if heartbeat_timeout is not None or auto_deregister_timeout is not None:
+                self._set_terms(runtime_id, terms)
         else:
             self._check_capacity(runtime_id)
             if runtime_id not in self._runtimes:
@@ -308,7 +433,9 @@ class Registry:
                 revision,
             )
             self._put(None, agent)
-            self._tracker.track(agent_id, time.monotonic())
+            self._tracker.track(agent_id, self._sweeper.now(), self.terms_of(runtime_id))
+            if heartbeat_timeout is not None or auto_deregister_timeout is not None:
+                self._set_terms(runtime_id, terms)
             self._arm()
             events.append(
                 self._agent_event(
@@ -323,7 +450,7 @@ class Registry:
 
     def _reregister(self, existing: Agent, card: AgentCard, now: float, events: list[Event]) -> Agent:
         """Same id, same runtime: the card is replaced and the registration counts as a heartbeat."""
-        if self._tracker.beat(existing.agent_id, time.monotonic()):
+        if self._tracker.beat(existing.agent_id, self._sweeper.now()):
             self._arm()
             self._release_guard()
         agent = existing.beaten(now)
@@ -335,8 +462,7 @@ class Registry:
                     EventType.AGENT_REGISTERED, agent, revision, status_reason=agent.status_reason
                 )
             )
-        if existing.status_reason in RECOVERABLE_REASONS:
-            agent = self._status_change(agent, AgentStatus.ACTIVE, StatusReason.REGISTERED, now, events)
+        agent = self._transition(agent, Trigger.REGISTER, now, events)
         self._put(existing, agent)
         return agent
 
@@ -350,35 +476,59 @@ class Registry:
     async def update_status(
         self, agent_id: str, status: AgentStatus, runtime_id: str = ""
     ) -> tuple[Agent, bool, int]:
-        """Operator status. Returns (agent, changed, revision).
-
-        The status the agent already has changes nothing, except that an operator's DEGRADED, UNHEALTHY or
-        OFFLINE over the same status set by the machine pins it (so a heartbeat no longer undoes it).
-        """
+        """Set (DEGRADED, UNHEALTHY, OFFLINE) or clear (ACTIVE) the operator setting.
+        Returns (agent, changed, revision); setting what is already set changes nothing."""
         agent = self._owned(agent_id, runtime_id)
-        if agent.status is status and (
-            status is AgentStatus.ACTIVE or agent.status_reason is StatusReason.OPERATOR
-        ):
+        events: list[Event] = []
+        updated = self._transition(agent, operator_trigger(status), self._clock.wall(), events)
+        if updated is agent:
             await self.committer.barrier()
             return agent, False, self.committed_revision
-        events: list[Event] = []
-        updated = self._status_change(agent, status, StatusReason.OPERATOR, time.time(), events)
         self._put(agent, updated)
         self._log_events(events)
         await self.committer.commit(events)
         return updated, True, self.committed_revision
 
     async def heartbeat(
-        self, runtime_id: str, agent_ids: Collection[str] = (), status: AgentStatus | None = None
+        self,
+        runtime_id: str,
+        agent_ids: Collection[str] = (),
+        status: AgentStatus | None = None,
+        heartbeat_timeout: float | None = None,
+        auto_deregister_timeout: float | None = None,
     ) -> tuple[BeatResult, int]:
-        """Beat agents of a runtime (all of them when none are named)."""
+        """Beat agents of a runtime (all of them when none are named); another runtime's are refused."""
         validate_id("runtime_id", runtime_id, self.limits)
         validate_ids("agent_ids", list(agent_ids), self.limits)
         self.check_self_report(status)
+        self.request_terms(runtime_id, heartbeat_timeout, auto_deregister_timeout)
         targets = agent_ids or tuple(self._runtimes.get(runtime_id, ()))
-        known, unknown = self.split_owned(runtime_id, targets)
+        known, unknown, refused = self.split_owned(runtime_id, targets)
         await self.beat(known, status)
-        return BeatResult(unknown_agent_ids=tuple(unknown)), self.committed_revision
+        return BeatResult(tuple(unknown), 0, tuple(refused)), self.committed_revision
+
+    def request_terms(
+        self, runtime_id: str, heartbeat_timeout: float | None, auto_deregister_timeout: float | None
+    ) -> Terms:
+        """A runtime asks for its own liveness terms (None: keeps what is in force); the last ask wins.
+        Returns the terms in force. Kept only while the runtime has agents or a stream."""
+        if heartbeat_timeout is None and auto_deregister_timeout is None:
+            return self.terms_of(runtime_id)
+        terms = self.settings.terms(heartbeat_timeout, auto_deregister_timeout)
+        if runtime_id in self._runtimes or self._streaming[runtime_id]:
+            self._set_terms(runtime_id, terms)
+        return terms
+
+    def _set_terms(self, runtime_id: str, terms: Terms) -> None:
+        if self.terms_of(runtime_id) == terms:
+            return
+        if terms == self._default_terms:
+            self._terms.pop(runtime_id, None)
+        else:
+            self._terms[runtime_id] = terms
+        for agent_id in self._runtimes.get(runtime_id, ()):
+            self._tracker.set_terms(agent_id, terms)
+        self._arm()
 
     # ------------------------------------------------------------------ shared by unary and stream beats
 
@@ -389,22 +539,22 @@ class Registry:
                 field="status",
             )
 
-    def split_owned(self, runtime_id: str, agent_ids: Iterable[str]) -> tuple[list[str], list[str]]:
-        """Known agents of the runtime, and unknown ids. Another runtime's agent refuses the whole call."""
+    def split_owned(
+        self, runtime_id: str, agent_ids: Iterable[str]
+    ) -> tuple[list[str], list[str], list[str]]:
+        """The runtime's own agents, unknown ids, and ids of other runtimes' agents (refused)."""
         known: list[str] = []
         unknown: list[str] = []
+        refused: list[str] = []
         for agent_id in agent_ids:
             agent = self._agents.get(agent_id)
             if agent is None:
                 unknown.append(agent_id)
             elif agent.runtime_id != runtime_id:
-                raise PermissionDenied(
-                    f"agent {agent_id!r} belongs to runtime {agent.runtime_id!r}, not {runtime_id!r}",
-                    field="agent_ids",
-                )
+                refused.append(agent_id)
             else:
                 known.append(agent_id)
-        return known, unknown
+        return known, unknown, refused
 
     async def beat(self, agent_ids: Iterable[str], status: AgentStatus | None) -> None:
         """Beat known agents (owned by the caller's runtime) and wait for any status change they cause."""
@@ -415,23 +565,22 @@ class Registry:
             await self.committer.commit(events)
 
     def _beat_agents(self, agent_ids: Iterable[str], status: AgentStatus | None, events: list[Event]) -> None:
-        now, mono = time.time(), time.monotonic()
+        now, mono = self._clock.wall(), self._sweeper.now()
+        trigger = beat_trigger(status)
         want_beats = self.hub.wants(EventType.AGENT_HEARTBEAT)
+        digest = self.hub.note_beat if self.hub.wants_digests else None
         rearm = False
         beats = 0
         for agent_id in agent_ids:
             agent = self._agents[agent_id]
             rearm |= self._tracker.beat(agent_id, mono)
             beats += 1
-            updated = agent.beaten(now)
-            if agent.status_reason in RECOVERABLE_REASONS:
-                reason = StatusReason.HEARTBEAT_RESUMED
-                updated = self._status_change(updated, status or AgentStatus.ACTIVE, reason, now, events)
-            elif status is not None and status is not agent.status and not agent.operator_pinned:
-                updated = self._status_change(updated, status, StatusReason.SELF_REPORTED, now, events)
+            updated = self._transition(agent.beaten(now), trigger, now, events)
             self._put(agent, updated)
             if want_beats:  # through the commit queue, so it follows the changes made before it
                 events.append(self._agent_event(EventType.AGENT_HEARTBEAT, updated, 0))
+            if digest is not None:
+                digest(agent_id, agent.runtime_id, now)
         self.counters["heartbeats"] += beats
         if rearm:
             self._arm()
@@ -443,6 +592,13 @@ class Registry:
         if len(self._sessions) >= self.limits.max_streams:
             raise ResourceExhausted(f"the daemon already holds max_streams={self.limits.max_streams}")
         self._sessions.add(session)
+
+    def hold_runtime(self, session: HeartbeatSession, runtime_id: str) -> None:
+        """A session speaks for `runtime_id` from its first bind on."""
+        self._streaming[runtime_id] += 1
+        self._awaiting_rebind.discard(runtime_id)
+        if self._streaming[runtime_id] == 1:
+            self.committer.note_stream(runtime_id, True)
 
     def bind(self, session: HeartbeatSession, agent_ids: Iterable[str]) -> None:
         for agent_id in agent_ids:
@@ -458,70 +614,69 @@ class Registry:
                 del self._bound[agent_id]
             session.bound.discard(agent_id)
 
-    def detach_session(
-        self, session: HeartbeatSession, outcome: tuple[AgentStatus, StatusReason] | None
-    ) -> None:
-        """The stream ended: its bound agents take `outcome` (None: drained, nothing changes)."""
+    def detach_session(self, session: HeartbeatSession, outcome: Trigger | None) -> None:
+        """The stream ended: its bound agents take `outcome` (None: drained, nothing changes, and the
+        runtime still counts as holding a stream when the daemon starts again)."""
         self._sessions.discard(session)
         bound = sorted(session.bound)
         self.unbind(session, bound)
-        if outcome is None:
-            return
-        status, reason = outcome
+        runtime_id = session.runtime_id
+        if runtime_id:
+            self._streaming[runtime_id] -= 1
+            if not self._streaming[runtime_id]:
+                del self._streaming[runtime_id]
+                if outcome is not None:
+                    self.committer.note_stream(runtime_id, False)
+                if runtime_id not in self._runtimes:
+                    self._terms.pop(runtime_id, None)
+        if outcome is not None:
+            self._apply_to(bound, outcome)
+
+    def _apply_to(self, agent_ids: Iterable[str], trigger: Trigger) -> None:
         events: list[Event] = []
-        now = time.time()
-        for agent_id in bound:
+        now = self._clock.wall()
+        for agent_id in agent_ids:
             agent = self._agents.get(agent_id)
-            if agent is None or agent.operator_pinned or agent.status is status:
-                continue
-            if status is AgentStatus.OFFLINE or agent.status in (AgentStatus.ACTIVE, AgentStatus.DEGRADED):
-                updated = self._status_change(agent, status, reason, now, events)
-                self._put(agent, updated)
+            if agent is not None:
+                self._put(agent, self._transition(agent, trigger, now, events))
         self._log_events(events)
         self.committer.submit(events)
+
+    def _end_rebind_grace(self) -> None:
+        """Runtimes that held a stream before the restart and did not bind again: their agents that were
+        not beaten since (by unary heartbeats) lost their stream while the daemon was away."""
+        self._rebind_timer = None
+        for runtime_id in sorted(self._awaiting_rebind):
+            silent = [
+                agent_id
+                for agent_id in sorted(self._runtimes.get(runtime_id, ()))
+                if self._tracker.last_beat(agent_id) <= self._started_at
+            ]
+            self._apply_to(silent, Trigger.STREAM_LOST)
+            self.committer.note_stream(runtime_id, False)
+        self._awaiting_rebind.clear()
 
     # ------------------------------------------------------------------ liveness
 
     def _arm(self) -> None:
         """Point the one timer at the earliest deadline."""
-        if not self.started:
-            return
-        deadline = self._tracker.next_deadline()
-        if deadline is None:
-            return
-        if self._timer is not None:
-            if self._timer_deadline <= deadline:
-                return
-            self._timer.cancel()
-        # call_later, not call_at: the loop's clock (uvloop's) need not share time.monotonic()'s origin.
-        self._timer = asyncio.get_running_loop().call_later(
-            max(0.0, deadline - time.monotonic()), self._on_deadline
-        )
-        self._timer_deadline = deadline
+        self._sweeper.arm(self._tracker.next_deadline())
 
-    def _on_deadline(self) -> None:
-        self._timer = None
-        try:
-            self.expire_due(time.monotonic())
-        except Exception:
-            log.exception("liveness check failed")
+    def _on_deadline(self, now: float) -> None:
+        self.expire_due(now)
         self._arm()
 
     def expire_due(self, now: float) -> None:
-        """Apply every timeout and expiry whose deadline has passed."""
+        """Apply every timeout and expiry whose deadline (in liveness time) has passed."""
         events: list[Event] = []
-        wall = time.time()
+        wall = self._clock.wall()
         expiring: list[Agent] = []
         for agent_id, due in self._tracker.pop_due(now):
             agent = self._agents.get(agent_id)
             if agent is None:
                 continue
             if due is Due.TIMEOUT:
-                if agent.status in (AgentStatus.ACTIVE, AgentStatus.DEGRADED):
-                    updated = self._status_change(
-                        agent, AgentStatus.UNHEALTHY, StatusReason.HEARTBEAT_TIMEOUT, wall, events
-                    )
-                    self._put(agent, updated)
+                self._put(agent, self._transition(agent, Trigger.TIMEOUT, wall, events))
             else:
                 expiring.append(self._agents[agent_id])
         if expiring:
@@ -554,6 +709,11 @@ class Registry:
     @property
     def expiry_guard_active(self) -> bool:
         return self._guard.active
+
+    @property
+    def stalls(self) -> tuple[int, float]:
+        """How many stalls of the daemon the sweeper noticed, and the seconds it granted for them."""
+        return self._sweeper.stalls, self._sweeper.stalled_seconds
 
     def _release_guard(self) -> None:
         """Called whenever agents leave the stale set."""
@@ -598,26 +758,34 @@ class Registry:
         self.counters[f"deregistrations:{reason.name}"] += 1
         if agent.runtime_id not in self._runtimes:
             events.append(self._event(EventType.RUNTIME_LEFT, agent.runtime_id))
+            if not self._streaming[agent.runtime_id]:
+                self._terms.pop(agent.runtime_id, None)
         return events
 
-    def _status_change(
-        self, agent: Agent, status: AgentStatus, reason: StatusReason, now: float, events: list[Event]
-    ) -> Agent:
-        if agent.status is status and agent.status_reason is reason:
+    def _transition(self, agent: Agent, trigger: Trigger, now: float, events: list[Event]) -> Agent:
+        """The agent after `trigger` under the status rule (core/status.py), with its event if it changed."""
+        change = apply(trigger, agent.health, agent.health_reason, agent.operator_status)
+        if change is None:
             return agent
         revision = self._next_revision()
         updated = replace(
-            agent, status=status, status_reason=reason, status_changed_at=now, revision=revision
+            agent,
+            health=change.health,
+            health_reason=change.health_reason,
+            operator_status=change.operator,
+            revision=revision,
         )
-        self.counters[f"status_changes:{reason.name}:{status.name}"] += 1
+        if updated.status is not agent.status:
+            updated = replace(updated, status_changed_at=now)
+        self.counters[f"status_changes:{change.reason.name}:{updated.status.name}"] += 1
         events.append(
             self._agent_event(
                 EventType.AGENT_STATUS_CHANGED,
                 updated,
                 revision,
                 old_status=agent.status,
-                new_status=status,
-                status_reason=reason,
+                new_status=updated.status,
+                status_reason=change.reason,
             )
         )
         return updated
@@ -665,13 +833,13 @@ class Registry:
         return self._revision
 
     def _event(self, event_type: EventType, runtime_id: str) -> Event:
-        return Event(self._next_revision(), event_type, time.time(), runtime_id)
+        return Event(self._next_revision(), event_type, self._clock.wall(), runtime_id)
 
     def _agent_event(self, event_type: EventType, agent: Agent, revision: int, **details: object) -> Event:
         return Event(
             revision,
             event_type,
-            time.time(),
+            self._clock.wall(),
             agent.runtime_id,
             agent.agent_id,
             agent,

@@ -11,8 +11,9 @@ import itertools
 from collections.abc import Sequence
 
 from registryd.core.errors import FailedPrecondition, PermissionDenied, ResourceExhausted
-from registryd.core.model import AgentStatus, BeatResult, StatusReason
+from registryd.core.model import AgentStatus, BeatResult
 from registryd.core.registry import Registry
+from registryd.core.status import Trigger
 from registryd.core.validation import validate_id, validate_ids
 
 _ids = itertools.count(1)
@@ -25,8 +26,8 @@ class StreamEnd(enum.Enum):
 
 
 _OUTCOMES = {
-    StreamEnd.LOST: (AgentStatus.UNHEALTHY, StatusReason.STREAM_LOST),
-    StreamEnd.CLOSED: (AgentStatus.OFFLINE, StatusReason.STREAM_CLOSED),
+    StreamEnd.LOST: Trigger.STREAM_LOST,
+    StreamEnd.CLOSED: Trigger.STREAM_CLOSED,
     StreamEnd.DRAINED: None,
 }
 
@@ -43,8 +44,15 @@ class HeartbeatSession:
     def __hash__(self) -> int:
         return self.id
 
-    async def bind(self, runtime_id: str, agent_ids: list[str]) -> BeatResult:
-        """Bind agents (and, on the first bind, the runtime); binding counts as a beat."""
+    async def bind(
+        self,
+        runtime_id: str,
+        agent_ids: list[str],
+        heartbeat_timeout: float | None = None,
+        auto_deregister_timeout: float | None = None,
+    ) -> BeatResult:
+        """Bind agents (and, on the first bind, the runtime); binding counts as a beat. Another runtime's
+        agents are refused (reported, not bound); the rest is bound."""
         registry = self._registry
         if not self.runtime_id:
             validate_id("bind.runtime_id", runtime_id, registry.limits)
@@ -57,16 +65,23 @@ class HeartbeatSession:
             )
         runtime = runtime_id or self.runtime_id
         validate_ids("bind.agent_ids", agent_ids, registry.limits)
-        known, unknown = registry.split_owned(runtime, agent_ids)
+        known, unknown, refused = registry.split_owned(runtime, agent_ids)
         limit = registry.limits.max_agents_per_stream
         if len(self.bound.union(known)) > limit:
             raise ResourceExhausted(
                 f"binding {len(known)} more agents would exceed max_agents_per_stream={limit}",
                 field="bind.agent_ids",
             )
-        self.runtime_id = runtime
+        registry.settings.terms(
+            heartbeat_timeout, auto_deregister_timeout
+        )  # refuses nonsense before any change
+        if not self.runtime_id:
+            self.runtime_id = runtime
+            registry.hold_runtime(self, runtime)
+        if heartbeat_timeout is not None or auto_deregister_timeout is not None:
+            registry.request_terms(runtime, heartbeat_timeout, auto_deregister_timeout)
         registry.bind(self, known)
-        return await self._beat(known, None, unknown)
+        return await self._beat(known, None, unknown, refused)
 
     async def beat(self, agent_ids: list[str], status: AgentStatus | None) -> BeatResult:
         self._require_bound()
@@ -74,9 +89,9 @@ class HeartbeatSession:
         validate_ids("beat.agent_ids", agent_ids, registry.limits)
         registry.check_self_report(status)
         if not agent_ids:
-            return await self._beat(sorted(self.bound), status, [])  # sorted: events in a stable order
-        known, unknown = registry.split_owned(self.runtime_id, agent_ids)
-        return await self._beat(known, status, unknown)
+            return await self._beat(sorted(self.bound), status)  # sorted: events in a stable order
+        known, unknown, refused = registry.split_owned(self.runtime_id, agent_ids)
+        return await self._beat(known, status, unknown, refused)
 
     async def unbind(self, agent_ids: list[str]) -> BeatResult:
         self._require_bound()
@@ -89,9 +104,15 @@ class HeartbeatSession:
             self._closed = True
             self._registry.detach_session(self, _OUTCOMES[end])
 
-    async def _beat(self, known: Sequence[str], status: AgentStatus | None, unknown: list[str]) -> BeatResult:
+    async def _beat(
+        self,
+        known: Sequence[str],
+        status: AgentStatus | None,
+        unknown: Sequence[str] = (),
+        refused: Sequence[str] = (),
+    ) -> BeatResult:
         await self._registry.beat(known, status)
-        return BeatResult(unknown_agent_ids=tuple(unknown), bound_agents=len(self.bound))
+        return BeatResult(tuple(unknown), len(self.bound), tuple(refused))
 
     def _require_bound(self) -> None:
         if not self.runtime_id:

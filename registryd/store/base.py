@@ -3,7 +3,7 @@ agent's state after the change, so a store derives agents from the events it is 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -20,6 +20,7 @@ class Snapshot:
     revision: int = 0
     events: list[Event] = field(default_factory=list)  # the retained tail, in revision order
     compacted_revision: int = 0
+    stream_runtimes: set[str] = field(default_factory=set)  # runtimes that held a heartbeat stream
 
 
 class Store(Protocol):
@@ -27,8 +28,9 @@ class Store(Protocol):
         """Everything committed so far."""
         ...
 
-    async def append(self, events: Sequence[Event]) -> None:
-        """Commit events (revisions > 0, in order) and the agent states they carry, atomically."""
+    async def append(self, events: Sequence[Event], streams: Mapping[str, bool]) -> None:
+        """Commit events (revisions > 0, in order) and the agent states they carry, atomically, with
+        whether each runtime in `streams` holds a heartbeat stream now."""
         ...
 
     async def close(self) -> None: ...

@@ -38,12 +38,13 @@ AGENT_COLUMNS = (
     "card_capabilities",
     "card_skills",
     "card_labels",
-    "status",
-    "status_reason",
+    "health",
+    "health_reason",
     "registered_at",
     "last_heartbeat",
     "status_changed_at",
     "revision",
+    "operator_status",
 )
 # An event's agent (state after the change) is stored in the agent_* columns, NULL when there is none.
 EVENT_COLUMNS = (
@@ -131,12 +132,13 @@ def agent_row(agent: Agent) -> AgentRow:
         agent.agent_id,
         agent.runtime_id,
         *card_columns(agent.card),
-        agent.status,
-        agent.status_reason,
+        agent.health,
+        agent.health_reason,
         agent.registered_at,
         agent.last_heartbeat,
         agent.status_changed_at,
         agent.revision,
+        agent.operator_status,
     )
 
 
@@ -153,6 +155,7 @@ def agent_from_row(row: tuple[Any, ...], cards: CardDecoder) -> Agent:
             row[12],
             row[13],
             row[14],
+            None if row[15] is None else _STATUSES[row[15]],
         )
     except (KeyError, ValueError, TypeError) as error:
         raise CorruptRow(f"undecodable agent {agent_id!r}: {error}") from None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from registryd.core.model import Event
 from registryd.store.base import Snapshot
@@ -12,7 +12,7 @@ class MemoryStore:
     async def load(self) -> Snapshot:
         return Snapshot()
 
-    async def append(self, events: Sequence[Event]) -> None:
+    async def append(self, events: Sequence[Event], streams: Mapping[str, bool]) -> None:
         return None
 
     async def close(self) -> None:

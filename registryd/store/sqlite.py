@@ -16,7 +16,7 @@ import fcntl
 import os
 import sqlite3
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,7 +37,7 @@ from registryd.store.codec import (
 
 DATA_FILE = "registry.sqlite3"
 LOCK_FILE = "registryd.lock"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = f"""
 CREATE TABLE schema_version (version INTEGER NOT NULL);
@@ -56,12 +56,13 @@ CREATE TABLE agents (
     card_capabilities TEXT NOT NULL,
     card_skills TEXT NOT NULL,
     card_labels TEXT NOT NULL,
-    status INTEGER NOT NULL,
-    status_reason INTEGER NOT NULL,
+    health INTEGER NOT NULL,
+    health_reason INTEGER NOT NULL,
     registered_at REAL NOT NULL,
     last_heartbeat REAL NOT NULL,
     status_changed_at REAL NOT NULL,
-    revision INTEGER NOT NULL
+    revision INTEGER NOT NULL,
+    operator_status INTEGER
 );
 CREATE TABLE events (
     revision INTEGER PRIMARY KEY,
@@ -80,15 +81,34 @@ CREATE TABLE events (
     agent_card_capabilities TEXT,
     agent_card_skills TEXT,
     agent_card_labels TEXT,
-    agent_status INTEGER,
-    agent_status_reason INTEGER,
+    agent_health INTEGER,
+    agent_health_reason INTEGER,
     agent_registered_at REAL,
     agent_last_heartbeat REAL,
     agent_status_changed_at REAL,
-    agent_revision INTEGER
+    agent_revision INTEGER,
+    agent_operator_status INTEGER
 );
+CREATE TABLE stream_runtimes (runtime_id TEXT PRIMARY KEY);
 INSERT INTO schema_version VALUES ({SCHEMA_VERSION});
 INSERT INTO meta VALUES (0, 0, 0);
+"""
+
+# Version 1 kept one status per agent, with reason OPERATOR (2) when an operator set it: that becomes the
+# operator setting (none for ACTIVE) over a healthy agent. Stream holders were not recorded.
+_MIGRATE_1_TO_2 = """
+ALTER TABLE agents RENAME COLUMN status TO health;
+ALTER TABLE agents RENAME COLUMN status_reason TO health_reason;
+ALTER TABLE agents ADD COLUMN operator_status INTEGER;
+UPDATE agents SET operator_status = CASE WHEN health != 1 THEN health END, health = 1, health_reason = 1
+    WHERE health_reason = 2;
+ALTER TABLE events RENAME COLUMN agent_status TO agent_health;
+ALTER TABLE events RENAME COLUMN agent_status_reason TO agent_health_reason;
+ALTER TABLE events ADD COLUMN agent_operator_status INTEGER;
+UPDATE events SET agent_operator_status = CASE WHEN agent_health != 1 THEN agent_health END,
+    agent_health = 1, agent_health_reason = 1 WHERE agent_health_reason = 2;
+CREATE TABLE stream_runtimes (runtime_id TEXT PRIMARY KEY);
+UPDATE schema_version SET version = 2;
 """
 
 _UPSERT_AGENT = f"INSERT OR REPLACE INTO agents ({', '.join(AGENT_COLUMNS)}) VALUES ({', '.join('?' * len(AGENT_COLUMNS))})"
@@ -124,8 +144,8 @@ class SqliteStore:
             await self.close()
             raise
 
-    async def append(self, events: Sequence[Event]) -> None:
-        await self._run(self._write, events)
+    async def append(self, events: Sequence[Event], streams: Mapping[str, bool]) -> None:
+        await self._run(self._write, events, streams)
 
     async def close(self) -> None:
         if not self._closed:
@@ -181,6 +201,9 @@ class SqliteStore:
         if "schema_version" not in tables:
             raise sqlite3.DatabaseError(f"not a registryd data file (tables: {', '.join(sorted(tables))})")
         (version,) = db.execute("SELECT version FROM schema_version").fetchone()
+        if version == 1:
+            db.executescript(f"BEGIN; {_MIGRATE_1_TO_2} COMMIT;")
+            version = 2
         if version != SCHEMA_VERSION:
             raise sqlite3.DatabaseError(
                 f"schema version {version}, this registryd reads version {SCHEMA_VERSION}"
@@ -204,14 +227,28 @@ class SqliteStore:
         if expected - 1 != revision:
             raise CorruptRow(f"event log ends at revision {expected - 1}, the counter says {revision}")
         self._compacted = compacted
-        return Snapshot(agents=agents, revision=revision, events=events, compacted_revision=compacted)
+        streams = {row[0] for row in db.execute("SELECT runtime_id FROM stream_runtimes")}
+        return Snapshot(agents, revision, events, compacted, streams)
 
-    def _write(self, events: Sequence[Event]) -> None:
+    def _write(self, events: Sequence[Event], streams: Mapping[str, bool]) -> None:
         db = self._db
         assert db is not None, "append before load"
         events = [e for e in events if e.revision]
-        if not events:
+        if not events and not streams:
             return
+        db.execute("BEGIN")
+        try:
+            compacted = self._write_events(db, events) if events else self._compacted
+            self._write_streams(db, streams)
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        self._compacted = compacted
+
+    def _write_events(self, db: sqlite3.Connection, events: Sequence[Event]) -> int:
+        """Write the events and the agent states they carry; returns the new compacted revision."""
         rows: dict[int, AgentRow] = {}  # each agent state is encoded once, for its event and its table row
         latest: dict[str, AgentRow | None] = {}  # the agents table's new rows (None: deleted)
         for event in events:
@@ -222,24 +259,24 @@ class SqliteStore:
                 latest[event.agent_id] = None if event.type is EventType.AGENT_DEREGISTERED else row
         revision = events[-1].revision
         compacted = max(self._compacted, revision - self._retention)
-        db.execute("BEGIN")
-        try:
-            db.executemany(_UPSERT_AGENT, [row for row in latest.values() if row is not None])
-            gone = [(agent_id,) for agent_id, row in latest.items() if row is None]
-            if gone:
-                db.executemany("DELETE FROM agents WHERE agent_id = ?", gone)
-            db.executemany(
-                _INSERT_EVENT, [event_row(e, None if e.agent is None else rows[id(e.agent)]) for e in events]
-            )
-            if compacted > self._compacted:
-                db.execute("DELETE FROM events WHERE revision <= ?", (compacted,))
-            db.execute("UPDATE meta SET revision = ?, compacted_revision = ?", (revision, compacted))
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-        self._compacted = compacted
+        db.executemany(_UPSERT_AGENT, [row for row in latest.values() if row is not None])
+        gone = [(agent_id,) for agent_id, row in latest.items() if row is None]
+        if gone:
+            db.executemany("DELETE FROM agents WHERE agent_id = ?", gone)
+        db.executemany(
+            _INSERT_EVENT, [event_row(e, None if e.agent is None else rows[id(e.agent)]) for e in events]
+        )
+        if compacted > self._compacted:
+            db.execute("DELETE FROM events WHERE revision <= ?", (compacted,))
+        db.execute("UPDATE meta SET revision = ?, compacted_revision = ?", (revision, compacted))
+        return compacted
+
+    @staticmethod
+    def _write_streams(db: sqlite3.Connection, streams: Mapping[str, bool]) -> None:
+        held = [(r,) for r, holds in streams.items() if holds]
+        gone = [(r,) for r, holds in streams.items() if not holds]
+        db.executemany("INSERT OR IGNORE INTO stream_runtimes VALUES (?)", held)
+        db.executemany("DELETE FROM stream_runtimes WHERE runtime_id = ?", gone)
 
     def _close(self) -> None:
         if self._db is not None:

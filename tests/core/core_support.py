@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import heapq
+import itertools
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
+from registryd.clock import SystemClock
+from registryd.core.clock import Clock
 from registryd.core.events import Subscription
 from registryd.core.model import Agent, AgentCard, Event, Skill
 from registryd.core.registry import Registry, RegistrySettings
-from registryd.store.base import Snapshot
+from registryd.store.base import Snapshot, Store
 
 # Tenth-of-a-second liveness for time-based tests; the expiry guard stays out of the way below 10 agents.
 FAST = RegistrySettings(heartbeat_timeout=0.3, auto_deregister_timeout=0.8)
@@ -17,10 +21,66 @@ FAST = RegistrySettings(heartbeat_timeout=0.3, auto_deregister_timeout=0.8)
 STEADY = RegistrySettings(heartbeat_timeout=60, auto_deregister_timeout=120)
 
 
+class FakeTimer:
+    def __init__(self) -> None:
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class FakeClock:
+    """Time that moves only when a test says so; timers fire in deadline order as it moves."""
+
+    WALL_OFFSET = 1_700_000_000.0
+
+    def __init__(self) -> None:
+        self._now = 1000.0
+        self._timers: list[tuple[float, int, Callable[[], object], FakeTimer]] = []
+        self._seq = itertools.count()
+
+    def monotonic(self) -> float:
+        return self._now
+
+    def wall(self) -> float:
+        return self.WALL_OFFSET + self._now
+
+    def call_later(self, delay: float, callback: Callable[[], object]) -> FakeTimer:
+        timer = FakeTimer()
+        heapq.heappush(self._timers, (self._now + max(0.0, delay), next(self._seq), callback, timer))
+        return timer
+
+    def advance(self, seconds: float) -> None:
+        """Let `seconds` pass with the loop running: every timer fires at its own deadline."""
+        self._fire_until(self._now + seconds, stalled=False)
+
+    def stall(self, seconds: float) -> None:
+        """Let `seconds` pass with the loop stopped (SIGSTOP), then fire what is overdue, late."""
+        self._now += seconds
+        self._fire_until(self._now, stalled=True)
+
+    def _fire_until(self, until: float, stalled: bool) -> None:
+        while self._timers and self._timers[0][0] <= until:
+            deadline, _, callback, timer = heapq.heappop(self._timers)
+            if timer.cancelled:
+                continue
+            if not stalled:
+                self._now = max(self._now, deadline)
+            callback()
+        self._now = max(self._now, until)
+
+
 @asynccontextmanager
-async def running(base: RegistrySettings = STEADY, **overrides: object) -> AsyncIterator[Registry]:
-    """A started in-memory registry with `base` settings plus `overrides`, stopped on exit."""
-    registry = Registry(replace(base, **overrides))  # type: ignore[arg-type]
+async def running(
+    base: RegistrySettings = STEADY,
+    clock: Clock | None = None,
+    store: Store | None = None,
+    **overrides: object,
+) -> AsyncIterator[Registry]:
+    """A started registry (in memory unless `store` is given) with `base` settings plus `overrides`,
+    stopped on exit."""
+    settings = replace(base, **overrides)  # type: ignore[arg-type]
+    registry = Registry(settings, store, clock=clock or SystemClock())
     await registry.start()
     try:
         yield registry
@@ -44,13 +104,14 @@ class PersistedAgents:
     """A store holding what an earlier run committed: loads many agents fast, as a restart does."""
 
     def __init__(self, agents: list[Agent]) -> None:
-        self._snapshot = Snapshot(agents=agents, revision=len(agents))
+        self.snapshot = Snapshot(agents=agents, revision=len(agents))
+        self.streams: dict[str, bool] = {}  # what was written about stream holders
 
     async def load(self) -> Snapshot:
-        return self._snapshot
+        return self.snapshot
 
-    async def append(self, events: Sequence[Event]) -> None:
-        return None
+    async def append(self, events: Sequence[Event], streams: Mapping[str, bool]) -> None:
+        self.streams.update(streams)
 
     async def close(self) -> None:
         return None

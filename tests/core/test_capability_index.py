@@ -7,6 +7,7 @@ import time
 import pytest
 from core_support import STEADY, PersistedAgents, card
 
+from registryd.clock import SystemClock
 from registryd.core.errors import InvalidArgument
 from registryd.core.index import CapabilityIndex, normalize
 from registryd.core.model import Agent, AgentCard, AgentStatus, MatchKind, Skill, StatusReason
@@ -122,8 +123,8 @@ def fastest_find(registry: Registry) -> float:
 
 
 async def test_query_cost_does_not_grow_with_non_matching_agents():
-    small = Registry(STEADY, store=PersistedAgents(non_matching(1_000)))
-    large = Registry(STEADY, store=PersistedAgents(non_matching(50_000)))
+    small = Registry(STEADY, store=PersistedAgents(non_matching(1_000)), clock=SystemClock())
+    large = Registry(STEADY, store=PersistedAgents(non_matching(50_000)), clock=SystemClock())
     await small.start()
     await large.start()
     try:

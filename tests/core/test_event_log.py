@@ -12,6 +12,7 @@ from registryd.core.errors import RevisionCompacted, SubscriberOverflow
 from registryd.core.events import EventFilter, EventLog, Subscription, SubscriptionClosed
 from registryd.core.model import AgentStatus, Event, EventType
 from registryd.core.registry import Registry
+from registryd.core.streams import HeartbeatSession, StreamEnd
 
 
 async def mixed_history(registry: Registry) -> None:
@@ -146,3 +147,24 @@ async def test_resume_ahead_of_the_registry_bookmarks_the_real_revision(registry
     assert sub.bookmark() == 2  # not 49: the daemon never reached it (say, it restarted without data)
     await registry.register("rt", card("y"), "a2")
     assert await queued(sub) == []  # below from_revision: not sent
+
+
+async def test_a_prompt_subscriber_takes_a_change_bigger_than_its_queue():
+    """One stream of 1,000 agents breaks with event_queue_size 100: a subscriber that keeps up gets every
+    STATUS_CHANGED; one that was already a full queue behind is still cut off."""
+    async with running(event_queue_size=100) as registry:
+        for i in range(1000):
+            await registry.register("rt", card("x"), f"a{i:04d}")
+        prompt = registry.subscribe(EventFilter())
+        behind = registry.subscribe(EventFilter())
+        for i in range(100):
+            await registry.update_status(f"a{i:04d}", AgentStatus.DEGRADED)
+        await queued(prompt)
+        session = HeartbeatSession(registry)
+        await session.bind("rt", [])
+        session.close(StreamEnd.LOST)
+        await registry.committer.barrier()
+        changed = [e for e in await queued(prompt) if e.type is EventType.AGENT_STATUS_CHANGED]
+        assert len(changed) == 1000 and not prompt.closed
+        with pytest.raises(SubscriberOverflow):
+            await queued(behind)

@@ -10,6 +10,7 @@ import time
 
 from core_support import STEADY, PersistedAgents
 
+from registryd.clock import SystemClock
 from registryd.core.model import Agent, AgentCard, AgentStatus, StatusReason
 from registryd.core.registry import Registry
 
@@ -42,7 +43,7 @@ def agents() -> list[Agent]:
 
 
 async def test_find_at_100k_agents_takes_milliseconds():
-    registry = Registry(STEADY, store=PersistedAgents(agents()))
+    registry = Registry(STEADY, store=PersistedAgents(agents()), clock=SystemClock())
     await registry.start()
     try:
         for limit in (100, 1000):

@@ -127,13 +127,13 @@ async def test_oversized_card_is_refused_naming_the_field_and_limit(registry: Re
     assert registry.stats().total_agents == 0 and registry.runtime_agents == {}
 
 
-async def test_refused_heartbeat_naming_another_runtimes_agent_beats_nothing(registry: Registry):
+async def test_heartbeat_naming_another_runtimes_agent_beats_only_its_own(registry: Registry):
     await registry.register("rt", card("x"), "mine")
-    await registry.register("other", card("y"), "theirs")
-    before = snapshot(registry)
-    with pytest.raises(PermissionDenied):
-        await registry.heartbeat("rt", ["mine", "theirs"], A.DEGRADED)
-    assert snapshot(registry) == before
+    theirs, _, _ = await registry.register("other", card("y"), "theirs")
+    result, _ = await registry.heartbeat("rt", ["mine", "theirs"], A.DEGRADED)
+    assert result.refused_agent_ids == ("theirs",)
+    assert registry.get("mine").status is A.DEGRADED
+    assert registry.get("theirs") == theirs
 
 
 async def test_status_update_to_the_current_status_emits_nothing(registry: Registry, events: Subscription):
@@ -175,7 +175,9 @@ async def lose_stream(registry: Registry, runtime_id: str) -> None:
     await registry.committer.barrier()
 
 
-async def test_operator_status_over_the_same_machine_status_pins_it(registry: Registry, events: Subscription):
+async def test_operator_status_over_the_same_machine_status_is_kept_after_recovery(
+    registry: Registry, events: Subscription
+):
     await registry.register("rt", card("x"), "a1")
     await lose_stream(registry, "rt")
     await queued(events)
@@ -183,9 +185,11 @@ async def test_operator_status_over_the_same_machine_status_pins_it(registry: Re
     await registry.heartbeat("rt", ["a1"])
     agent = registry.get("a1")
     assert changed and (agent.status, agent.status_reason) == (A.UNHEALTHY, OP)
+    assert (agent.health, agent.health_reason) == (A.ACTIVE, S.HEARTBEAT_RESUMED)
     got = await queued(events)
     assert [(e.type, e.old_status, e.new_status, e.status_reason) for e in got] == [
-        (EventType.AGENT_STATUS_CHANGED, A.UNHEALTHY, A.UNHEALTHY, OP)
+        (EventType.AGENT_STATUS_CHANGED, A.UNHEALTHY, A.UNHEALTHY, OP),
+        (EventType.AGENT_STATUS_CHANGED, A.UNHEALTHY, A.UNHEALTHY, S.HEARTBEAT_RESUMED),
     ]
 
 

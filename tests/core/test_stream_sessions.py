@@ -51,10 +51,9 @@ async def test_bind_reports_unknown_agents_and_refuses_another_runtimes(registry
     await registry.register("rt", card("x"), "a1")
     await registry.register("other", card("x"), "b1")
     session = HeartbeatSession(registry)
-    result = await session.bind("rt", ["a1", "ghost"])
-    assert result.unknown_agent_ids == ("ghost",) and session.bound == {"a1"}
-    with pytest.raises(PermissionDenied):
-        await session.bind("rt", ["b1"])
+    result = await session.bind("rt", ["a1", "ghost", "b1"])
+    assert result.unknown_agent_ids == ("ghost",) and result.refused_agent_ids == ("b1",)
+    assert session.bound == {"a1"}
     with pytest.raises(PermissionDenied):
         await session.bind("other", ["b1"])
     assert session.bound == {"a1"}
@@ -114,12 +113,16 @@ async def test_unbound_agents_are_not_affected_by_the_streams_end(registry: Regi
     assert await status_events(registry, events) == [("a1", A.UNHEALTHY, S.STREAM_LOST)]
 
 
-async def test_operator_status_is_not_overridden_by_a_streams_end(registry: Registry, events: Subscription):
+async def test_a_streams_end_overrides_an_operators_degraded(registry: Registry, events: Subscription):
     session = await two_agents(registry, events)
     await registry.update_status("a1", A.DEGRADED)
     await queued(events)
-    session.close(StreamEnd.CLOSED)
-    assert await status_events(registry, events) == [("a2", A.OFFLINE, S.STREAM_CLOSED)]
+    session.close(StreamEnd.LOST)
+    assert await status_events(registry, events) == [
+        ("a1", A.UNHEALTHY, S.STREAM_LOST),
+        ("a2", A.UNHEALTHY, S.STREAM_LOST),
+    ]
+    assert registry.get("a1").operator_status is A.DEGRADED  # it applies again once health recovers
 
 
 async def test_newer_stream_takes_over_bound_agents(registry: Registry, events: Subscription):

@@ -125,12 +125,13 @@ async def test_metrics_count_subscribers_cut_off_by_overflow(serve: Callable[...
     daemon = await serve(metrics_listen="127.0.0.1:0", event_queue_size=1)  # type: ignore[misc]
     stalled = daemon.daemon.registry.subscribe(EventFilter())  # never read, so its queue overflows
 
-    await register(daemon.stub, "a1")  # RUNTIME_JOINED and AGENT_REGISTERED: two events, room for one
+    await register(daemon.stub, "a1")  # RUNTIME_JOINED and AGENT_REGISTERED: one commit, taken whole
+    await register(daemon.stub, "a2")  # the queue is already full: cut off
     samples = await scrape(daemon.daemon.metrics_address)
 
     assert stalled.overflow is not None
     assert value(samples, "registryd_subscriber_overflows_total") == 1
-    assert value(samples, "registryd_overflow_dropped_events_total") == 2
+    assert value(samples, "registryd_overflow_dropped_events_total") == 3
 
 
 async def test_metrics_show_the_expiry_guard_holding_then_releasing(serve: Callable[..., object]) -> None:

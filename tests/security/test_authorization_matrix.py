@@ -169,14 +169,15 @@ async def test_runtime_token_cannot_reach_a_foreign_agent_by_naming_its_own_runt
                 ),
                 metadata=worker,
             ),
-            stub.Heartbeat(
-                pb.HeartbeatRequest(runtime_id=OWN.runtime, agent_ids=[FOREIGN.agent]), metadata=worker
-            ),
         ]
         for attempt in attempts:
             with pytest.raises(grpc.aio.AioRpcError) as refused:
                 await attempt
             assert refused.value.code() is DENIED
+        beat = await stub.Heartbeat(
+            pb.HeartbeatRequest(runtime_id=OWN.runtime, agent_ids=[FOREIGN.agent]), metadata=worker
+        )
+        assert list(beat.refused_agent_ids) == [FOREIGN.agent]  # named, not beaten
         with pytest.raises(grpc.aio.AioRpcError) as taken:  # the id is taken; the token still owns own-1
             await stub.RegisterAgent(
                 pb.RegisterAgentRequest(agent_id=FOREIGN.agent, runtime_id=OWN.runtime, card=CARD),

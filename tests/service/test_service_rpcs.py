@@ -186,13 +186,13 @@ async def test_unary_heartbeat_beats_reports_unknown_ids_and_carries_a_status(da
     assert (agent.status, agent.status_reason) == (DEGRADED, pb.STATUS_REASON_SELF_REPORTED)
 
 
-async def test_invalid_unary_heartbeats_are_refused(daemon):
+async def test_invalid_unary_heartbeats_are_refused_and_foreign_agents_are_not_beaten(daemon):
     await register(daemon.stub, "rt", "a1")
     await register(daemon.stub, "other", "b1")
     error = await refused(daemon.stub.Heartbeat(pb.HeartbeatRequest(runtime_id="rt", status=UNHEALTHY)))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and bad_request_fields(error) == ["status"]
-    error = await refused(daemon.stub.Heartbeat(pb.HeartbeatRequest(runtime_id="rt", agent_ids=["b1"])))
-    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+    beat = await daemon.stub.Heartbeat(pb.HeartbeatRequest(runtime_id="rt", agent_ids=["a1", "b1"]))
+    assert list(beat.refused_agent_ids) == ["b1"]  # another runtime's agent: reported, not beaten
     error = await refused(daemon.stub.Heartbeat(pb.HeartbeatRequest()))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and bad_request_fields(error) == ["runtime_id"]
 

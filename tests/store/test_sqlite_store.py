@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from registryd.clock import SystemClock
 from registryd.core.model import AgentCard, AgentStatus, EventType, Skill
 from registryd.core.registry import Registry, RegistrySettings
 from registryd.store.base import StoreError
@@ -26,7 +27,7 @@ CARD = AgentCard(
 
 
 async def started(data_dir: Path, settings: RegistrySettings = SLOW_LIVENESS) -> Registry:
-    registry = Registry(settings, SqliteStore(data_dir, settings.event_retention))
+    registry = Registry(settings, SqliteStore(data_dir, settings.event_retention), clock=SystemClock())
     await registry.start()
     return registry
 
@@ -108,7 +109,7 @@ async def test_a_newer_schema_version_refuses_to_load(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / DATA_FILE) as db:
         db.execute("UPDATE schema_version SET version = 99")
 
-    with pytest.raises(StoreError, match="schema version 99, this registryd reads version 1"):
+    with pytest.raises(StoreError, match="schema version 99, this registryd reads version 2"):
         await SqliteStore(tmp_path, 1000).load()
 
 
@@ -122,3 +123,80 @@ async def test_a_second_store_on_the_same_directory_is_refused_until_the_first_c
     again = SqliteStore(tmp_path, 1000)
     await again.load()
     await again.close()
+
+
+# The schema of registryd 0.1 (version 1): one status per agent, reason 2 (OPERATOR) when an operator set it.
+SCHEMA_1 = """CREATE TABLE schema_version (version INTEGER NOT NULL);
+CREATE TABLE meta (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    revision INTEGER NOT NULL,
+    compacted_revision INTEGER NOT NULL
+);
+CREATE TABLE agents (
+    agent_id TEXT PRIMARY KEY,
+    runtime_id TEXT NOT NULL,
+    card_name TEXT NOT NULL,
+    card_description TEXT NOT NULL,
+    card_version TEXT NOT NULL,
+    card_url TEXT NOT NULL,
+    card_capabilities TEXT NOT NULL,
+    card_skills TEXT NOT NULL,
+    card_labels TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    status_reason INTEGER NOT NULL,
+    registered_at REAL NOT NULL,
+    last_heartbeat REAL NOT NULL,
+    status_changed_at REAL NOT NULL,
+    revision INTEGER NOT NULL
+);
+CREATE TABLE events (
+    revision INTEGER PRIMARY KEY,
+    type INTEGER NOT NULL,
+    time REAL NOT NULL,
+    agent_id TEXT NOT NULL,
+    runtime_id TEXT NOT NULL,
+    old_status INTEGER,
+    new_status INTEGER,
+    status_reason INTEGER,
+    deregister_reason INTEGER,
+    agent_card_name TEXT,
+    agent_card_description TEXT,
+    agent_card_version TEXT,
+    agent_card_url TEXT,
+    agent_card_capabilities TEXT,
+    agent_card_skills TEXT,
+    agent_card_labels TEXT,
+    agent_status INTEGER,
+    agent_status_reason INTEGER,
+    agent_registered_at REAL,
+    agent_last_heartbeat REAL,
+    agent_status_changed_at REAL,
+    agent_revision INTEGER
+);
+INSERT INTO schema_version VALUES (1);
+INSERT INTO meta VALUES (0, 0, 0);"""
+
+
+async def test_a_version_1_data_file_is_migrated_with_operator_statuses_as_settings(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / DATA_FILE)
+    db.executescript(SCHEMA_1)
+    card = ["n", "", "", "", '["x"]', "[]", "[]"]
+    for agent_id, status, reason in (("ok", 1, 1), ("op", 2, 2), ("lost", 3, 5), ("cleared", 1, 2)):
+        db.execute(
+            "INSERT INTO agents VALUES (?, 'rt', ?, ?, ?, ?, ?, ?, ?, ?, ?, 1.0, 1.0, 1.0, 1)",
+            [agent_id, *card, status, reason],
+        )
+    db.execute("UPDATE meta SET revision = 1, compacted_revision = 1")
+    db.commit()
+    db.close()
+    registry = await started(tmp_path)
+    try:
+        got = {a.agent_id: (a.status, a.health, a.operator_status) for a in registry.list_agents().agents}
+        assert got == {
+            "ok": (AgentStatus.ACTIVE, AgentStatus.ACTIVE, None),
+            "op": (AgentStatus.DEGRADED, AgentStatus.ACTIVE, AgentStatus.DEGRADED),
+            "lost": (AgentStatus.UNHEALTHY, AgentStatus.UNHEALTHY, None),
+            "cleared": (AgentStatus.ACTIVE, AgentStatus.ACTIVE, None),
+        }
+    finally:
+        await registry.stop()
