@@ -95,7 +95,7 @@ class RegistryClient:
         client_key: PemSource | None = None,
         token: str | None = None,
         timeout: float | None = 10.0,
-        max_reconnect_backoff: float = 5.0,
+        max_reconnect_backoff: float = 1.0,
         wait_for_ready: bool = False,
     ) -> None:
         if (client_certificate is None) != (client_key is None):

@@ -349,17 +349,17 @@ def test_client_certificate_without_a_ca_is_a_usage_error(tmp_path: Path) -> Non
 def test_agents_deregister_and_runtime_drain_and_undrain(registry: tuple[str, Any]) -> None:
     address, _ = registry
 
-    def statuses(runtime_id: str) -> dict[str, str]:
+    def statuses(runtime_id: str) -> dict[str, tuple[str, str | None]]:
         listed = json.loads(
             registryctl(address, "agents", "list", "--runtime", runtime_id, "-o", "json").stdout
         )
-        return {a["agent_id"]: a["status"] for a in listed["agents"]}
+        return {a["agent_id"]: (a["status"], a["operator_status"]) for a in listed["agents"]}
 
     drained = registryctl(address, "runtime", "drain", "rt-a")
     assert drained.returncode == 0, drained.stderr
-    assert statuses("rt-a") == {"coder": "offline", "reviewer": "offline"}
+    assert statuses("rt-a") == {"coder": ("offline", "offline"), "reviewer": ("offline", "offline")}
     assert registryctl(address, "runtime", "undrain", "rt-a").returncode == 0
-    assert statuses("rt-a") == {"coder": "active", "reviewer": "active"}
+    assert statuses("rt-a") == {"coder": ("active", None), "reviewer": ("active", None)}
 
     refused = subprocess.run(  # destructive, stdin not a terminal, no --yes: nothing happens
         [str(REGISTRYCTL), "runtime", "drain", "rt-a", "--deregister"],
