@@ -16,7 +16,7 @@ from agentregistry.v1 import registry_pb2_grpc as pb_grpc
 
 from registryd.api import convert
 from registryd.api.auth import Authorizer
-from registryd.api.errors import abort, set_status
+from registryd.api.errors import abort, code_for, set_status
 from registryd.api.memo import IdentityMemo
 from registryd.api.paging import decode_page_token, encode_page_token
 from registryd.api.wire import parsed
@@ -199,8 +199,15 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         self._track_stream()
         try:  # context.write rather than yield, for the reason given in Subscribe
             async for raw in request_iterator:
-                message = parsed(raw)
-                result = await self._stream_action(session, message)
+                try:
+                    message = parsed(raw)
+                    result = await self._stream_action(session, message)
+                except RegistryError as error:  # nothing of it was applied: say so, keep the stream
+                    log.info(
+                        "heartbeat stream refused a message", runtime_id=session.runtime_id, error=str(error)
+                    )
+                    await context.write(_stream_refusal(raw, error))
+                    continue
                 terms = self._registry.terms_of(session.runtime_id)
                 await context.write(
                     pb.HeartbeatStreamResponse(
@@ -219,8 +226,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             await asyncio.sleep(HALF_CLOSE_SETTLE)
             end = StreamEnd.CLOSED
             log.debug("heartbeat stream half-closed", runtime_id=session.runtime_id)
-        except (RegistryError, CommitFailed) as error:
-            log.info("heartbeat stream refused a message", runtime_id=session.runtime_id, error=str(error))
+        except CommitFailed as error:
             set_status(context, error)
         except asyncio.CancelledError:
             if not self._draining:
@@ -329,6 +335,14 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
 
 def _event_message(event: Event) -> pb.SubscribeResponse:
     return pb.SubscribeResponse(event=convert.event_to_proto(event))
+
+
+def _stream_refusal(raw: object, error: RegistryError) -> pb.HeartbeatStreamResponse:
+    return pb.HeartbeatStreamResponse(
+        sequence=getattr(raw, "sequence", 0),  # a malformed message has none
+        server_time=convert.timestamp(time.time()),
+        error=pb.StreamError(code=code_for(error).name, message=error.message, field=error.field or ""),
+    )
 
 
 def _set_draining(context: grpc.aio.ServicerContext, hint: str) -> None:

@@ -532,11 +532,11 @@ class Registry:
 
     # ------------------------------------------------------------------ shared by unary and stream beats
 
-    def check_self_report(self, status: AgentStatus | None) -> None:
+    def check_self_report(self, status: AgentStatus | None, field: str = "status") -> None:
         if status is not None and status not in SELF_REPORTABLE:
             raise InvalidArgument(
-                f"status {status.name} cannot be self-reported; a heartbeat may carry ACTIVE or DEGRADED",
-                field="status",
+                f"{field} {status.name} cannot be self-reported; a heartbeat may carry ACTIVE or DEGRADED",
+                field=field,
             )
 
     def split_owned(

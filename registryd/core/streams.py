@@ -87,7 +87,7 @@ class HeartbeatSession:
         self._require_bound()
         registry = self._registry
         validate_ids("beat.agent_ids", agent_ids, registry.limits)
-        registry.check_self_report(status)
+        registry.check_self_report(status, "beat.status")
         if not agent_ids:
             return await self._beat(sorted(self.bound), status)  # sorted: events in a stable order
         known, unknown, refused = registry.split_owned(self.runtime_id, agent_ids)

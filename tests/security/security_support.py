@@ -7,6 +7,9 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
+import grpc
+from agentregistry.v1 import registry_pb2 as pb
+
 from registryd.auth import Role, new_token, token_entry
 from registryd.config import Config
 from registryd.server import Daemon
@@ -38,3 +41,24 @@ def write_tokens(path: Path, holders: dict[str, tuple[Role, tuple[str, ...]]]) -
 
 def bearer(token: str) -> tuple[tuple[str, str], ...]:
     return (("authorization", f"Bearer {token}"),)
+
+
+class RefusedStreamMessage(grpc.RpcError):
+    """A heartbeat stream ack carrying an error (the stream stays open), seen as the refusal a unary call
+    would end with, so the same checks apply to both."""
+
+    def __init__(self, ack: pb.HeartbeatStreamResponse) -> None:
+        super().__init__(ack.error.message)
+        self.ack = ack
+
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode[self.ack.error.code]
+
+    def details(self) -> str:
+        return self.ack.error.message
+
+
+def raise_if_refused(ack: pb.HeartbeatStreamResponse) -> pb.HeartbeatStreamResponse:
+    if ack.HasField("error"):
+        raise RefusedStreamMessage(ack)
+    return ack

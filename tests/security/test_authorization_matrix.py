@@ -11,7 +11,7 @@ import grpc
 import pytest
 from agentregistry.v1 import registry_pb2 as pb
 from agentregistry.v1 import registry_pb2_grpc as pb_grpc
-from security_support import bearer, running, write_tokens
+from security_support import RefusedStreamMessage, bearer, raise_if_refused, running, write_tokens
 
 from registryd.auth import METHOD_ROLES, Role
 from registryd.server import SERVICE_NAME
@@ -44,6 +44,7 @@ async def _heartbeat_stream(stub: pb_grpc.RegistryServiceStub, t: Target, md: tu
         if response is grpc.aio.EOF:
             await call.wait_for_connection()
             raise AssertionError(f"stream ended without an ack: {await call.code()}")
+        raise_if_refused(response)
     finally:
         call.cancel()
 
@@ -141,7 +142,7 @@ async def test_call_is_allowed_or_refused_by_role_and_ownership(tokens, rpc, cal
         try:
             await CALLS[rpc](stub, target, metadata)
             code = OK
-        except grpc.aio.AioRpcError as error:
+        except grpc.RpcError as error:
             code = error.code()
             assert error.details(), "a refusal says why"
         assert code is expected(rpc, caller), f"{rpc} by {caller}"
@@ -195,8 +196,8 @@ async def test_heartbeat_stream_cannot_switch_to_a_foreign_runtime(tokens):
         await call.write(pb.HeartbeatStreamRequest(sequence=1, bind=pb.Bind(runtime_id="own-7")))
         assert (await call.read()).sequence == 1
         await call.write(pb.HeartbeatStreamRequest(sequence=2, bind=pb.Bind(runtime_id="other-1")))
-        with pytest.raises(grpc.aio.AioRpcError) as refused:
-            await call.read()
+        with pytest.raises(RefusedStreamMessage) as refused:
+            raise_if_refused(await call.read())
         assert refused.value.code() is DENIED
         assert daemon.registry.revision == 0
 

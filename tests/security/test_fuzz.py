@@ -20,7 +20,7 @@ from agentregistry.v1 import registry_pb2_grpc as pb_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from security_support import write_tokens
+from security_support import RefusedStreamMessage, raise_if_refused, write_tokens
 
 from registryd.auth import Role
 from registryd.server import SERVICE_NAME
@@ -147,13 +147,18 @@ def _raw_call(target: Target, method: str, payload: bytes) -> None:
     """Send bytes as the request of `method`, whatever its kind; read the first answer, then stop."""
     path = f"/{SERVICE_NAME}/{method}"
     descriptor = pb.DESCRIPTOR.services_by_name["RegistryService"].methods_by_name[method]
-    if descriptor.client_streaming:
+    if descriptor.client_streaming:  # HeartbeatStream answers a refused message with an error ack
         call = target.channel.stream_stream(path)(iter([payload]), timeout=TIMEOUT)
-    elif descriptor.server_streaming:
-        call = target.channel.unary_stream(path)(payload, timeout=TIMEOUT)
-    else:
+        try:
+            for raw in call:
+                raise_if_refused(pb.HeartbeatStreamResponse.FromString(raw))
+        finally:
+            call.cancel()
+        return
+    if not descriptor.server_streaming:
         target.channel.unary_unary(path)(payload, timeout=TIMEOUT)
         return
+    call = target.channel.unary_stream(path)(payload, timeout=TIMEOUT)
     try:
         for _ in call:
             break
@@ -200,6 +205,8 @@ def test_heartbeat_stream_answers_random_message_sequences_clearly(target, messa
     try:
         for ack in call:
             assert ack.sequence == messages[acks].sequence
+            if ack.HasField("error"):
+                target.check_refusal(RefusedStreamMessage(ack), f"HeartbeatStream message {acks}")
             acks += 1
     except grpc.RpcError as error:
         target.check_refusal(error, f"HeartbeatStream message {acks}")

@@ -11,6 +11,7 @@ import pytest
 from agentregistry.v1 import registry_pb2 as pb
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from security_support import RefusedStreamMessage, raise_if_refused
 
 from registryd.config import ConfigError, load_config
 from registryd.core.validation import Limits
@@ -62,7 +63,7 @@ async def _bind_too_many(stub, calls: list) -> None:
     await call.write(
         pb.HeartbeatStreamRequest(sequence=1, bind=pb.Bind(runtime_id="rt", agent_ids=["a0", "a1"]))
     )
-    await call.read()
+    raise_if_refused(await call.read())
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def test_every_limit_has_a_case():
     assert tested == {f.name for f in fields(Limits)}
 
 
-def _bad_request_fields(error: grpc.aio.AioRpcError) -> list[str]:
+def _status_fields(error: grpc.aio.AioRpcError) -> list[str]:
     status = rpc_status.from_call(error)
     if status is None:
         return []
@@ -130,7 +131,7 @@ async def test_a_limit_is_enforced_with_a_clear_error(serve, case):
     running = await serve(limits=Limits(**{case.limit: case.value}))
     calls: list = []
     try:
-        with pytest.raises(grpc.aio.AioRpcError) as refused:
+        with pytest.raises(grpc.RpcError) as refused:
             await case.act(running.stub, calls)
     finally:
         for call in calls:
@@ -139,6 +140,12 @@ async def test_a_limit_is_enforced_with_a_clear_error(serve, case):
     assert error.code() is case.code
     assert case.says in error.details()
     assert _bad_request_fields(error) == ([case.field] if case.field else [])
+
+
+def _bad_request_fields(error: grpc.RpcError) -> list[str]:
+    if isinstance(error, RefusedStreamMessage):  # a stream message's refusal names its field directly
+        return [error.ack.error.field] if error.ack.error.field else []
+    return _status_fields(error)
 
 
 async def test_refused_registration_changes_nothing(serve):

@@ -215,21 +215,25 @@ async def test_heartbeat_stream_acks_every_message(daemon):
     call.cancel()
 
 
-async def test_heartbeat_stream_must_start_with_a_bind(daemon):
+async def test_a_refused_stream_message_is_answered_and_the_stream_stays_open(daemon):
+    await register(daemon.stub, "rt", "a1")
     call = daemon.stub.HeartbeatStream()
     await call.write(pb.HeartbeatStreamRequest(sequence=1, beat=pb.Beat()))
-    with pytest.raises(grpc.aio.AioRpcError) as error:
-        await call.read()
-    assert error.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "bind" in error.value.details()
-
-
-async def test_heartbeat_stream_message_without_an_action_is_invalid(daemon):
-    call = daemon.stub.HeartbeatStream()
-    await call.write(pb.HeartbeatStreamRequest(sequence=1))
-    with pytest.raises(grpc.aio.AioRpcError) as error:
-        await call.read()
-    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert bad_request_fields(error.value) == ["action"]
+    first = await call.read()
+    assert (first.sequence, first.error.code) == (1, "FAILED_PRECONDITION") and "bind" in first.error.message
+    await call.write(pb.HeartbeatStreamRequest(sequence=2))
+    no_action = await call.read()
+    assert (no_action.error.code, no_action.error.field) == ("INVALID_ARGUMENT", "action")
+    await call.write(pb.HeartbeatStreamRequest(sequence=3, bind=pb.Bind(runtime_id="rt")))
+    bound = await call.read()
+    assert (bound.sequence, bound.bound_agents, bound.HasField("error")) == (3, 1, False)
+    await call.write(pb.HeartbeatStreamRequest(sequence=4, beat=pb.Beat(status=UNHEALTHY)))
+    unhealthy = await call.read()
+    assert (unhealthy.error.code, unhealthy.error.field) == ("INVALID_ARGUMENT", "beat.status")
+    agent = (await daemon.stub.GetAgent(pb.GetAgentRequest(agent_id="a1"))).agent
+    assert agent.status == pb.AGENT_STATUS_ACTIVE  # nothing of a refused message applies, the stream lives
+    await call.done_writing()
+    assert await call.read() is grpc.aio.EOF
 
 
 async def test_list_runtimes_lists_each_runtime_with_its_agents(daemon):

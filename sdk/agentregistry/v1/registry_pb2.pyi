@@ -366,7 +366,7 @@ class HeartbeatStreamRequest(_message.Message):
     def __init__(self, sequence: _Optional[int] = ..., bind: _Optional[_Union[Bind, _Mapping]] = ..., beat: _Optional[_Union[Beat, _Mapping]] = ..., unbind: _Optional[_Union[Unbind, _Mapping]] = ...) -> None: ...
 
 class HeartbeatStreamResponse(_message.Message):
-    __slots__ = ("sequence", "server_time", "heartbeat_timeout", "unknown_agent_ids", "bound_agents", "auto_deregister_timeout", "refused_agent_ids")
+    __slots__ = ("sequence", "server_time", "heartbeat_timeout", "unknown_agent_ids", "bound_agents", "auto_deregister_timeout", "refused_agent_ids", "error")
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     SERVER_TIME_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
@@ -374,6 +374,7 @@ class HeartbeatStreamResponse(_message.Message):
     BOUND_AGENTS_FIELD_NUMBER: _ClassVar[int]
     AUTO_DEREGISTER_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     REFUSED_AGENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
     sequence: int
     server_time: _timestamp_pb2.Timestamp
     heartbeat_timeout: _duration_pb2.Duration
@@ -381,7 +382,18 @@ class HeartbeatStreamResponse(_message.Message):
     bound_agents: int
     auto_deregister_timeout: _duration_pb2.Duration
     refused_agent_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, sequence: _Optional[int] = ..., server_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., heartbeat_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., unknown_agent_ids: _Optional[_Iterable[str]] = ..., bound_agents: _Optional[int] = ..., auto_deregister_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., refused_agent_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    error: StreamError
+    def __init__(self, sequence: _Optional[int] = ..., server_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., heartbeat_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., unknown_agent_ids: _Optional[_Iterable[str]] = ..., bound_agents: _Optional[int] = ..., auto_deregister_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., refused_agent_ids: _Optional[_Iterable[str]] = ..., error: _Optional[_Union[StreamError, _Mapping]] = ...) -> None: ...
+
+class StreamError(_message.Message):
+    __slots__ = ("code", "message", "field")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    message: str
+    field: str
+    def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ..., field: _Optional[str] = ...) -> None: ...
 
 class SubscribeRequest(_message.Message):
     __slots__ = ("types", "runtime_id", "agent_id", "from_revision", "heartbeat_digests")

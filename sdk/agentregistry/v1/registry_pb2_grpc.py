@@ -156,7 +156,8 @@ class RegistryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def HeartbeatStream(self, request_iterator, context):
-        """One long-lived stream per runtime. The first message must be a bind. Abrupt loss of the stream
+        """One long-lived stream per runtime. The first message must be a bind. A refused message is answered by
+        an ack carrying the error, and the stream stays open. Abrupt loss of the stream
         marks its bound agents UNHEALTHY at once (STREAM_LOST); a client half-close marks them OFFLINE
         (STREAM_CLOSED); a server drain on shutdown changes nothing.
         """
