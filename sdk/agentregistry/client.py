@@ -371,7 +371,8 @@ class RegistryClient:
 
 class HeartbeatStream:
     """One HeartbeatStream RPC: the first call must be `bind`; each call sends one message and waits for
-    its ack. Leaving `async with` normally half-closes (`close`: bound agents turn OFFLINE); leaving it
+    its ack. A message the daemon refuses raises the RegistryError a unary call would (nothing of it was
+    applied) and the stream stays open. Leaving `async with` normally half-closes (`close`: bound agents turn OFFLINE); leaving it
     with an exception aborts (`abort`: the daemon marks bound agents UNHEALTHY, as for a crash)."""
 
     def __init__(self, call: Any, runtime_id: str, liveness: Liveness | None = None) -> None:
@@ -427,6 +428,8 @@ class HeartbeatStream:
                 raise convert.error_from_rpc(await self._final_error()) from None
             if response is grpc.aio.EOF:
                 raise convert.error_from_rpc(await self._final_error())
+            if response.HasField("error"):  # refused; the stream stays open
+                raise convert.stream_error(response.error)
             return convert.heartbeat_ack(response)
 
     async def _final_error(self) -> grpc.aio.AioRpcError:

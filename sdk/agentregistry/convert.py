@@ -344,6 +344,13 @@ _REASONS: dict[str, type[RegistryError]] = {
 _STATUS_DETAILS_KEY = "grpc-status-details-bin"
 
 
+def stream_error(error: pb.StreamError) -> RegistryError:
+    """The SDK exception for a heartbeat stream message the daemon refused (the stream stays open)."""
+    code = grpc.StatusCode.__members__.get(error.code, grpc.StatusCode.UNKNOWN)
+    violations = {error.field: error.message} if error.field else {}
+    return _ERRORS.get(code, RegistryError)(error.message or code.name, code, field_violations=violations)
+
+
 def error_from_rpc(error: grpc.RpcError) -> RegistryError:
     """The SDK exception for a failed call, with the daemon's ErrorInfo and BadRequest details."""
     code: grpc.StatusCode = error.code()  # type: ignore[attr-defined]
