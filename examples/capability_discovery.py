@@ -28,6 +28,9 @@ RUNTIME = "example-discovery-runtime"
 
 async def main(target: str) -> None:
     config = AgentRegistryConfig(target=target)
+    # The monitor mirrors the registry from start() on, so its callbacks see every event after start();
+    # without it the mirror (and the events) would begin a moment after the first subscribe().
+    monitor_config = AgentRegistryConfig(target=target, local_view=True)
     events: list[RegistryEvent] = []
 
     def on_registered(event: RegistryEvent) -> None:  # a sync callback
@@ -40,7 +43,7 @@ async def main(target: str) -> None:
             print(f"  event: {event.event_type.value} {event.agent_id} {event.metadata}")
             events.append(event)
 
-    async with AgentRegistry(config) as monitor, AgentRegistry(config) as runtime:
+    async with AgentRegistry(monitor_config) as monitor, AgentRegistry(config) as runtime:
         monitor.subscribe(RegistryEventType.AGENT_REGISTERED, on_registered)
         monitor.subscribe(RegistryEventType.AGENT_STATUS_CHANGED, on_change)
         monitor.subscribe(RegistryEventType.AGENT_DEREGISTERED, on_change)
@@ -65,10 +68,14 @@ async def main(target: str) -> None:
             "example-writer",
         ]
 
-        print("the writer is overloaded: an operator marks it DEGRADED")
-        await runtime.update_agent_status("example-writer", AgentStatus.DEGRADED)
+        print("the writer is overloaded: its runtime reports it DEGRADED")
+        await runtime.report_status("example-writer", AgentStatus.DEGRADED)
         await wait_until(lambda: len(events) == 4, "the status event")
-        assert events[-1].metadata == {"old_status": "active", "new_status": "degraded", "reason": "operator"}
+        assert events[-1].metadata == {
+            "old_status": "active",
+            "new_status": "degraded",
+            "reason": "self_reported",
+        }
         active = await monitor.find_agents_by_capability("translation")
         degraded = await monitor.find_agents_by_capability("translation", status_filter=AgentStatus.DEGRADED)
         anything = await monitor.find_agents_by_capability("translation", status_filter=None)

@@ -841,7 +841,7 @@ class Registry:
         for event in events:
             if not event.revision:
                 continue  # heartbeats are not lifecycle changes
-            log.info(
+            (log.debug if event.agent_id else log.info)(  # per-agent lifecycle lines: debug
                 event.type.name.lower(),
                 agent_id=event.agent_id or None,
                 runtime_id=event.runtime_id,

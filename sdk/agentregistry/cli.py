@@ -1,22 +1,26 @@
 """registryctl: the operator's command line for registryd, built on `RegistryClient`.
 
 Every connection option also reads REGISTRYCTL_<OPTION> from the environment (flags win). Results are
-tables by default and JSON with `--output json`; errors are one line on stderr naming the gRPC code.
+tables by default and JSON with `--output json` (before or after the subcommand); errors are one line on
+stderr naming the gRPC code, a JSON document in JSON mode.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from importlib.metadata import version
 from pathlib import Path
 
 from agentregistry.backoff import Backoff
 from agentregistry.cli_output import Output
 from agentregistry.client import RegistryClient
 from agentregistry.types import (
+    AgentMetadata,
     AgentStatus,
     Bookmark,
     RegistryError,
@@ -51,10 +55,13 @@ class UsageError(Exception):
 
 def _status(value: str) -> AgentStatus:
     try:
-        return AgentStatus(value.lower())
+        status = AgentStatus(value.lower())
     except ValueError:
-        choices = ", ".join(s.value for s in AgentStatus)
-        raise argparse.ArgumentTypeError(f"unknown status {value!r} (choose from {choices})") from None
+        status = AgentStatus.UNKNOWN
+    if status is AgentStatus.UNKNOWN:
+        choices = ", ".join(s.value for s in AgentStatus.known())
+        raise argparse.ArgumentTypeError(f"unknown status {value!r} (choose from {choices})")
+    return status
 
 
 def _whole_number(value: str) -> int:
@@ -68,11 +75,11 @@ def _whole_number(value: str) -> int:
 
 
 def _event_type(value: str) -> RegistryEventType:
-    try:
-        return RegistryEventType(value.lower())
-    except ValueError:
-        choices = ", ".join(t.value for t in RegistryEventType)
-        raise argparse.ArgumentTypeError(f"unknown event type {value!r} (choose from {choices})") from None
+    choices = RegistryEventType.daemon_types()
+    if value.lower() not in choices:
+        names = ", ".join(t.value for t in choices)
+        raise argparse.ArgumentTypeError(f"unknown event type {value!r} (choose from {names})")
+    return RegistryEventType(value.lower())
 
 
 # ---------------------------------------------------------------------------------------- commands
@@ -92,6 +99,56 @@ async def agents_get(client: RegistryClient, args: argparse.Namespace, out: Outp
 async def agents_find(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
     out.matches(await client.find_agents(args.capability, args.status, args.limit))
     return EXIT_OK
+
+
+async def agents_deregister(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
+    result = await client.deregister_agent(args.agent_id, args.runtime)
+    out.deregistered([result.agent], result.revision)
+    return EXIT_OK
+
+
+async def runtime_drain(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
+    """Every agent of the runtime OFFLINE by the operator (sticky: heartbeats do not undo it), or with
+    --deregister, removed (after a confirmation)."""
+    agents = (await client.list_all_agents(args.runtime_id)).agents
+    if not agents:
+        raise UsageError(f"runtime {args.runtime_id!r} has no agents")
+    if args.deregister:
+        _confirm(
+            f"deregister all {len(agents)} agents of runtime {args.runtime_id}", args.runtime_id, args.yes
+        )
+        removed = [await client.deregister_agent(a.agent_id, args.runtime_id) for a in agents]
+        out.deregistered([r.agent for r in removed], max(r.revision for r in removed))
+        return EXIT_OK
+    return await _set_all(client, agents, AgentStatus.OFFLINE, out)
+
+
+async def runtime_undrain(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
+    """Clear the operator setting of every agent of the runtime: each is as healthy as it is."""
+    agents = (await client.list_all_agents(args.runtime_id)).agents
+    if not agents:
+        raise UsageError(f"runtime {args.runtime_id!r} has no agents")
+    return await _set_all(client, agents, AgentStatus.ACTIVE, out)
+
+
+async def _set_all(
+    client: RegistryClient, agents: list[AgentMetadata], status: AgentStatus, out: Output
+) -> int:
+    updates = [await client.update_agent_status(a.agent_id, status, a.runtime_id) for a in agents]
+    out.agents([u.agent for u in updates], max(u.revision for u in updates))
+    return EXIT_OK
+
+
+def _confirm(action: str, answer: str, yes: bool) -> None:
+    """Destructive commands: --yes, or the operator types `answer` at a terminal."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(f"refusing to {action} without --yes (stdin is not a terminal to confirm on)")
+    sys.stderr.write(f"registryctl: about to {action}. Type {answer!r} to go on: ")
+    sys.stderr.flush()
+    if sys.stdin.readline().strip() != answer:
+        raise UsageError("not confirmed; nothing was changed")
 
 
 async def runtimes(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
@@ -121,6 +178,7 @@ async def watch(client: RegistryClient, args: argparse.Namespace, out: Output) -
     next_revision = args.from_revision  # 0: live events only
     printed = 0
     connected = False
+    lost = False  # said once when the daemon is lost, once when it is back
     backoff = Backoff(0.1, 5.0)
     while True:
         try:
@@ -129,6 +187,9 @@ async def watch(client: RegistryClient, args: argparse.Namespace, out: Output) -
             async for item in client.subscribe(args.type, args.runtime, args.agent, next_revision):
                 connected = True
                 backoff.reset()
+                if lost:
+                    lost = False
+                    out.notice(f"reconnected to {client.target}; resuming from revision {next_revision}")
                 if isinstance(item, Bookmark):
                     next_revision = max(next_revision, item.revision + 1)
                     continue
@@ -151,8 +212,12 @@ async def watch(client: RegistryClient, args: argparse.Namespace, out: Output) -
         except RegistryUnavailableError as error:
             if not connected:
                 raise
-            out.notice(f"{error}; reconnecting, then resuming from revision {next_revision}")
-        await asyncio.sleep(backoff.next_delay())
+            if not lost:
+                lost = True
+                out.notice(
+                    f"lost {client.target} ({error}); reconnecting, then resuming from revision {next_revision}"
+                )
+        await client.pause(backoff.next_delay())
 
 
 async def _resume_point(client: RegistryClient, next_revision: int, out: Output) -> int:
@@ -181,6 +246,7 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    p.add_argument("--version", action="version", version=f"registryctl {version('registryd')}")
     p.add_argument(
         "--target",
         default=env("TARGET", "127.0.0.1:50051"),
@@ -240,6 +306,10 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     get = agents.add_parser("get", help="show one agent")
     get.add_argument("agent_id")
     get.set_defaults(func=agents_get)
+    remove = agents.add_parser("deregister", help="remove an agent (a leftover of a runtime that is gone)")
+    remove.add_argument("agent_id")
+    remove.add_argument("--runtime", default="", help="refuse unless the agent belongs to this runtime")
+    remove.set_defaults(func=agents_deregister)
     find = agents.add_parser("find", help="find agents by capability (case-insensitive substring)")
     find.add_argument("capability")
     find.add_argument(
@@ -259,6 +329,20 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     find.set_defaults(func=agents_find)
 
     commands.add_parser("runtimes", help="list runtimes and their agents").set_defaults(func=runtimes)
+
+    runtime = commands.add_parser("runtime", help="take a runtime out of rotation and back").add_subparsers(
+        dest="runtime_command", required=True, metavar="SUBCOMMAND"
+    )
+    drain = runtime.add_parser(
+        "drain", help="set every agent of a runtime OFFLINE (sticky), or --deregister them all"
+    )
+    drain.add_argument("runtime_id")
+    drain.add_argument("--deregister", action="store_true", help="remove the agents instead (asks first)")
+    drain.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    drain.set_defaults(func=runtime_drain)
+    undrain = runtime.add_parser("undrain", help="clear the operator status of every agent of a runtime")
+    undrain.add_argument("runtime_id")
+    undrain.set_defaults(func=runtime_undrain)
 
     status = commands.add_parser("status", help="set an agent's operator status").add_subparsers(
         dest="status_command", required=True, metavar="SUBCOMMAND"
@@ -298,7 +382,25 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     probe = commands.add_parser("health", help="the standard gRPC health check (exit 4 unless SERVING)")
     probe.add_argument("--service", default="", help="service name (default: the whole daemon)")
     probe.set_defaults(func=health)
+    _output_after_subcommands(p)
     return p
+
+
+def _output_after_subcommands(parser: argparse.ArgumentParser) -> None:
+    """`-o json` also after the subcommand: every leaf command takes it (without a default, so the one
+    given before the subcommand, or the environment's, stands when it is not repeated)."""
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        for sub in getattr(action, "choices", {}).values():
+            if sub._subparsers is not None:
+                _output_after_subcommands(sub)
+            else:
+                sub.add_argument(
+                    "-o",
+                    "--output",
+                    choices=("table", "json"),
+                    default=argparse.SUPPRESS,
+                    help="table or json",
+                )
 
 
 def _client(args: argparse.Namespace) -> RegistryClient:
@@ -337,20 +439,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = cli.parse_args(argv)
     if args.output not in ("table", "json"):  # argparse checks choices on flags, not on env defaults
         cli.error(f"REGISTRYCTL_OUTPUT must be table or json (got {args.output!r})")
-    out = Output(json_mode=args.output == "json")
+    json_mode = args.output == "json"
+    out = Output(json_mode=json_mode)
     try:
         return asyncio.run(_run(args, out))
     except UsageError as error:
-        print(f"registryctl: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(json_mode, EXIT_USAGE, "USAGE", f"error: {error}")
     except RegistryUnavailableError as error:
-        print(f"registryctl: {error} (target {args.target})", file=sys.stderr)
-        return EXIT_UNREACHABLE
+        return _fail(json_mode, EXIT_UNREACHABLE, error.code.name, f"{error} (target {args.target})", error)
     except RegistryError as error:
-        print(f"registryctl: {error}", file=sys.stderr)
-        return EXIT_REFUSED
+        return _fail(json_mode, EXIT_REFUSED, error.code.name, str(error), error)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+
+
+def _fail(
+    json_mode: bool, exit_code: int, code: str, message: str, error: RegistryError | None = None
+) -> int:
+    """Report an error on stderr: one line, or in JSON mode one JSON document."""
+    if json_mode:
+        document = {
+            "error": {
+                "code": code,
+                "message": error.message if error else message.removeprefix("error: "),
+                "reason": error.reason if error else "",
+                "metadata": error.error_metadata if error else {},
+                "exit_code": exit_code,
+            }
+        }
+        print(json.dumps(document, sort_keys=True), file=sys.stderr)
+    else:
+        print(f"registryctl: {message}", file=sys.stderr)
+    return exit_code
 
 
 if __name__ == "__main__":

@@ -37,6 +37,9 @@ def agent_json(agent: AgentMetadata) -> dict[str, Any]:
         "runtime_id": agent.runtime_id,
         "status": agent.status.value,
         "status_reason": agent.status_reason.value if agent.status_reason else None,
+        "health": agent.health.value,
+        "health_reason": agent.health_reason.value if agent.health_reason else None,
+        "operator_status": agent.operator_status.value if agent.operator_status else None,
         "registered_at": _time(agent.registered_at),
         "last_heartbeat": _time(agent.last_heartbeat),
         "status_changed_at": _time(agent.status_changed_at),
@@ -119,22 +122,52 @@ class Output:
 
     def __init__(self, json_mode: bool) -> None:
         self.json_mode = json_mode
-        self.console = Console(highlight=False)
+        # Not a terminal (a pipe, a file): rows never wrap, so `| grep <id>` finds whole lines.
+        self.console = Console(highlight=False, width=None if sys.stdout.isatty() else 1_000_000)
 
     def _json(self, document: Any) -> None:
         sys.stdout.write(json.dumps(document, sort_keys=True) + "\n")
         sys.stdout.flush()
 
-    def _table(self, *columns: str) -> Table:
-        table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-        for column in columns:
-            table.add_column(column, overflow="fold")
+    def _table(self, *columns: str, ids: tuple[list[str], ...] = ()) -> Table:
+        """The first len(ids) columns hold ids (the values given): never wrapped or cut, even when the
+        row is then wider than the terminal; the other columns give way on a narrow one."""
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
+        needed = 0
+        for i, column in enumerate(columns):
+            if i < len(ids):
+                width = max([len(column), *map(len, ids[i])])
+                table.add_column(column, no_wrap=True, min_width=width)
+            else:
+                width = len(column)
+                table.add_column(column, overflow="fold", min_width=width)
+            needed += width + 3
+        table.min_width = needed
         return table
+
+    def _show(self, table: Table) -> None:
+        """A terminal too narrow for the ids gets rows as wide as they need (it wraps them itself)."""
+        width = self.console.width
+        self.console.width = max(width, table.min_width or 0)
+        try:
+            self.console.print(table, crop=False)
+        finally:
+            self.console.width = width
+
+    def deregistered(self, agents: list[AgentMetadata], revision: int) -> None:
+        if self.json_mode:
+            return self._json({"revision": revision, "deregistered": [agent_json(a) for a in agents]})
+        for agent in agents:
+            self.console.print(f"{agent.agent_id}: deregistered (runtime {agent.runtime_id})")
+        self.console.print(f"{len(agents)} agents deregistered at revision {revision}")
 
     def agents(self, agents: list[AgentMetadata], revision: int) -> None:
         if self.json_mode:
             return self._json({"revision": revision, "agents": [agent_json(a) for a in agents]})
-        table = self._table("AGENT", "RUNTIME", "STATUS", "REASON", "NAME", "CAPABILITIES", "LAST BEAT")
+        ids = ([a.agent_id for a in agents], [a.runtime_id for a in agents])
+        table = self._table(
+            "AGENT", "RUNTIME", "STATUS", "REASON", "NAME", "CAPABILITIES", "LAST BEAT", ids=ids
+        )
         for a in agents:
             table.add_row(
                 a.agent_id,
@@ -145,7 +178,7 @@ class Output:
                 ", ".join(a.card.capabilities),
                 _age(a.last_heartbeat),
             )
-        self.console.print(table)
+        self._show(table)
         self.console.print(f"{len(agents)} agents at revision {revision}")
 
     def agent(self, agent: AgentMetadata) -> None:
@@ -178,23 +211,28 @@ class Output:
     def matches(self, found: FindResult) -> None:
         if self.json_mode:
             return self._json({"revision": found.revision, "matches": [match_json(m) for m in found.matches]})
-        table = self._table("AGENT", "RUNTIME", "STATUS", "MATCHED", "KIND", "NAME")
+        ids = ([m.agent.agent_id for m in found.matches], [m.agent.runtime_id for m in found.matches])
+        table = self._table("AGENT", "RUNTIME", "STATUS", "MATCHED", "KIND", "NAME", ids=ids)
         for m in found.matches:
             a = m.agent
             table.add_row(
                 a.agent_id, a.runtime_id, a.status.name, m.matched_capability, m.match_kind.name, a.card.name
             )
-        self.console.print(table)
+        self._show(table)
         self.console.print(f"{len(found.matches)} matches at revision {found.revision}")
 
     def runtimes(self, runtimes: RuntimeList) -> None:
         if self.json_mode:
             return self._json(runtimes_json(runtimes))
-        table = self._table("RUNTIME", "AGENTS", "STREAM", "AGENT IDS")
+        table = self._table(
+            "RUNTIME", "AGENTS", "STREAM", "AGENT IDS", ids=([r.runtime_id for r in runtimes.runtimes],)
+        )
+        # Agent ids wrap between ids, never inside one.
+        table.columns[-1].min_width = max((len(a) for r in runtimes.runtimes for a in r.agent_ids), default=9)
         for r in runtimes.runtimes:
             stream = "connected" if r.stream_connected else "-"
             table.add_row(r.runtime_id, str(r.agent_count), stream, ", ".join(r.agent_ids))
-        self.console.print(table)
+        self._show(table)
         self.console.print(f"{len(runtimes.runtimes)} runtimes at revision {runtimes.revision}")
 
     def status_update(self, update: StatusUpdate) -> None:
@@ -214,7 +252,7 @@ class Output:
         table = Table(box=None, show_header=False, pad_edge=False)
         table.add_column(style="bold")
         table.add_column()
-        statuses = ", ".join(f"{s.name} {stats.status_distribution.get(s, 0)}" for s in AgentStatus)
+        statuses = ", ".join(f"{s.name} {stats.status_distribution.get(s, 0)}" for s in AgentStatus.known())
         rows = [
             ("agents", f"{stats.total_agents} ({statuses})"),
             ("runtimes", str(stats.total_runtimes)),

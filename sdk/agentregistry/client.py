@@ -13,7 +13,9 @@ The self-healing `AgentRegistry` and the `registryctl` CLI are both built on it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -22,6 +24,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from agentregistry import convert
+from agentregistry.backoff import Backoff
 from agentregistry.types import (
     AgentCard,
     AgentMetadata,
@@ -31,6 +34,8 @@ from agentregistry.types import (
     DeregisterResult,
     FindResult,
     HeartbeatAck,
+    HeartbeatDigest,
+    Liveness,
     PemSource,
     RegisterResult,
     RegistryError,
@@ -45,6 +50,7 @@ from agentregistry.types import (
 from agentregistry.v1 import registry_pb2 as pb
 from agentregistry.v1 import registry_pb2_grpc as pb_grpc
 
+Request = TypeVar("Request")
 Response = TypeVar("Response")
 
 # Keepalive finds a dead daemon behind a silent network within ~25 s (the daemon permits pings every
@@ -75,7 +81,9 @@ class RegistryClient:
     `max_reconnect_backoff` caps the channel's own reconnect backoff (seconds). With `wait_for_ready`,
     a call made while the daemon is unreachable waits for it (within `timeout`) instead of failing at
     once with RegistryUnavailableError; nothing is sent before the connection is up, so this is safe for
-    every call.
+    every call. A call the daemon's crash cuts off while in flight is then retried too (within the same
+    `timeout`) when that is safe: reads, and writes that are idempotent (register with an id, status,
+    heartbeat); the others raise RegistryUnavailableError.
     """
 
     def __init__(
@@ -87,7 +95,7 @@ class RegistryClient:
         client_key: PemSource | None = None,
         token: str | None = None,
         timeout: float | None = 10.0,
-        max_reconnect_backoff: float = 5.0,
+        max_reconnect_backoff: float = 1.0,
         wait_for_ready: bool = False,
     ) -> None:
         if (client_certificate is None) != (client_key is None):
@@ -138,41 +146,75 @@ class RegistryClient:
                 grpc.StatusCode.UNAVAILABLE,
             ) from None
 
-    async def _unary(self, call: Awaitable[Response]) -> Response:
-        try:
-            return await call
-        except grpc.RpcError as error:
-            raise convert.error_from_rpc(error) from None
+    async def pause(self, delay: float) -> None:
+        """Sleep `delay` seconds, or less when the channel makes a new connection meanwhile (a restarted
+        daemon): streams then come back as soon as the daemon is, while repeated failures on one
+        connection still wait out their backoff."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(delay):
+                await self._new_connection()
 
-    def _call_options(self) -> dict[str, Any]:
-        return {**self._stream_options(), "timeout": self.timeout}
+    async def _new_connection(self) -> None:
+        state = self._channel.get_state(try_to_connect=True)
+        was_down = state is not grpc.ChannelConnectivity.READY
+        while True:
+            await self._channel.wait_for_state_change(state)
+            state = self._channel.get_state(try_to_connect=True)
+            if state is grpc.ChannelConnectivity.READY and was_down:
+                return
+            was_down = was_down or state is not grpc.ChannelConnectivity.READY
+
+    async def _unary(self, method: Callable[..., Any], request: Request, *, retry: bool = True) -> Any:
+        """One call; with `retry` (safe to repeat) and `wait_for_ready`, a call cut off by a lost
+        connection is made again once the daemon is back, all within `timeout`."""
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        backoff = Backoff(0.05, 1.0)  # a draining daemon answers UNAVAILABLE at once: do not spin
+        while True:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                return await method(request, **self._stream_options(), timeout=remaining)
+            except grpc.RpcError as error:
+                lost = error.code() is grpc.StatusCode.UNAVAILABLE  # type: ignore[attr-defined]
+                delay = backoff.next_delay()
+                if not (lost and retry and self._wait_for_ready) or (
+                    deadline is not None and time.monotonic() + delay >= deadline
+                ):
+                    raise convert.error_from_rpc(error) from None
+            await asyncio.sleep(delay)
 
     def _stream_options(self) -> dict[str, Any]:
         return {"metadata": self._metadata, "wait_for_ready": self._wait_for_ready}
 
     # ------------------------------------------------------------------------------------ agents
 
-    async def register_agent(self, runtime_id: str, card: AgentCard, agent_id: str = "") -> RegisterResult:
+    async def register_agent(
+        self, runtime_id: str, card: AgentCard, agent_id: str = "", liveness: Liveness | None = None
+    ) -> RegisterResult:
         """Register an agent (the daemon makes an id when `agent_id` is empty). The same id from the same
         runtime is an idempotent re-register (`created` False); from another runtime it raises
-        AgentAlreadyExistsError."""
+        AgentAlreadyExistsError. `liveness`: the timeouts the runtime asks for (see Bind)."""
         request = pb.RegisterAgentRequest(
-            agent_id=agent_id, runtime_id=runtime_id, card=convert.card_to_proto(card)
+            agent_id=agent_id,
+            runtime_id=runtime_id,
+            card=convert.card_to_proto(card),
+            **convert.liveness_fields(liveness),
         )
-        response = await self._unary(self._stub.RegisterAgent(request, **self._call_options()))
+        # Without an id a repeat would register a second agent.
+        response = await self._unary(self._stub.RegisterAgent, request, retry=bool(agent_id))
         return convert.register_result(response)
 
     async def deregister_agent(self, agent_id: str, runtime_id: str = "") -> DeregisterResult:
         """Remove an agent. AgentNotFoundError when unknown; PermissionDeniedError when `runtime_id` is
         given and does not own it."""
         request = pb.DeregisterAgentRequest(agent_id=agent_id, runtime_id=runtime_id)
-        response = await self._unary(self._stub.DeregisterAgent(request, **self._call_options()))
+        # Not repeated: a repeat of a removal that went through would answer NOT_FOUND.
+        response = await self._unary(self._stub.DeregisterAgent, request, retry=False)
         return convert.deregister_result(response)
 
     async def get_agent(self, agent_id: str) -> AgentMetadata:
         """One agent; AgentNotFoundError when unknown."""
         request = pb.GetAgentRequest(agent_id=agent_id)
-        response = await self._unary(self._stub.GetAgent(request, **self._call_options()))
+        response = await self._unary(self._stub.GetAgent, request)
         return convert.agent_from_proto(response.agent)
 
     async def list_agents(
@@ -190,7 +232,7 @@ class RegistryClient:
             page_size=page_size,
             page_token=page_token,
         )
-        response = await self._unary(self._stub.ListAgents(request, **self._call_options()))
+        response = await self._unary(self._stub.ListAgents, request)
         return convert.agent_page(response)
 
     async def list_all_agents(
@@ -215,36 +257,43 @@ class RegistryClient:
         request = pb.FindAgentsRequest(
             capability=capability, statuses=convert.statuses_to_proto(statuses), limit=limit
         )
-        response = await self._unary(self._stub.FindAgents(request, **self._call_options()))
+        response = await self._unary(self._stub.FindAgents, request)
         return convert.find_result(response)
 
     async def update_agent_status(
         self, agent_id: str, status: AgentStatus, runtime_id: str = ""
     ) -> StatusUpdate:
-        """Set an operator status (sticky until an operator sets ACTIVE again)."""
+        """Set an operator status (sticky until an operator sets ACTIVE again, which clears it)."""
         request = pb.UpdateAgentStatusRequest(
             agent_id=agent_id, status=convert.status_to_proto(status), runtime_id=runtime_id
         )
-        response = await self._unary(self._stub.UpdateAgentStatus(request, **self._call_options()))
+        response = await self._unary(self._stub.UpdateAgentStatus, request)
         return convert.status_update(response)
 
     async def heartbeat(
-        self, runtime_id: str, agent_ids: Sequence[str] = (), status: AgentStatus | None = None
+        self,
+        runtime_id: str,
+        agent_ids: Sequence[str] = (),
+        status: AgentStatus | None = None,
+        liveness: Liveness | None = None,
     ) -> HeartbeatAck:
         """Beat agents of a runtime (every one of them when `agent_ids` is empty), optionally
-        self-reporting ACTIVE or DEGRADED. Unknown ids come back in `unknown_agent_ids`."""
+        self-reporting ACTIVE or DEGRADED. Unknown ids come back in `unknown_agent_ids`, ids of another
+        runtime in `refused_agent_ids`."""
         request = pb.HeartbeatRequest(
             runtime_id=runtime_id,
             agent_ids=list(agent_ids),
             status=convert.status_to_proto(status) if status else pb.AGENT_STATUS_UNSPECIFIED,
+            **convert.liveness_fields(liveness),
         )
-        response = await self._unary(self._stub.Heartbeat(request, **self._call_options()))
+        response = await self._unary(self._stub.Heartbeat, request)
         return convert.heartbeat_ack(response)
 
-    def heartbeat_stream(self, runtime_id: str) -> HeartbeatStream:
-        """Open the long-lived heartbeat stream of a runtime; use as `async with`. Call `bind` first."""
+    def heartbeat_stream(self, runtime_id: str, liveness: Liveness | None = None) -> HeartbeatStream:
+        """Open the long-lived heartbeat stream of a runtime; use as `async with`. Call `bind` first.
+        `liveness`: the timeouts the runtime asks for, sent with every bind."""
         call = self._stub.HeartbeatStream(**self._stream_options())
-        return HeartbeatStream(call, runtime_id)
+        return HeartbeatStream(call, runtime_id, liveness)
 
     # ------------------------------------------------------------------------------------ events
 
@@ -255,8 +304,11 @@ class RegistryClient:
         agent_id: str = "",
         from_revision: int = 0,
         idle_timeout: float | None = None,
-    ) -> AsyncIterator[RegistryEvent | Bookmark]:
-        """Events in revision order, interleaved with bookmarks (the first item is one).
+        heartbeat_digests: bool = False,
+    ) -> AsyncIterator[RegistryEvent | Bookmark | HeartbeatDigest]:
+        """Events in revision order, interleaved with bookmarks (the first item is one), and with
+        `heartbeat_digests`, about once a second the last heartbeat of every matching agent that beat
+        since the previous digest.
 
         Empty `types` means every type except AGENT_HEARTBEAT. `from_revision` 0 means live events only;
         otherwise retained events from that revision are replayed first (RevisionCompactedError when
@@ -270,6 +322,7 @@ class RegistryClient:
             runtime_id=runtime_id,
             agent_id=agent_id,
             from_revision=from_revision,
+            heartbeat_digests=heartbeat_digests,
         )
         call = self._stub.Subscribe(request, **self._stream_options())
         try:
@@ -286,7 +339,9 @@ class RegistryClient:
                     ) from None
                 if message is grpc.aio.EOF:
                     return
-                yield convert.subscribe_item_from_proto(message)
+                item = convert.subscribe_item_from_proto(message)
+                if item is not None:
+                    yield item
         except grpc.RpcError as error:
             raise convert.error_from_rpc(error) from None
         finally:
@@ -296,21 +351,19 @@ class RegistryClient:
 
     async def list_runtimes(self) -> RuntimeList:
         """Runtimes with their agent ids and whether a heartbeat stream is bound to them."""
-        response = await self._unary(
-            self._stub.ListRuntimes(pb.ListRuntimesRequest(), **self._call_options())
-        )
+        response = await self._unary(self._stub.ListRuntimes, pb.ListRuntimesRequest())
         return convert.runtime_list(response)
 
     async def get_stats(self) -> RegistryStats:
         """Totals, distributions and counters (the original's get_metrics, and more)."""
-        response = await self._unary(self._stub.GetStats(pb.GetStatsRequest(), **self._call_options()))
+        response = await self._unary(self._stub.GetStats, pb.GetStatsRequest())
         return convert.stats(response)
 
     async def health_check(self, service: str = "") -> ServingStatus:
         """The standard gRPC health check ("" = the whole daemon). NOT_SERVING while it drains."""
         request = health_pb2.HealthCheckRequest(service=service)
         try:
-            response = await self._unary(self._health.Check(request, **self._call_options()))
+            response = await self._unary(self._health.Check, request)
         except LookupError:  # NOT_FOUND: the daemon does not know that service name
             return ServingStatus.SERVICE_UNKNOWN
         return convert.serving_status(response.status)
@@ -318,12 +371,14 @@ class RegistryClient:
 
 class HeartbeatStream:
     """One HeartbeatStream RPC: the first call must be `bind`; each call sends one message and waits for
-    its ack. Leaving `async with` normally half-closes (`close`: bound agents turn OFFLINE); leaving it
+    its ack. A message the daemon refuses raises the RegistryError a unary call would (nothing of it was
+    applied) and the stream stays open. Leaving `async with` normally half-closes (`close`: bound agents turn OFFLINE); leaving it
     with an exception aborts (`abort`: the daemon marks bound agents UNHEALTHY, as for a crash)."""
 
-    def __init__(self, call: Any, runtime_id: str) -> None:
+    def __init__(self, call: Any, runtime_id: str, liveness: Liveness | None = None) -> None:
         self._call = call
         self.runtime_id = runtime_id
+        self._liveness = convert.liveness_fields(liveness)
         self._sequence = 0
         self._lock = asyncio.Lock()
 
@@ -339,11 +394,14 @@ class HeartbeatStream:
             self.abort()
 
     async def bind(self, agent_ids: Sequence[str] = ()) -> HeartbeatAck:
-        """Bind agents (on the first bind, empty means every agent of the runtime); binding beats them."""
-        return await self._send(pb.Bind(runtime_id=self.runtime_id, agent_ids=list(agent_ids)), "bind")
+        """Bind agents (on the first bind, empty means every agent of the runtime); binding beats them.
+        Agents of another runtime come back in `refused_agent_ids`, unknown ones in `unknown_agent_ids`."""
+        bind = pb.Bind(runtime_id=self.runtime_id, agent_ids=list(agent_ids), **self._liveness)
+        return await self._send(bind, "bind")
 
     async def beat(self, agent_ids: Sequence[str] = (), status: AgentStatus | None = None) -> HeartbeatAck:
-        """Beat agents (every bound agent when empty), optionally self-reporting ACTIVE or DEGRADED."""
+        """Beat agents (every bound agent when empty), optionally self-reporting ACTIVE or DEGRADED (the
+        agents' health, reason SELF_REPORTED, until the next report; an operator setting still wins)."""
         status_value = convert.status_to_proto(status) if status else pb.AGENT_STATUS_UNSPECIFIED
         return await self._send(pb.Beat(agent_ids=list(agent_ids), status=status_value), "beat")
 
@@ -370,8 +428,8 @@ class HeartbeatStream:
                 raise convert.error_from_rpc(await self._final_error()) from None
             if response is grpc.aio.EOF:
                 raise convert.error_from_rpc(await self._final_error())
-            if response.HasField("error"):  # refused; nothing of it applied, the stream stays open
-                raise convert.error_from_stream(response.error)
+            if response.HasField("error"):  # refused; the stream stays open
+                raise convert.stream_error(response.error)
             return convert.heartbeat_ack(response)
 
     async def _final_error(self) -> grpc.aio.AioRpcError:

@@ -3,10 +3,13 @@ and back. Nothing else in the SDK reads or builds a `_pb2` message field by fiel
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import grpc
+from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2
@@ -24,7 +27,9 @@ from agentregistry.types import (
     DeregisterResult,
     FindResult,
     HeartbeatAck,
+    HeartbeatDigest,
     InvalidArgumentError,
+    Liveness,
     MatchKind,
     PermissionDeniedError,
     RegisterResult,
@@ -45,13 +50,31 @@ from agentregistry.types import (
 )
 from agentregistry.v1 import registry_pb2 as pb
 
-# Public enums <-> wire enums. Wire enum values are "<PREFIX>_<NAME>" with the public member's name.
+# Public enums <-> wire enums. Wire enum values are "<PREFIX>_<NAME>" with the public member's name; a
+# wire value this SDK does not know (a newer daemon) becomes the public enum's UNKNOWN member.
 _STATUS_PREFIX = "AGENT_STATUS_"
 _EVENT_PREFIX = "EVENT_TYPE_"
 
+Public = TypeVar("Public", bound=enum.Enum)
+
+
+def _from_proto(public: type[Public], wire: Any, prefix: str, value: int) -> Public:
+    try:
+        return public[wire.Name(value).removeprefix(prefix)]
+    except (ValueError, KeyError):
+        return public["UNKNOWN"]
+
+
+def _optional_from_proto(public: type[Public], wire: Any, prefix: str, value: int) -> Public | None:
+    """UNSPECIFIED (0) is None."""
+    return _from_proto(public, wire, prefix, value) if value else None
+
 
 def status_to_proto(status: AgentStatus) -> int:
-    return pb.AgentStatus.Value(_STATUS_PREFIX + AgentStatus(status).name)
+    status = AgentStatus(status)
+    if status is AgentStatus.UNKNOWN:
+        raise ValueError("AgentStatus.UNKNOWN cannot be sent to the daemon")
+    return pb.AgentStatus.Value(_STATUS_PREFIX + status.name)
 
 
 def statuses_to_proto(statuses: Iterable[AgentStatus]) -> list[int]:
@@ -59,32 +82,54 @@ def statuses_to_proto(statuses: Iterable[AgentStatus]) -> list[int]:
 
 
 def status_from_proto(value: int) -> AgentStatus:
-    return AgentStatus[pb.AgentStatus.Name(value).removeprefix(_STATUS_PREFIX)]
+    return _from_proto(AgentStatus, pb.AgentStatus, _STATUS_PREFIX, value)
 
 
 def status_from_name(name: str) -> AgentStatus:
     """A status from the daemon's stats keys ("ACTIVE")."""
-    return AgentStatus[name]
+    return AgentStatus.__members__.get(name, AgentStatus.UNKNOWN)
 
 
 def _reason_from_proto(value: int) -> StatusReason | None:
-    if value == pb.STATUS_REASON_UNSPECIFIED:
-        return None
-    return StatusReason[pb.StatusReason.Name(value).removeprefix("STATUS_REASON_")]
+    return _optional_from_proto(StatusReason, pb.StatusReason, "STATUS_REASON_", value)
 
 
 def _deregister_reason_from_proto(value: int) -> DeregisterReason | None:
-    if value == pb.DEREGISTER_REASON_UNSPECIFIED:
-        return None
-    return DeregisterReason[pb.DeregisterReason.Name(value).removeprefix("DEREGISTER_REASON_")]
+    return _optional_from_proto(DeregisterReason, pb.DeregisterReason, "DEREGISTER_REASON_", value)
 
 
 def event_type_to_proto(event_type: RegistryEventType) -> int:
-    return pb.EventType.Value(_EVENT_PREFIX + RegistryEventType(event_type).name)
+    event_type = RegistryEventType(event_type)
+    if event_type is RegistryEventType.UNKNOWN:
+        raise ValueError("RegistryEventType.UNKNOWN cannot be subscribed to")
+    return pb.EventType.Value(_EVENT_PREFIX + event_type.name)
 
 
 def event_type_from_proto(value: int) -> RegistryEventType:
-    return RegistryEventType[pb.EventType.Name(value).removeprefix(_EVENT_PREFIX)]
+    return _from_proto(RegistryEventType, pb.EventType, _EVENT_PREFIX, value)
+
+
+def _seconds(duration: Duration) -> float:
+    return duration.ToNanoseconds() / 1e9
+
+
+def _duration(seconds: float | None) -> Duration | None:
+    if seconds is None:
+        return None
+    duration = Duration()
+    duration.FromNanoseconds(round(seconds * 1e9))
+    return duration
+
+
+def liveness_fields(liveness: Liveness | None) -> dict[str, Duration]:
+    """The optional heartbeat_timeout/auto_deregister_timeout fields of a register, heartbeat or bind."""
+    if liveness is None:
+        return {}
+    fields = {
+        "heartbeat_timeout": _duration(liveness.heartbeat_timeout),
+        "auto_deregister_timeout": _duration(liveness.auto_deregister_timeout),
+    }
+    return {name: value for name, value in fields.items() if value is not None}
 
 
 def _time(ts: Timestamp) -> datetime:
@@ -133,6 +178,11 @@ def agent_from_proto(agent: pb.Agent) -> AgentMetadata:
         last_heartbeat=_time(agent.last_heartbeat),
         status_changed_at=_time(agent.status_changed_at),
         revision=agent.revision,
+        health=status_from_proto(agent.health) if agent.health else status_from_proto(agent.status),
+        health_reason=_reason_from_proto(agent.health_reason),
+        operator_status=_optional_from_proto(
+            AgentStatus, pb.AgentStatus, _STATUS_PREFIX, agent.operator_status
+        ),
     )
 
 
@@ -144,7 +194,7 @@ def event_from_proto(event: pb.Event) -> RegistryEvent:
     agent = agent_from_proto(event.agent) if event.HasField("agent") else None
     metadata: dict[str, object] = {}
     if event_type is RegistryEventType.AGENT_REGISTERED and agent is not None:
-        metadata["capabilities"] = list(agent.card.capabilities)
+        metadata["capabilities"] = searchable_texts(agent.card)
     elif event_type is RegistryEventType.AGENT_STATUS_CHANGED:
         metadata["old_status"] = status_from_proto(event.old_status).value
         metadata["new_status"] = status_from_proto(event.new_status).value
@@ -165,17 +215,39 @@ def event_from_proto(event: pb.Event) -> RegistryEvent:
     )
 
 
-def subscribe_item_from_proto(message: pb.SubscribeResponse) -> RegistryEvent | Bookmark:
-    if message.WhichOneof("kind") == "bookmark":
+def searchable_texts(card: AgentCard) -> list[str]:
+    """What discovery matches a query against: capabilities, skill names and skill tags, each once."""
+    texts = [*card.capabilities]
+    for skill in card.skills:
+        texts.extend((skill.name, *skill.tags))
+    return list(dict.fromkeys(t for t in texts if t))
+
+
+def subscribe_item_from_proto(
+    message: pb.SubscribeResponse,
+) -> RegistryEvent | Bookmark | HeartbeatDigest | None:
+    """None for a kind of message this SDK does not know (a newer daemon)."""
+    kind = message.WhichOneof("kind")
+    if kind == "bookmark":
         return Bookmark(message.bookmark.revision)
-    return event_from_proto(message.event)
+    if kind == "heartbeat_digest":
+        return HeartbeatDigest({b.agent_id: _time(b.last_heartbeat) for b in message.heartbeat_digest.beats})
+    if kind == "event":
+        return event_from_proto(message.event)
+    return None
 
 
 # ------------------------------------------------------------------------------------------- results
 
 
 def register_result(response: pb.RegisterAgentResponse) -> RegisterResult:
-    return RegisterResult(agent_from_proto(response.agent), response.created, response.revision)
+    return RegisterResult(
+        agent_from_proto(response.agent),
+        response.created,
+        response.revision,
+        _seconds(response.heartbeat_timeout),
+        _seconds(response.auto_deregister_timeout),
+    )
 
 
 def deregister_result(response: pb.DeregisterAgentResponse) -> DeregisterResult:
@@ -197,7 +269,7 @@ def find_result(response: pb.FindAgentsResponse) -> FindResult:
         AgentMatch(
             agent_from_proto(m.agent),
             m.matched_capability,
-            MatchKind[pb.MatchKind.Name(m.match_kind).removeprefix("MATCH_KIND_")],
+            _from_proto(MatchKind, pb.MatchKind, "MATCH_KIND_", m.match_kind),
         )
         for m in response.matches
     ]
@@ -205,19 +277,28 @@ def find_result(response: pb.FindAgentsResponse) -> FindResult:
 
 
 def heartbeat_ack(response: pb.HeartbeatResponse | pb.HeartbeatStreamResponse) -> HeartbeatAck:
-    common = {
+    common: dict[str, Any] = {
         "unknown_agent_ids": tuple(response.unknown_agent_ids),
         "server_time": _time(response.server_time),
-        "heartbeat_timeout": response.heartbeat_timeout.ToNanoseconds() / 1e9,
+        "heartbeat_timeout": _seconds(response.heartbeat_timeout),
+        "auto_deregister_timeout": _seconds(response.auto_deregister_timeout),
+        "refused_agent_ids": tuple(response.refused_agent_ids),
     }
     if isinstance(response, pb.HeartbeatResponse):
-        return HeartbeatAck(**common, revision=response.revision)  # type: ignore[arg-type]
-    return HeartbeatAck(**common, sequence=response.sequence, bound_agents=response.bound_agents)  # type: ignore[arg-type]
+        return HeartbeatAck(**common, revision=response.revision)
+    return HeartbeatAck(**common, sequence=response.sequence, bound_agents=response.bound_agents)
 
 
 def runtime_list(response: pb.ListRuntimesResponse) -> RuntimeList:
     runtimes = [
-        RuntimeInfo(r.runtime_id, tuple(r.agent_ids), r.agent_count, r.stream_connected)
+        RuntimeInfo(
+            r.runtime_id,
+            tuple(r.agent_ids),
+            r.agent_count,
+            r.stream_connected,
+            _seconds(r.heartbeat_timeout),
+            _seconds(r.auto_deregister_timeout),
+        )
         for r in response.runtimes
     ]
     return RuntimeList(runtimes, response.revision)
@@ -242,7 +323,7 @@ def stats(response: pb.GetStatsResponse) -> RegistryStats:
 
 
 def serving_status(value: int) -> ServingStatus:
-    return ServingStatus[health_pb2.HealthCheckResponse.ServingStatus.Name(value)]
+    return _from_proto(ServingStatus, health_pb2.HealthCheckResponse.ServingStatus, "", value)
 
 
 # -------------------------------------------------------------------------------------------- errors
@@ -263,13 +344,11 @@ _REASONS: dict[str, type[RegistryError]] = {
 _STATUS_DETAILS_KEY = "grpc-status-details-bin"
 
 
-def error_from_stream(error: pb.StreamError) -> RegistryError:
+def stream_error(error: pb.StreamError) -> RegistryError:
     """The SDK exception for a heartbeat stream message the daemon refused (the stream stays open)."""
-    code = (
-        grpc.StatusCode[error.code] if error.code in grpc.StatusCode.__members__ else grpc.StatusCode.UNKNOWN
-    )
+    code = grpc.StatusCode.__members__.get(error.code, grpc.StatusCode.UNKNOWN)
     violations = {error.field: error.message} if error.field else {}
-    return _ERRORS.get(code, RegistryError)(error.message, code, "", {}, violations)
+    return _ERRORS.get(code, RegistryError)(error.message or code.name, code, field_violations=violations)
 
 
 def error_from_rpc(error: grpc.RpcError) -> RegistryError:

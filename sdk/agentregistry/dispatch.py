@@ -4,9 +4,9 @@ Each callback has its own bounded queue and task, so callbacks run concurrently 
 with heartbeats, each seeing its events (of every type it subscribed to) in revision order. A callback
 that raises is logged and keeps receiving events. Async callbacks run on the event loop; each sync
 callback runs in a thread of its own, so even a blocking one stalls neither heartbeats nor any other
-callback. Only when one callback falls `queue_size` events behind does delivery wait for it (and the
-reader with it: the daemon then cuts the stream off and the reader resumes from its last revision, so
-nothing is lost).
+callback. Delivery never waits: a callback that falls `queue_size` events behind loses its own oldest
+events (one warning when it starts, one when it has caught up, with the count), and nothing else is
+slowed, neither the local view nor the caller's writes that wait for it.
 """
 
 from __future__ import annotations
@@ -42,8 +42,12 @@ class _Listener:
         self._queue: asyncio.Queue[RegistryEvent] | None = None
         self._task: asyncio.Task[None] | None = None
         self._thread: ThreadPoolExecutor | None = None
+        self._cancelled = False
+        self._dropped = 0  # events dropped since the queue was last empty
 
-    async def put(self, event: RegistryEvent) -> None:
+    def put(self, event: RegistryEvent) -> None:
+        if self._cancelled:
+            return
         if self._queue is None:
             self._queue = asyncio.Queue(self._queue_size)
             if not self._async:
@@ -51,11 +55,25 @@ class _Listener:
             self._task = asyncio.create_task(
                 self._run(self._queue, self._thread), name=f"agentregistry-callback-{self.callback!r}"
             )
-        await self._queue.put(event)
+        if self._queue.full():
+            self._queue.get_nowait()
+            if not self._dropped:
+                log.warning(
+                    "event callback %r is %d events behind; dropping its oldest events until it catches up",
+                    self.callback,
+                    self._queue_size,
+                )
+            self._dropped += 1
+        self._queue.put_nowait(event)
 
     async def _run(self, queue: asyncio.Queue[RegistryEvent], thread: ThreadPoolExecutor | None) -> None:
         loop = asyncio.get_running_loop()
         while True:
+            if queue.empty() and self._dropped:
+                log.warning(
+                    "event callback %r caught up; %d events were dropped", self.callback, self._dropped
+                )
+                self._dropped = 0
             event = await queue.get()
             try:
                 if thread is None:
@@ -72,6 +90,7 @@ class _Listener:
 
     def cancel(self) -> None:
         """Stop delivering; events not yet handed over are dropped (a running sync call finishes)."""
+        self._cancelled = True
         if self._task is not None:
             self._task.cancel()
         if self._thread is not None:
@@ -84,6 +103,7 @@ class _Listener:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._queue = self._task = self._thread = None
+        self._cancelled = False
 
 
 class EventDispatcher:
@@ -117,13 +137,19 @@ class EventDispatcher:
             listener.cancel()
         return True
 
+    @property
+    def listening(self) -> bool:
+        """Some callback is subscribed to an event type the daemon sends."""
+        return any(listener.types - {RegistryEventType.AGENT_LOST} for listener in self._listeners)
+
     def wants(self, event_type: RegistryEventType) -> bool:
         return any(event_type in listener.types for listener in self._listeners)
 
-    async def deliver(self, event: RegistryEvent) -> None:
+    def deliver(self, event: RegistryEvent) -> None:
+        """Queue `event` for every listener of its type; never waits."""
         for listener in tuple(self._listeners):
             if event.event_type in listener.types:
-                await listener.put(event)
+                listener.put(event)
 
     async def close(self) -> None:
         for listener in self._listeners:

@@ -7,16 +7,21 @@ Switching from the in-process registry means changing the import and passing the
         agents = await registry.find_agents_by_capability("code generation")
 
 Behind the API, one heartbeat stream per runtime keeps this client's agents alive, and a watch keeps
-`agents`/`runtime_agents` current and feeds `subscribe()` callbacks; both heal themselves after a lost
-connection or a daemon restart (see `agentregistry.heartbeat` and `agentregistry.watch`).
+the local view (`agents`/`runtime_agents`) current and feeds `subscribe()` callbacks; both heal
+themselves after a lost connection or a daemon restart (see `agentregistry.heartbeat` and
+`agentregistry.watch`). The watch, a copy of the whole registry, runs only for a client that uses it:
+one that reads the view, subscribes, finds agents locally, or asks for it (`local_view=True`,
+`load_view()`). A worker that only registers and beats holds no copy and no Subscribe stream.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
@@ -24,6 +29,7 @@ from agentregistry.backoff import Backoff
 from agentregistry.client import RegistryClient
 from agentregistry.dispatch import Callback, EventDispatcher
 from agentregistry.heartbeat import RuntimeHeartbeat
+from agentregistry.matching import rank_local
 from agentregistry.types import (
     AgentAlreadyExistsError,
     AgentCard,
@@ -33,6 +39,7 @@ from agentregistry.types import (
     AgentStatus,
     RegistryEvent,
     RegistryEventType,
+    RemoteAgent,
 )
 from agentregistry.watch import RegistryWatch
 
@@ -42,6 +49,12 @@ StatusFilter = AgentStatus | Iterable[AgentStatus] | None
 
 # Re-registrations after a daemon restart: enough in flight to be quick, few enough not to stampede.
 _REREGISTER_IN_FLIGHT = 32
+
+# The channel's own reconnect backoff cap. Connection attempts are cheap, and a restarted daemon must be
+# found within a second; the streams' backoff (reconnect_max_backoff) is what spares a struggling daemon.
+_CHANNEL_RECONNECT_CAP = 0.5
+
+_SELF_REPORTABLE = (AgentStatus.ACTIVE, AgentStatus.DEGRADED)
 
 
 @dataclass(frozen=True)
@@ -54,8 +67,9 @@ class _OwnAgent:
 
 
 def card_of(agent: Any) -> AgentCard:
-    """The card of whatever `register_agent` was given: an AgentCard, a dict card, or an object with an
-    `_a2a_card` or `a2a_card` attribute holding either."""
+    """The card of whatever `register_agent` was given: an AgentCard, a dict card, a card object with
+    `to_dict()` or `model_dump()` (an A2A or pydantic card), or an object with an `_a2a_card` or
+    `a2a_card` attribute holding any of those."""
     if isinstance(agent, AgentCard):
         return agent
     if isinstance(agent, Mapping):
@@ -64,16 +78,21 @@ def card_of(agent: Any) -> AgentCard:
         card = getattr(agent, attribute, None)
         if card is not None:
             return card_of(card)
+    for method in ("model_dump", "to_dict"):
+        if callable(getattr(agent, method, None)):
+            data = getattr(agent, method)()
+            if isinstance(data, Mapping):
+                return AgentCard.from_dict(data)
     raise TypeError(
-        "register_agent needs an AgentCard, a dict card, or an object with an `_a2a_card` or `a2a_card` "
-        f"attribute (got {type(agent).__name__} without one)"
+        "register_agent needs an AgentCard, a dict card, a card object with to_dict() or model_dump(), or "
+        f"an object with an `_a2a_card` or `a2a_card` attribute holding one (got {type(agent).__name__})"
     )
 
 
 def _statuses(status_filter: StatusFilter) -> tuple[AgentStatus, ...]:
     """None means every status."""
     if status_filter is None:
-        return tuple(AgentStatus)
+        return AgentStatus.known()
     if isinstance(status_filter, AgentStatus):
         return (status_filter,)
     return tuple(AgentStatus(s) for s in status_filter)
@@ -89,6 +108,7 @@ class AgentRegistry:
         self._watch = RegistryWatch(
             self._backoff(), self.config.event_stream_idle_timeout, self._deliver, self._localize
         )
+        self._view_loading: asyncio.Task[None] | None = None
 
     @property
     def client(self) -> RegistryClient:
@@ -103,8 +123,8 @@ class AgentRegistry:
     # ------------------------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        """Connect, load the local view, and start following events. Raises RegistryUnavailableError
-        when the daemon cannot be reached within `rpc_timeout`."""
+        """Connect (and load the local view when `local_view` is set or callbacks are subscribed).
+        Raises RegistryUnavailableError when the daemon cannot be reached within `rpc_timeout`."""
         if self._client is not None:
             return
         client = RegistryClient(
@@ -114,23 +134,55 @@ class AgentRegistry:
             client_key=self.config.client_key,
             token=self.config.token,
             timeout=self.config.rpc_timeout,
-            max_reconnect_backoff=self.config.reconnect_max_backoff,
-            wait_for_ready=True,  # a call during a daemon restart waits for it, up to rpc_timeout
+            max_reconnect_backoff=min(_CHANNEL_RECONNECT_CAP, self.config.reconnect_max_backoff),
+            # A call during a daemon restart waits for it, up to rpc_timeout (unless fail_fast).
+            wait_for_ready=not self.config.fail_fast,
         )
         try:
             await client.wait_ready(self.config.rpc_timeout)
-            await self._watch.start(client)
         except BaseException:
             await client.close()
             raise
         self._client = client
+        if self.config.local_view or self._dispatcher.listening:
+            try:
+                await self.load_view()
+            except BaseException:
+                await self.shutdown()
+                raise
+
+    async def load_view(self) -> None:
+        """Load the local view now (if not loaded yet) and keep it current from then on."""
+        if self._view_loading is None:
+            self._view_loading = asyncio.ensure_future(self._start_watch(self.client))
+        await asyncio.shield(self._view_loading)
+
+    async def _start_watch(self, client: RegistryClient) -> None:
+        try:
+            await self._watch.start(client)
+        except BaseException:
+            self._view_loading = None  # the next read tries again
+            raise
         if self._dispatcher.wants(RegistryEventType.AGENT_HEARTBEAT):
             self._watch.include_heartbeats()
 
+    def _want_view(self) -> None:
+        """The view is used: load it in the background if nobody has yet."""
+        if self._view_loading is None and self._client is not None:
+            with contextlib.suppress(RuntimeError):  # read outside the event loop: nothing to start
+                asyncio.get_running_loop()
+                self._view_loading = asyncio.ensure_future(self._start_watch(self._client))
+                self._view_loading.add_done_callback(_log_failure)
+
     async def shutdown(self) -> None:
         """Stop heartbeats (by closing the streams: agents not deregistered turn OFFLINE and expire
-        after the daemon's auto-deregister timeout), stop events, close the connection, clear the view."""
+        after their auto-deregister timeout), stop events, close the connection, clear the view."""
         await asyncio.gather(*(heartbeat.stop() for heartbeat in self._heartbeats.values()))
+        if self._view_loading is not None:
+            self._view_loading.cancel()
+            with contextlib.suppress(BaseException):
+                await self._view_loading
+            self._view_loading = None
         await self._watch.stop()
         await self._dispatcher.close()
         if self._client is not None:
@@ -138,8 +190,6 @@ class AgentRegistry:
             self._client = None
         self._heartbeats.clear()
         self._own.clear()
-        self._watch.agents.clear()
-        self._watch.runtime_agents.clear()
 
     async def __aenter__(self) -> AgentRegistry:
         await self.start()
@@ -152,29 +202,46 @@ class AgentRegistry:
 
     # ----------------------------------------------------------------------------------- local view
 
+    # The view is a mirror of the daemon: as fresh as the last event, digest or bookmark it received
+    # (`view_staleness`): about a second while connected; while the daemon is away it stays as it was,
+    # so agents that die meanwhile still look alive in it until it resumes.
+
     @property
     def agents(self) -> dict[str, AgentMetadata]:
-        """Every agent, kept current by events (read-only by convention: writes do not reach the daemon)."""
+        """Every agent, kept current by events, `last_heartbeat` included (read-only by convention:
+        writes do not reach the daemon). Until the view is loaded it holds the agents registered
+        through this client; the first read loads it in the background: await `load_view()` (or set
+        `local_view=True`) to read a complete one at once."""
+        self._want_view()
         return self._watch.agents
 
     @property
     def runtime_agents(self) -> dict[str, set[str]]:
-        """Runtime id -> ids of its agents, kept current by events."""
+        """Runtime id -> ids of its agents, kept current by events (an unknown runtime: an empty set)."""
+        self._want_view()
         return self._watch.runtime_agents
 
     @property
     def revision(self) -> int:
         """The registry revision the local view reflects."""
+        self._want_view()
         return self._watch.revision
+
+    @property
+    def view_staleness(self) -> float | None:
+        """Seconds since the local view last heard from the daemon (None: the view is not loaded)."""
+        return self._watch.staleness()
 
     def _localize(self, agent: AgentMetadata) -> AgentMetadata:
         own = self._own.get(agent.agent_id)
         if own is None or own.runtime_id != agent.runtime_id:
-            return agent
+            return replace(agent, agent=RemoteAgent(agent.agent_id, agent.card))
         return replace(agent, agent=own.obj)
 
     async def _caught_up(self, revision: int) -> None:
-        """Read-your-writes for the local view: wait until it reflects `revision`."""
+        """Read-your-writes for the local view (when there is one): wait until it reflects `revision`."""
+        if self._view_loading is None:
+            return
         if not await self._watch.wait_for(revision, self.config.rpc_timeout):
             log.warning("local view still behind revision %d after %.1f s", revision, self.config.rpc_timeout)
 
@@ -195,7 +262,7 @@ class AgentRegistry:
         if agent_id:  # known before the call, so its events already carry the local object
             self._own[agent_id] = own
         try:
-            result = await self.client.register_agent(runtime_id, card, agent_id)
+            result = await self.client.register_agent(runtime_id, card, agent_id, self.config.liveness)
         except Exception:
             if previous is None:
                 self._own.pop(agent_id, None)
@@ -204,10 +271,12 @@ class AgentRegistry:
             raise
         agent_id = result.agent.agent_id
         self._adopt(agent_id, own)
+        if self._view_loading is None:  # no mirror: the view still shows this client's own agents
+            self._watch.put(result.agent)
         await self._caught_up(result.revision)
-        view = self.agents.get(agent_id)
+        view = self._watch.agents.get(agent_id)
         if view is not None:  # a generated id: the event may have arrived before the answer
-            self.agents[agent_id] = self._localize(view)
+            self._watch.agents[agent_id] = self._localize(view)
         return agent_id
 
     def _adopt(self, agent_id: str, own: _OwnAgent) -> None:
@@ -219,9 +288,7 @@ class AgentRegistry:
     def _heartbeat_for(self, runtime_id: str) -> RuntimeHeartbeat:
         heartbeat = self._heartbeats.get(runtime_id)
         if heartbeat is None:
-            heartbeat = RuntimeHeartbeat(
-                self.client, runtime_id, self.config.beat_interval, self._backoff(), self._reregister
-            )
+            heartbeat = RuntimeHeartbeat(self.client, runtime_id, self.config, self._reregister, self._lost)
             self._heartbeats[runtime_id] = heartbeat
         return heartbeat
 
@@ -234,10 +301,9 @@ class AgentRegistry:
             if own is None:
                 return None
             try:
-                await self.client.register_agent(own.runtime_id, own.card, agent_id)
+                await self.client.register_agent(own.runtime_id, own.card, agent_id, self.config.liveness)
             except AgentAlreadyExistsError:
-                log.error("agent %s was taken by another runtime while this client was away", agent_id)
-                self._forget(agent_id)
+                self._lost(own.runtime_id, [agent_id])
                 return None
             return agent_id
 
@@ -246,6 +312,29 @@ class AgentRegistry:
             batch = agent_ids[start : start + _REREGISTER_IN_FLIGHT]
             registered.extend(a for a in await asyncio.gather(*map(one, batch)) if a is not None)
         return registered
+
+    def _lost(self, runtime_id: str, agent_ids: Sequence[str]) -> None:
+        """Agents of this client that another runtime has taken (they expired while this client was cut
+        off): stop keeping them alive, say so once, and tell AGENT_LOST subscribers."""
+        log.error(
+            "runtime %s lost %d agent(s) to another runtime while cut off (they had expired): %s",
+            runtime_id,
+            len(agent_ids),
+            ", ".join(agent_ids),
+        )
+        now = datetime.now(UTC)
+        for agent_id in agent_ids:
+            self._forget(agent_id)
+            self._deliver(
+                RegistryEvent(
+                    RegistryEventType.AGENT_LOST,
+                    agent_id,
+                    runtime_id,
+                    now,
+                    0,
+                    {"reason": "taken_by_another_runtime"},
+                )
+            )
 
     def _forget(self, agent_id: str) -> None:
         own = self._own.pop(agent_id, None)
@@ -267,6 +356,8 @@ class AgentRegistry:
             if mine and own is not None:  # still registered: keep it alive
                 self._adopt(agent_id, own)
             raise
+        if self._view_loading is None:
+            self._watch.drop(agent_id)
         await self._caught_up(result.revision)
         return True
 
@@ -287,11 +378,25 @@ class AgentRegistry:
         return [self._localize(a) for a in page.agents]
 
     async def find_agents_by_capability(
-        self, capability: str, status_filter: StatusFilter = AgentStatus.ACTIVE, limit: int = 0
+        self,
+        capability: str,
+        status_filter: StatusFilter = AgentStatus.ACTIVE,
+        limit: int = 0,
+        *,
+        local: bool = False,
     ) -> list[AgentMetadata]:
         """Agents whose capabilities, skill names or skill tags contain `capability` (case-insensitive),
         best match first (exact, then whole word, then substring). `status_filter` defaults to ACTIVE;
-        None means every status. `limit` 0 means the daemon's maximum answer."""
+        None means every status. `limit` 0 means the daemon's maximum answer (1000).
+
+        With `local`, the answer comes from the local view by the daemon's own rules, with no call: a
+        router keeps routing while the daemon restarts. It is as stale as the view (`view_staleness`):
+        about a second while connected, and frozen while the daemon is away."""
+        if local:
+            await self.load_view()
+            statuses = frozenset(_statuses(status_filter))
+            candidates = (a for a in self._watch.agents.values() if a.status in statuses)
+            return rank_local(capability, candidates, limit or 1000)
         result = await self.client.find_agents(capability, _statuses(status_filter), limit or 1000)
         return [self._localize(m.agent) for m in result.matches]
 
@@ -306,14 +411,43 @@ class AgentRegistry:
     async def update_agent_status(
         self, agent_id: str, status: AgentStatus, runtime_id: str | None = None
     ) -> bool:
-        """Set an operator status (heartbeats do not override it until ACTIVE is set again); False when
-        the agent is unknown. Setting the current status again emits no event."""
+        """Change an agent's status; False when the agent is unknown.
+
+        ACTIVE or DEGRADED for an agent registered through this client is the worker speaking for itself:
+        a self-report (see `report_status`). Anything else is an operator setting, sticky until an
+        operator sets ACTIVE again (which clears it); setting what is already set emits no event."""
+        own = self._own.get(agent_id)
+        if (
+            own is not None
+            and runtime_id in (None, own.runtime_id)
+            and AgentStatus(status) in _SELF_REPORTABLE
+        ):
+            await self.report_status(agent_id, status)
+            return True
         try:
             result = await self.client.update_agent_status(agent_id, status, runtime_id or "")
         except AgentNotFoundError:
             return False
         await self._caught_up(result.revision)
         return True
+
+    async def report_status(self, agent_id: str, status: AgentStatus) -> None:
+        """Report DEGRADED (serving, but worse) or ACTIVE again for an agent registered through this
+        client. It rides on the runtime's heartbeat stream and becomes the agent's health (reason
+        SELF_REPORTED); it is not sticky: the next report changes it, and liveness (a lost stream, a
+        timeout) and an operator's setting win when worse. Kept across reconnects."""
+        status = AgentStatus(status)
+        if status not in _SELF_REPORTABLE:
+            raise ValueError(f"an agent can report itself active or degraded, not {status.value}")
+        own = self._own.get(agent_id)
+        if own is None:
+            raise ValueError(
+                f"agent {agent_id} was not registered through this client; it cannot self-report"
+            )
+        if self.config.enable_heartbeat_monitoring:
+            await self._heartbeat_for(own.runtime_id).report(agent_id, status)
+        else:
+            await self.client.heartbeat(own.runtime_id, [agent_id], status, self.config.liveness)
 
     async def update_agent_heartbeat(self, agent_id: str) -> bool:
         """Beat one agent now (the heartbeat stream already beats this client's agents); False when the
@@ -326,28 +460,39 @@ class AgentRegistry:
             if known is None:
                 return False
             runtime_id = known.runtime_id
-        ack = await self.client.heartbeat(runtime_id, [agent_id])
-        return agent_id not in ack.unknown_agent_ids
+        liveness = self.config.liveness if own is not None else None
+        ack = await self.client.heartbeat(runtime_id, [agent_id], liveness=liveness)
+        return agent_id not in ack.unknown_agent_ids and agent_id not in ack.refused_agent_ids
 
     # --------------------------------------------------------------------------------------- events
 
     def subscribe(self, event_type: RegistryEventType, callback: Callback) -> None:
         """Call `callback(event)` for every event of `event_type` (sync or async callable). Each
-        callback runs apart from the others and from heartbeats; one that raises is logged."""
+        callback runs apart from the others and from heartbeats; one that raises is logged; one that
+        falls `event_queue_size` events behind loses its oldest events, nothing else waits for it.
+        AGENT_LOST is this client's own: an agent it kept alive was taken by another runtime.
+
+        The first subscription loads the local view in the background (unless `local_view` loaded it at
+        start()); events are delivered from the moment that load lists the registry, a few milliseconds
+        later. Await `load_view()` after subscribing, or set `local_view`, to be sure of every event from
+        then on."""
         self._dispatcher.subscribe(event_type, callback)
+        if RegistryEventType(event_type) is RegistryEventType.AGENT_LOST:
+            return  # made here, not by the daemon's event stream
+        self._want_view()
         if RegistryEventType(event_type) is RegistryEventType.AGENT_HEARTBEAT and self._client is not None:
             self._watch.include_heartbeats()
 
     def unsubscribe(self, event_type: RegistryEventType, callback: Callback) -> None:
         self._dispatcher.unsubscribe(event_type, callback)
 
-    async def _deliver(self, event: RegistryEvent) -> None:
+    def _deliver(self, event: RegistryEvent) -> None:
         # Every event of the watch passes here: copy it (to attach the local agent) only for a listener.
         if not self.config.enable_event_broadcasting or not self._dispatcher.wants(event.event_type):
             return
         if event.agent is not None:
             event = replace(event, agent=self._localize(event.agent))
-        await self._dispatcher.deliver(event)
+        self._dispatcher.deliver(event)
 
     # -------------------------------------------------------------------------------------- metrics
 
@@ -376,3 +521,8 @@ class AgentRegistry:
         except TimeoutError:
             return False
         return True
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("could not load the local view (%s); the next read tries again", task.exception())

@@ -2,7 +2,8 @@
 
 Everything here is a plain dataclass or enum; the wire messages of `agentregistry.v1` never appear in
 public signatures (`agentregistry.convert` translates between the two). Enum values are the lower-case
-strings of the original in-process registry, so `status.value == "active"` keeps working.
+strings of the original in-process registry, so `status.value == "active"` keeps working. Every enum the
+daemon sends has an UNKNOWN member: a value from a newer daemon maps to it rather than failing.
 """
 
 from __future__ import annotations
@@ -18,10 +19,19 @@ import grpc
 
 
 class AgentStatus(enum.StrEnum):
+    """From best to worst: ACTIVE < DEGRADED < UNHEALTHY < OFFLINE. UNKNOWN: a value this SDK does not
+    know (a newer daemon); it is never sent."""
+
     ACTIVE = "active"
     DEGRADED = "degraded"
     UNHEALTHY = "unhealthy"
     OFFLINE = "offline"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def known(cls) -> tuple[AgentStatus, ...]:
+        """Every status a daemon can be asked about (all but UNKNOWN)."""
+        return tuple(s for s in cls if s is not cls.UNKNOWN)
 
 
 class StatusReason(enum.StrEnum):
@@ -34,11 +44,13 @@ class StatusReason(enum.StrEnum):
     STREAM_LOST = "stream_lost"
     STREAM_CLOSED = "stream_closed"
     HEARTBEAT_RESUMED = "heartbeat_resumed"
+    UNKNOWN = "unknown"
 
 
 class DeregisterReason(enum.StrEnum):
     REQUESTED = "requested"
     EXPIRED = "expired"
+    UNKNOWN = "unknown"
 
 
 class RegistryEventType(enum.StrEnum):
@@ -48,6 +60,15 @@ class RegistryEventType(enum.StrEnum):
     AGENT_HEARTBEAT = "agent_heartbeat"
     RUNTIME_JOINED = "runtime_joined"
     RUNTIME_LEFT = "runtime_left"
+    # Made by this SDK, not the daemon: an agent this client kept alive was taken by another runtime
+    # (it expired while this client was cut off); this client no longer beats or re-registers it.
+    AGENT_LOST = "agent_lost"
+    UNKNOWN = "unknown"  # an event type this SDK does not know (a newer daemon); delivered as is
+
+    @classmethod
+    def daemon_types(cls) -> tuple[RegistryEventType, ...]:
+        """Every event type a daemon can be asked for."""
+        return tuple(t for t in cls if t not in (cls.AGENT_LOST, cls.UNKNOWN))
 
 
 class MatchKind(enum.StrEnum):
@@ -56,6 +77,7 @@ class MatchKind(enum.StrEnum):
     EXACT = "exact"
     WORD = "word"
     SUBSTRING = "substring"
+    UNKNOWN = "unknown"
 
 
 class ServingStatus(enum.StrEnum):
@@ -147,7 +169,12 @@ class AgentMetadata:
     """An agent as the daemon knows it. A snapshot: later changes produce a new AgentMetadata.
 
     `agent` is the object passed to `register_agent` when the agent was registered through this client,
-    else None. Times are timezone-aware (UTC).
+    else a read-only `RemoteAgent` that carries the card (so the original's `metadata.agent._a2a_card`
+    works for every agent). Times are timezone-aware (UTC).
+
+    `status` is the effective status discovery filters on: the worse of `health` (decided by the daemon
+    from heartbeats, streams, timeouts and self-reports, for `health_reason`) and `operator_status` (the
+    operator's setting, None when unset).
     """
 
     agent_id: str
@@ -159,11 +186,31 @@ class AgentMetadata:
     last_heartbeat: datetime
     status_changed_at: datetime
     revision: int
+    health: AgentStatus = AgentStatus.ACTIVE
+    health_reason: StatusReason | None = None
+    operator_status: AgentStatus | None = None
     agent: Any = field(default=None, compare=False)
 
     @property
     def a2a_card(self) -> dict[str, Any]:
         """The card in the original registry's dict form."""
+        return self.card.to_dict()
+
+
+@dataclass(frozen=True)
+class RemoteAgent:
+    """Stands in for the agent object of an agent registered by another client: read-only, it carries
+    the id and the card in the original's attributes (`agent_id`, `_a2a_card`, `a2a_card`)."""
+
+    agent_id: str
+    card: AgentCard
+
+    @property
+    def _a2a_card(self) -> dict[str, Any]:
+        return self.card.to_dict()
+
+    @property
+    def a2a_card(self) -> dict[str, Any]:
         return self.card.to_dict()
 
 
@@ -183,6 +230,14 @@ class RegistryEvent:
 
 
 @dataclass(frozen=True)
+class HeartbeatDigest:
+    """Sent on a Subscribe stream asked for with `heartbeat_digests`: agent id -> its last heartbeat,
+    for the agents that beat since the previous digest (about once a second)."""
+
+    beats: dict[str, datetime]
+
+
+@dataclass(frozen=True)
 class Bookmark:
     """Sent on a Subscribe stream: every matching event up to `revision` has been delivered."""
 
@@ -194,6 +249,8 @@ class RegisterResult:
     agent: AgentMetadata
     created: bool  # False for an idempotent re-register by the owning runtime
     revision: int
+    heartbeat_timeout: float = 0.0  # in force for the runtime's agents (0: the daemon did not say)
+    auto_deregister_timeout: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -213,12 +270,17 @@ class StatusUpdate:
 class HeartbeatAck:
     """The daemon's answer to a heartbeat (unary or on a stream).
 
-    `unknown_agent_ids` must be re-registered. `revision` is set by unary heartbeats only; `sequence`
-    and `bound_agents` by stream acks only."""
+    `unknown_agent_ids` must be re-registered; `refused_agent_ids` belong to another runtime and were
+    neither bound nor beaten (the rest of the message applied). `heartbeat_timeout` and
+    `auto_deregister_timeout` are the values in force for the runtime's agents (seconds; 0 from a daemon
+    that does not say). `revision` is set by unary heartbeats only; `sequence` and `bound_agents` by
+    stream acks only."""
 
     unknown_agent_ids: tuple[str, ...]
     server_time: datetime
     heartbeat_timeout: float
+    auto_deregister_timeout: float = 0.0
+    refused_agent_ids: tuple[str, ...] = ()
     revision: int = 0
     sequence: int = 0
     bound_agents: int = 0
@@ -250,6 +312,8 @@ class RuntimeInfo:
     agent_ids: tuple[str, ...]
     agent_count: int
     stream_connected: bool
+    heartbeat_timeout: float = 0.0  # in force for its agents (0: the daemon did not say)
+    auto_deregister_timeout: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -283,22 +347,32 @@ PemSource = bytes | str | Path
 class AgentRegistryConfig:
     """Configuration of `AgentRegistry`.
 
-    Liveness is decided by the daemon's own `--heartbeat-timeout`/`--auto-deregister-timeout`; here
-    `heartbeat_timeout` only paces this client's beats (every `heartbeat_interval`, by default a third
-    of it, and never slower than a third of the daemon's timeout). `auto_deregister_timeout` is kept for
-    compatibility with the original configuration and checked for sense, nothing more.
+    `heartbeat_timeout` and `auto_deregister_timeout` are the liveness terms this client's runtimes ask
+    the daemon for, as in the original registry: an agent that has not beaten for `heartbeat_timeout`
+    turns UNHEALTHY, and is deregistered after `auto_deregister_timeout`. They are sent when a heartbeat
+    stream binds and on every register and unary heartbeat; the daemon clamps them to the bounds its
+    operator set and answers with the values in force. `auto_deregister_timeout` None lets the daemon
+    choose max(60 s, 2 x heartbeat_timeout) (`effective_auto_deregister_timeout`). Beats go out every
+    `heartbeat_interval`, by default a third of the heartbeat timeout in force.
     """
 
     target: str = "127.0.0.1:50051"
     heartbeat_timeout: float = 30.0
-    auto_deregister_timeout: float = 60.0
+    auto_deregister_timeout: float | None = None
     enable_heartbeat_monitoring: bool = True  # keep registered agents alive with a heartbeat stream
     enable_event_broadcasting: bool = True  # deliver events to subscribe() callbacks
-    event_queue_size: int = 100  # events a callback may fall behind before event reading pauses
-    heartbeat_interval: float | None = None  # None: heartbeat_timeout / 3
+    # True: start() loads the local view (`agents`, `runtime_agents`). False: it is loaded when first
+    # used (read, subscribe(), a local find, load_view()), so a worker that only registers holds none.
+    local_view: bool = False
+    event_queue_size: int = 100  # events a callback may fall behind before its oldest ones are dropped
+    heartbeat_interval: float | None = None  # None: a third of the heartbeat timeout in force
     reconnect_initial_backoff: float = 0.1
     reconnect_max_backoff: float = 5.0
     rpc_timeout: float = 10.0
+    # False: a call made while the daemon is unreachable, or cut off by a daemon crash, waits and is
+    # retried (reads and idempotent writes) until rpc_timeout. True: it fails at once with
+    # RegistryUnavailableError (for a router that would rather try elsewhere).
+    fail_fast: bool = False
     # An event stream silent this long (no event, no bookmark) is taken as dead and resumed; keep it a
     # few times the daemon's --bookmark-interval (5 s by default).
     event_stream_idle_timeout: float = 30.0
@@ -310,21 +384,24 @@ class AgentRegistryConfig:
     def __post_init__(self) -> None:
         positive = {
             "heartbeat_timeout": self.heartbeat_timeout,
-            "auto_deregister_timeout": self.auto_deregister_timeout,
             "reconnect_initial_backoff": self.reconnect_initial_backoff,
             "reconnect_max_backoff": self.reconnect_max_backoff,
             "rpc_timeout": self.rpc_timeout,
             "event_stream_idle_timeout": self.event_stream_idle_timeout,
             "event_queue_size": self.event_queue_size,
         }
-        if self.heartbeat_interval is not None:
-            positive["heartbeat_interval"] = self.heartbeat_interval
+        for name in ("auto_deregister_timeout", "heartbeat_interval"):
+            if getattr(self, name) is not None:
+                positive[name] = getattr(self, name)
         for name, value in positive.items():
             if value <= 0:
                 raise ValueError(f"{name} must be positive (got {value})")
-        if self.auto_deregister_timeout < self.heartbeat_timeout:
+        if (
+            self.auto_deregister_timeout is not None
+            and self.auto_deregister_timeout <= self.heartbeat_timeout
+        ):
             raise ValueError(
-                f"auto_deregister_timeout ({self.auto_deregister_timeout}) must not be less than "
+                f"auto_deregister_timeout ({self.auto_deregister_timeout}) must be more than "
                 f"heartbeat_timeout ({self.heartbeat_timeout})"
             )
         if self.reconnect_max_backoff < self.reconnect_initial_backoff:
@@ -333,8 +410,35 @@ class AgentRegistryConfig:
             raise ValueError("client_certificate and client_key must be given together")
 
     @property
+    def effective_auto_deregister_timeout(self) -> float:
+        """What this client asks for, or what the daemon applies when it asks for nothing."""
+        if self.auto_deregister_timeout is not None:
+            return self.auto_deregister_timeout
+        return max(60.0, 2 * self.heartbeat_timeout)
+
+    @property
     def beat_interval(self) -> float:
-        return self.heartbeat_interval if self.heartbeat_interval is not None else self.heartbeat_timeout / 3
+        """Seconds between beats before the daemon has said which heartbeat timeout is in force."""
+        return self.beat_interval_for(self.heartbeat_timeout)
+
+    def beat_interval_for(self, heartbeat_timeout: float) -> float:
+        """Seconds between beats when `heartbeat_timeout` is in force (0: unknown, use the asked one)."""
+        in_force = heartbeat_timeout or self.heartbeat_timeout
+        if self.heartbeat_interval is None:
+            return in_force / 3
+        return min(self.heartbeat_interval, in_force / 3)
+
+    @property
+    def liveness(self) -> Liveness:
+        return Liveness(self.heartbeat_timeout, self.auto_deregister_timeout)
+
+
+@dataclass(frozen=True)
+class Liveness:
+    """The liveness terms a runtime asks the daemon for (seconds; None: the daemon's choice)."""
+
+    heartbeat_timeout: float | None = None
+    auto_deregister_timeout: float | None = None
 
 
 # ---------------------------------------------------------------------------------------------- errors

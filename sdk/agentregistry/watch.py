@@ -15,6 +15,10 @@ resumes where it left off, with backoff:
   the view but not delivered as events (they happened in a history this client never watched).
 - FAILED_PRECONDITION REVISION_COMPACTED (the daemon no longer retains `last`): re-list, as above.
 - RESOURCE_EXHAUSTED SUBSCRIBER_OVERFLOW (this client read too slowly): resume at once.
+
+The stream also asks for heartbeat digests (about once a second, the agents that beat since the last
+one), which keep `last_heartbeat` in the view current without an event per beat. A lost stream is logged
+once, and its recovery once.
 """
 
 from __future__ import annotations
@@ -22,13 +26,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from agentregistry.backoff import Backoff
 from agentregistry.client import RegistryClient
 from agentregistry.types import (
     AgentMetadata,
     Bookmark,
+    HeartbeatDigest,
     RegistryError,
     RegistryEvent,
     RegistryEventType,
@@ -47,12 +54,20 @@ def _fingerprint(event: RegistryEvent) -> tuple[object, ...]:
     return (event.revision, event.event_type, event.agent_id, event.runtime_id, event.timestamp)
 
 
+class RuntimeAgents(dict[str, set[str]]):
+    """Runtime id -> ids of its agents; a runtime never seen has none (an empty set, not stored), as
+    in the original registry."""
+
+    def __missing__(self, runtime_id: str) -> set[str]:
+        return set()
+
+
 class RegistryWatch:
     def __init__(
         self,
         backoff: Backoff,
         idle_timeout: float,
-        on_event: Callable[[RegistryEvent], Awaitable[None]],
+        on_event: Callable[[RegistryEvent], None],
         localize: Callable[[AgentMetadata], AgentMetadata],
     ) -> None:
         self._client: RegistryClient | None = None
@@ -61,7 +76,7 @@ class RegistryWatch:
         self._on_event = on_event
         self._localize = localize  # attaches the local agent object to agents of this client
         self.agents: dict[str, AgentMetadata] = {}
-        self.runtime_agents: dict[str, set[str]] = {}
+        self.runtime_agents: dict[str, set[str]] = RuntimeAgents()
         self.revision = 0
         self._last_event: tuple[object, ...] | None = None
         self._advanced: asyncio.Condition | None = None  # made by start(), on its loop
@@ -69,6 +84,16 @@ class RegistryWatch:
         self._stream: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self.relists = 0
+        self._lost_at: float | None = None  # when the stream was lost, until it is back
+        self._heard_at: float | None = None  # when the daemon last sent anything
+
+    def staleness(self) -> float | None:
+        """Seconds since the daemon last sent anything (None before the first list)."""
+        return None if self._heard_at is None else time.monotonic() - self._heard_at
+
+    @property
+    def started(self) -> bool:
+        return self._client is not None
 
     @property
     def client(self) -> RegistryClient:
@@ -88,6 +113,10 @@ class RegistryWatch:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        self._client = None
+        self._heard_at = None
+        self.agents.clear()
+        self.runtime_agents.clear()
 
     def include_heartbeats(self) -> None:
         """Also receive AGENT_HEARTBEAT events (restarts the stream; resume loses nothing)."""
@@ -132,15 +161,32 @@ class RegistryWatch:
                     log.warning("events after revision %d are gone (%s); re-listing", self.revision, error)
                     relist = True
             except SubscriberOverflowError:
-                log.warning("event callbacks fell behind; resuming from revision %d", self.revision)
+                log.warning("event stream fell behind; resuming from revision %d", self.revision)
             except RegistryError as error:
-                delay = self._backoff.next_delay()
-                log.warning("event stream lost (%s); resuming in %.2f s", error, delay)
-                await asyncio.sleep(delay)
+                self._lost(error)
+                await self.client.pause(self._backoff.next_delay())
             except Exception:  # a bug must not silently end the view; say so loudly and carry on
                 delay = self._backoff.next_delay()
                 log.exception("event watch failed; resuming in %.2f s", delay)
                 await asyncio.sleep(delay)
+
+    def _lost(self, error: RegistryError) -> None:
+        if self._lost_at is None:
+            self._lost_at = time.monotonic()
+            log.warning(
+                "event stream lost (%s); resuming from revision %d when possible", error, self.revision
+            )
+        else:
+            log.debug("event stream still unavailable (%s)", error)
+
+    def _resumed(self) -> None:
+        if self._lost_at is not None:
+            log.warning(
+                "event stream resumed at revision %d after %.1f s",
+                self.revision,
+                time.monotonic() - self._lost_at,
+            )
+            self._lost_at = None
 
     async def _follow(self, echo: bool) -> None:
         """One Subscribe stream. With `echo`, ask for the last revision seen again and check it."""
@@ -153,13 +199,18 @@ class RegistryWatch:
         last = self._last_event
         compare = last if last is not None and last[0] == self.revision else None
         # Empty: every type but AGENT_HEARTBEAT.
-        types: Iterable[RegistryEventType] = tuple(RegistryEventType) if self._heartbeats else ()
+        types: Iterable[RegistryEventType] = RegistryEventType.daemon_types() if self._heartbeats else ()
         first = True
         async for item in self.client.subscribe(
-            types, from_revision=from_revision, idle_timeout=self._idle_timeout
+            types, from_revision=from_revision, idle_timeout=self._idle_timeout, heartbeat_digests=True
         ):
+            self._heard_at = time.monotonic()
             if first:  # the daemon always starts with a bookmark
                 first = False
+                self._resumed()
+                continue
+            if isinstance(item, HeartbeatDigest):
+                self._apply_digest(item)
                 continue
             if echo:
                 echo = False
@@ -176,15 +227,21 @@ class RegistryWatch:
     async def _handle(self, event: RegistryEvent) -> None:
         if event.revision == 0:  # an ephemeral AGENT_HEARTBEAT
             if event.agent is not None and event.agent_id in self.agents:
-                self._put(event.agent)
-            await self._on_event(event)
+                self.put(event.agent)
+            self._on_event(event)
             return
         if event.revision <= self.revision:
             return  # already delivered
         self._apply(event)
         self._last_event = _fingerprint(event)
         await self._advance(event.revision)
-        await self._on_event(event)
+        self._on_event(event)
+
+    def _apply_digest(self, digest: HeartbeatDigest) -> None:
+        for agent_id, beat in digest.beats.items():
+            agent = self.agents.get(agent_id)
+            if agent is not None and beat > agent.last_heartbeat:
+                self.agents[agent_id] = replace(agent, last_heartbeat=beat)
 
     def _apply(self, event: RegistryEvent) -> None:
         agent = event.agent
@@ -194,18 +251,18 @@ class RegistryWatch:
         if current is not None and current.revision >= event.revision:
             return  # the list already showed a later state
         if event.event_type is RegistryEventType.AGENT_DEREGISTERED:
-            self._drop(agent.agent_id)
+            self.drop(agent.agent_id)
         else:
-            self._put(agent)
+            self.put(agent)
 
-    def _put(self, agent: AgentMetadata) -> None:
+    def put(self, agent: AgentMetadata) -> None:
         previous = self.agents.get(agent.agent_id)
         if previous is not None and previous.runtime_id != agent.runtime_id:
-            self._drop(agent.agent_id)
+            self.drop(agent.agent_id)
         self.agents[agent.agent_id] = self._localize(agent)
         self.runtime_agents.setdefault(agent.runtime_id, set()).add(agent.agent_id)
 
-    def _drop(self, agent_id: str) -> None:
+    def drop(self, agent_id: str) -> None:
         agent = self.agents.pop(agent_id, None)
         if agent is None:
             return
@@ -220,8 +277,9 @@ class RegistryWatch:
         self.agents.clear()
         self.runtime_agents.clear()
         for agent in page.agents:
-            self._put(agent)
+            self.put(agent)
         self.revision = page.revision
+        self._heard_at = time.monotonic()
         self._last_event = None
         self.relists += 1
         await self._notify()

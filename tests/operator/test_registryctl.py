@@ -241,7 +241,10 @@ def test_watch_filters_and_resumes_across_a_daemon_restart(
     revisions = [e["revision"] for e in events]
     assert revisions == sorted(set(revisions))
     assert exit_code == 0
-    assert "reconnecting, then resuming from revision" in notices
+    # One line when the daemon is lost, one when it is back, however many retries in between.
+    lines = notices.splitlines()
+    assert sum("reconnecting, then resuming from revision" in line for line in lines) == 1, notices
+    assert sum("reconnected to" in line for line in lines) == 1, notices
 
 
 def wait_for_subscriber(stub: pb_grpc.RegistryServiceStub, timeout: float = 15.0) -> None:
@@ -341,3 +344,86 @@ def test_client_certificate_without_a_ca_is_a_usage_error(tmp_path: Path) -> Non
         2,
         "registryctl: error: --tls-cert (mTLS) needs --tls-ca (TLS) as well\n",
     )
+
+
+def test_agents_deregister_and_runtime_drain_and_undrain(registry: tuple[str, Any]) -> None:
+    address, _ = registry
+
+    def statuses(runtime_id: str) -> dict[str, tuple[str, str | None]]:
+        listed = json.loads(
+            registryctl(address, "agents", "list", "--runtime", runtime_id, "-o", "json").stdout
+        )
+        return {a["agent_id"]: (a["status"], a["operator_status"]) for a in listed["agents"]}
+
+    drained = registryctl(address, "runtime", "drain", "rt-a")
+    assert drained.returncode == 0, drained.stderr
+    assert statuses("rt-a") == {"coder": ("offline", "offline"), "reviewer": ("offline", "offline")}
+    assert registryctl(address, "runtime", "undrain", "rt-a").returncode == 0
+    assert statuses("rt-a") == {"coder": ("active", None), "reviewer": ("active", None)}
+
+    refused = subprocess.run(  # destructive, stdin not a terminal, no --yes: nothing happens
+        [str(REGISTRYCTL), "runtime", "drain", "rt-a", "--deregister"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
+        env={**ENV, "REGISTRYCTL_TARGET": address},
+    )
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    assert set(statuses("rt-a")) == {"coder", "reviewer"}
+    removed = registryctl(address, "runtime", "drain", "rt-a", "--deregister", "--yes")
+    assert removed.returncode == 0 and "2 agents deregistered" in removed.stdout
+    assert statuses("rt-a") == {}
+
+    assert registryctl(address, "agents", "deregister", "translator", "--runtime", "rt-x").returncode == 1
+    gone = registryctl(address, "agents", "deregister", "translator")
+    assert gone.returncode == 0 and "translator: deregistered" in gone.stdout
+    assert registryctl(address, "agents", "get", "translator").returncode == 1
+
+
+@pytest.mark.parametrize("tty", [False, True])
+def test_tables_keep_ids_whole_in_a_pipe_and_at_80_columns(
+    daemon_process: Callable[..., Any], tty: bool
+) -> None:
+    daemon = daemon_process("--store", "memory")
+    agent_id, runtime_id = "0123456789abcdef" * 2, "runtime-" + "fedcba9876543210" * 4
+    with grpc.insecure_channel(daemon.address) as channel:
+        card = pb.AgentCard(name="a rather long agent name", capabilities=["python code generation " * 3])
+        pb_grpc.RegistryServiceStub(channel).RegisterAgent(
+            pb.RegisterAgentRequest(agent_id=agent_id, runtime_id=runtime_id, card=card)
+        )
+    env = {**ENV, "COLUMNS": "80", "REGISTRYCTL_TARGET": daemon.address}
+    for command in (["agents", "list"], ["agents", "find", "python"], ["runtimes"]):
+        if tty:  # `script` gives registryctl a terminal of 80 columns
+            argv = ["script", "-qec", " ".join([str(REGISTRYCTL), *command]), "/dev/null"]
+        else:
+            argv = [str(REGISTRYCTL), *command]
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=30, env=env)
+        assert result.returncode == 0, result.stderr
+        lines = [line for line in result.stdout.splitlines() if agent_id in line or runtime_id in line]
+        assert any(runtime_id in line for line in lines), result.stdout
+        if command != ["runtimes"]:
+            assert any(agent_id in line and runtime_id in line for line in lines), result.stdout
+
+
+def test_output_flag_after_the_subcommand_and_json_errors(registry: tuple[str, Any]) -> None:
+    address, _ = registry
+    after = registryctl(address, "agents", "get", "coder", "-o", "json")
+    assert after.returncode == 0 and json.loads(after.stdout)["agent_id"] == "coder"
+    before = registryctl(address, "-o", "json", "agents", "get", "coder")
+    assert json.loads(before.stdout) == json.loads(after.stdout)
+
+    missing = registryctl(address, "agents", "get", "nobody", "--output", "json")
+    assert missing.returncode == 1 and missing.stdout == ""
+    error = json.loads(missing.stderr)["error"]
+    assert error["code"] == "NOT_FOUND" and "nobody" in error["message"] and error["exit_code"] == 1
+    unreachable = registryctl("127.0.0.1:1", "--timeout", "1", "stats", "-o", "json")
+    assert unreachable.returncode == 3 and json.loads(unreachable.stderr)["error"]["code"] == "UNAVAILABLE"
+
+
+def test_version_on_registryctl_and_registryd() -> None:
+    for program in ("registryctl", "registryd"):
+        result = subprocess.run(
+            [str(REGISTRYCTL.with_name(program)), "--version"], capture_output=True, text=True, timeout=30
+        )
+        assert result.returncode == 0 and result.stdout.startswith(f"{program} 0."), result

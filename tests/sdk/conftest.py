@@ -17,6 +17,7 @@ FAST_SDK = {
     "reconnect_max_backoff": 0.3,
     "event_stream_idle_timeout": 1.0,  # five of the daemon fixture's bookmark intervals
     "rpc_timeout": 5.0,
+    "local_view": True,  # most tests read the view at once; test_lazy_view covers the default
 }
 
 

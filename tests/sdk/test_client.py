@@ -222,7 +222,8 @@ async def test_subscribe_replays_from_a_revision_then_streams_live_events(client
         RegistryEventType.AGENT_DEREGISTERED,
     ]
     assert [e.revision for e in events] == sorted(e.revision for e in events)
-    assert events[0].metadata == {"capabilities": ["Python code generation"]}
+    # What discovery indexes: capabilities, skill names and skill tags (issue 12 item 8).
+    assert events[0].metadata == {"capabilities": ["Python code generation", "code review", "diff", "lint"]}
     assert events[1].metadata == {"old_status": "active", "new_status": "degraded", "reason": "operator"}
     assert events[2].metadata == {"reason": "requested"}
     assert events[2].agent is not None and events[2].agent.agent_id == "a"

@@ -20,6 +20,7 @@ from agentregistry import (
     RegistryEvent,
     RegistryEventType,
     RegistryUnavailableError,
+    RemoteAgent,
     Skill,
     StatusReason,
 )
@@ -177,9 +178,10 @@ async def test_events_carry_the_originals_metadata_keys(serve: Any, make_registr
     for event_type in RegistryEventType:
         if event_type is not RegistryEventType.AGENT_HEARTBEAT:
             registry.subscribe(event_type, seen.append)
+    operator = await make_registry(running.address, **STEADY)  # on another client: an operator setting
     await registry.register_agent({"capabilities": ["a", "b"]}, "rt", agent_id="x")
-    await registry.update_agent_status("x", AgentStatus.DEGRADED)
-    await registry.update_agent_status("x", AgentStatus.DEGRADED)  # no change: no event
+    await operator.update_agent_status("x", AgentStatus.DEGRADED)
+    await operator.update_agent_status("x", AgentStatus.DEGRADED)  # no change: no event
     await registry.deregister_agent("x", "rt")
     await eventually(lambda: len(seen) == 5)
     assert [(e.event_type, e.metadata) for e in seen] == [
@@ -263,7 +265,8 @@ async def test_local_view_follows_changes_made_by_other_clients(daemon: Any, mak
     worker = await make_registry(daemon.address)
     await worker.register_agent({"capability": "x"}, "rt-w", agent_id="w")
     await eventually(lambda: "w" in watcher.agents and watcher.runtime_agents == {"rt-w": {"w"}})
-    assert watcher.agents["w"].agent is None  # not registered through this client
+    stand_in = watcher.agents["w"].agent  # not registered through this client: a read-only stand-in
+    assert isinstance(stand_in, RemoteAgent) and stand_in._a2a_card["capabilities"] == ["x"]
     await worker.update_agent_status("w", AgentStatus.DEGRADED)
     await eventually(lambda: watcher.agents["w"].status is AgentStatus.DEGRADED)
     await worker.deregister_agent("w", "rt-w")

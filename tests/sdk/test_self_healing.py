@@ -14,13 +14,13 @@ import pytest
 from agentregistry import (
     AgentCard,
     AgentRegistry,
+    AgentRegistryConfig,
     AgentStatus,
     RegistryClient,
     RegistryEvent,
     RegistryEventType,
     RegistryUnavailableError,
 )
-from agentregistry.backoff import Backoff
 from agentregistry.heartbeat import RuntimeHeartbeat
 from sdk_support import eventually
 
@@ -139,19 +139,28 @@ async def test_memory_daemon_restarted_gets_every_agent_back_and_views_reconcile
     assert new_history == sorted(new_history)
 
 
+def read_slowly(registry: AgentRegistry, gate: asyncio.Event) -> None:
+    """Make the registry's watch stop reading its event stream until `gate` is set (callbacks no longer
+    slow it down: a stuck reader is a client starved of CPU)."""
+    watch = registry._watch
+    handle = watch._handle
+
+    async def slowly(event: RegistryEvent) -> None:
+        await gate.wait()
+        await handle(event)
+
+    watch._handle = slowly  # type: ignore[method-assign]
+
+
 async def test_a_subscriber_cut_off_for_reading_slowly_resumes_without_loss(
     serve: Any, make_registry: Any
 ) -> None:
     running = await serve(event_queue_size=4, heartbeat_timeout=30.0, auto_deregister_timeout=60.0)
-    watcher = await make_registry(running.address, event_queue_size=1)
+    watcher = await make_registry(running.address, event_queue_size=1000)
     gate = asyncio.Event()
     seen: list[int] = []
-
-    async def slow(event: RegistryEvent) -> None:
-        await gate.wait()
-        seen.append(event.revision)
-
-    watcher.subscribe(RegistryEventType.AGENT_REGISTERED, slow)
+    watcher.subscribe(RegistryEventType.AGENT_REGISTERED, lambda event: seen.append(event.revision))
+    read_slowly(watcher, gate)
     count = FLOOD
     async with RegistryClient(running.address) as client:
         for i in range(count):
@@ -169,15 +178,11 @@ async def test_events_compacted_while_behind_lead_to_a_relist_that_converges(
     running = await serve(
         event_queue_size=4, event_retention=8, heartbeat_timeout=30.0, auto_deregister_timeout=60.0
     )
-    watcher = await make_registry(running.address, event_queue_size=1)
+    watcher = await make_registry(running.address, event_queue_size=1000)
     gate = asyncio.Event()
     seen: list[int] = []
-
-    async def slow(event: RegistryEvent) -> None:
-        await gate.wait()
-        seen.append(event.revision)
-
-    watcher.subscribe(RegistryEventType.AGENT_REGISTERED, slow)
+    watcher.subscribe(RegistryEventType.AGENT_REGISTERED, lambda event: seen.append(event.revision))
+    read_slowly(watcher, gate)
     relists_before = watcher._watch.relists
     async with RegistryClient(running.address) as client:
         for i in range(FLOOD):
@@ -254,7 +259,13 @@ async def test_a_drained_daemon_is_rejoined_at_once_not_at_the_next_beat(
         async def reregister(agent_ids: Any) -> list[str]:
             return list(agent_ids)
 
-        heartbeat = RuntimeHeartbeat(client, "rt-w", 20.0, Backoff(0.05, 0.3), reregister)
+        config = AgentRegistryConfig(
+            heartbeat_timeout=60,
+            heartbeat_interval=20,
+            reconnect_initial_backoff=0.05,
+            reconnect_max_backoff=0.3,
+        )
+        heartbeat = RuntimeHeartbeat(client, "rt-w", config, reregister, lambda runtime_id, lost: None)
         heartbeat.add("w-0")
         await asyncio.wait_for(heartbeat.connected.wait(), 5)
 

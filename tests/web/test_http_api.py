@@ -5,7 +5,6 @@ tokens and roles apply as over gRPC."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 import ssl
 import sys
