@@ -16,6 +16,6 @@ class SystemClock:
     def wall(self) -> float:
         return time.time()
 
-    def call_later(self, delay: float, callback: Callable[[], object]) -> Timer:
+    def schedule(self, delay: float, callback: Callable[[], object]) -> Timer:
         # call_later, not call_at: the loop's clock (uvloop's) need not share time.monotonic()'s origin.
         return asyncio.get_running_loop().call_later(max(0.0, delay), callback)

@@ -20,6 +20,6 @@ class Clock(Protocol):
         """Seconds since the epoch, for the times the registry reports."""
         ...
 
-    def call_later(self, delay: float, callback: Callable[[], object]) -> Timer:
+    def schedule(self, delay: float, callback: Callable[[], object]) -> Timer:
         """Run `callback` on the event loop after `delay` seconds of the monotonic clock."""
         ...

@@ -233,7 +233,7 @@ class Registry:
         self.started = True
         self._sweeper.start()
         if self._awaiting_rebind:
-            self._rebind_timer = self._clock.call_later(self.settings.rebind_grace, self._end_rebind_grace)
+            self._rebind_timer = self._clock.schedule(self.settings.rebind_grace, self._end_rebind_grace)
         self._arm()
 
     async def stop(self) -> None:
@@ -366,13 +366,13 @@ class Registry:
             )
         subscription = self.hub.subscribe(event_filter, from_revision)
         if event_filter.heartbeat_digests and self._digest_timer is None and self.started:
-            self._digest_timer = self._clock.call_later(DIGEST_INTERVAL, self._send_digests)
+            self._digest_timer = self._clock.schedule(DIGEST_INTERVAL, self._send_digests)
         return subscription
 
     def _send_digests(self) -> None:
         self.hub.send_digests()
         self._digest_timer = (
-            self._clock.call_later(DIGEST_INTERVAL, self._send_digests) if self.hub.wants_digests else None
+            self._clock.schedule(DIGEST_INTERVAL, self._send_digests) if self.hub.wants_digests else None
         )
 
     # ------------------------------------------------------------------ mutations

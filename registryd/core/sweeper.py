@@ -42,7 +42,7 @@ class Sweeper:
 
     def start(self) -> None:
         self._last_tick = self._clock.monotonic()
-        self._tick_timer = self._clock.call_later(TICK, self._tick)
+        self._tick_timer = self._clock.schedule(TICK, self._tick)
 
     def stop(self) -> None:
         for timer in (self._tick_timer, self._timer):
@@ -58,12 +58,12 @@ class Sweeper:
             if self._timer_deadline <= deadline:
                 return
             self._timer.cancel()
-        self._timer = self._clock.call_later(deadline - self.now(), self._fire)
+        self._timer = self._clock.schedule(deadline - self.now(), self._fire)
         self._timer_deadline = deadline
 
     def _tick(self) -> None:
         self._notice_stall()
-        self._tick_timer = self._clock.call_later(TICK, self._tick)
+        self._tick_timer = self._clock.schedule(TICK, self._tick)
 
     def _fire(self) -> None:
         self._timer = None

@@ -45,7 +45,7 @@ class FakeClock:
     def wall(self) -> float:
         return self.WALL_OFFSET + self._now
 
-    def call_later(self, delay: float, callback: Callable[[], object]) -> FakeTimer:
+    def schedule(self, delay: float, callback: Callable[[], object]) -> FakeTimer:
         timer = FakeTimer()
         heapq.heappush(self._timers, (self._now + max(0.0, delay), next(self._seq), callback, timer))
         return timer
