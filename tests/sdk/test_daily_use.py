@@ -24,8 +24,7 @@ from agentregistry import (
 )
 from agentregistry.heartbeat import RuntimeHeartbeat
 from agentregistry.v1 import registry_pb2 as pb
-from sdk_support import eventually
-from test_self_healing import free_port
+from sdk_support import eventually, free_port
 
 STEADY = {"heartbeat_timeout": 0.6, "auto_deregister_timeout": 1.2}
 

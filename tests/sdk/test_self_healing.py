@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from agentregistry import (
     RegistryUnavailableError,
 )
 from agentregistry.heartbeat import RuntimeHeartbeat
-from sdk_support import eventually
+from sdk_support import eventually, free_port
 
 DAEMON_FLAGS = [
     "--heartbeat-timeout",
@@ -39,12 +38,6 @@ AGENTS = ["w-0", "w-1", "w-2"]
 # 50 KB per event: a few hundred outgrow every HTTP/2 window, so the daemon's queue for a slow reader fills.
 BULKY = AgentCard(name="bulky", labels={f"k{i}": "v" * 990 for i in range(50)})
 FLOOD = 200
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def record_every_event(registry: AgentRegistry) -> list[RegistryEvent]:
