@@ -43,7 +43,14 @@ from registryd.core.model import (
     Stats,
     StatusReason,
 )
-from registryd.core.status import SELF_REPORTABLE, Trigger, apply, beat_trigger, operator_trigger
+from registryd.core.status import (
+    SELF_REPORTABLE,
+    Trigger,
+    apply,
+    beat_trigger,
+    operator_trigger,
+    unchanged_by,
+)
 from registryd.core.sweeper import Sweeper
 from registryd.core.validation import (
     Limits,
@@ -558,6 +565,7 @@ class Registry:
     def _beat_agents(self, agent_ids: Iterable[str], status: AgentStatus | None, events: list[Event]) -> None:
         now, mono = self._clock.wall(), self._sweeper.now()
         trigger = beat_trigger(status)
+        unchanged = unchanged_by(trigger)
         want_beats = self.hub.wants(EventType.AGENT_HEARTBEAT)
         digest = self.hub.note_beat if self.hub.wants_digests else None
         rearm = False
@@ -566,7 +574,9 @@ class Registry:
             agent = self._agents[agent_id]
             rearm |= self._tracker.beat(agent_id, mono)
             beats += 1
-            updated = self._transition(agent.beaten(now), trigger, now, events)
+            updated = agent.beaten(now)
+            if agent.health not in unchanged:
+                updated = self._transition(updated, trigger, now, events)
             self._put(agent, updated)
             if want_beats:  # through the commit queue, so it follows the changes made before it
                 events.append(self._agent_event(EventType.AGENT_HEARTBEAT, updated, 0))
@@ -794,9 +804,10 @@ class Registry:
         elif old.card is not new.card:
             self._index.add(agent_id, new.card.indexed_texts())
             self._wire_sizes.pop(agent_id, None)
-        if old is None or old.status is not new.status:
-            if old is not None:
-                self._by_status[old.status].discard(agent_id)
+        if old is None:
+            self._by_status[new.status].add(agent_id)
+        elif old.revision != new.revision and old.status is not new.status:  # a beat keeps the revision
+            self._by_status[old.status].discard(agent_id)
             self._by_status[new.status].add(agent_id)
 
     def _wire_size(self, agent: Agent) -> int:

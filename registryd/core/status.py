@@ -134,6 +134,12 @@ def apply(
     return Change(new[0], new[1], operator, new[1])
 
 
+def unchanged_by(trigger: Trigger) -> frozenset[AgentStatus]:
+    """The healths a health trigger leaves as they are: the heartbeat path skips those agents with one set
+    lookup (derived from `HEALTH`, not a second copy of the rule)."""
+    return _UNCHANGED[trigger]
+
+
 def beat_trigger(self_report: AgentStatus | None) -> Trigger:
     """The trigger of a heartbeat that carries `self_report` (None: reports nothing)."""
     return Trigger.BEAT if self_report is None else _SELF_REPORTS[self_report]
@@ -145,3 +151,8 @@ def operator_trigger(status: AgentStatus) -> Trigger:
 
 
 SELF_REPORTABLE = frozenset(_SELF_REPORTS)
+_UNCHANGED = {
+    trigger: frozenset(h for h in AgentStatus if (trigger, h) not in HEALTH)
+    for trigger in Trigger
+    if trigger not in OPERATOR
+}
