@@ -200,24 +200,28 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         try:  # context.write rather than yield, for the reason given in Subscribe
             async for raw in request_iterator:
                 try:
-                    message = parsed(raw)
-                    result = await self._stream_action(session, message)
+                    result = await self._stream_action(session, parsed(raw))
                 except RegistryError as error:  # nothing of it was applied: say so, keep the stream
                     log.info(
                         "heartbeat stream refused a message", runtime_id=session.runtime_id, error=str(error)
                     )
-                    await context.write(_stream_refusal(raw, error))
-                    continue
+                    result = BeatResult(bound_agents=len(session.bound))
+                    refusal = pb.StreamError(
+                        code=code_for(error).name, message=error.message, field=error.field or ""
+                    )
+                else:
+                    refusal = None
                 terms = self._registry.terms_of(session.runtime_id)
                 await context.write(
                     pb.HeartbeatStreamResponse(
-                        sequence=message.sequence,
+                        sequence=getattr(raw, "sequence", 0),  # a malformed message has none
                         server_time=convert.timestamp(time.time()),
                         heartbeat_timeout=self._duration(terms.heartbeat_timeout),
                         auto_deregister_timeout=self._duration(terms.auto_deregister_timeout),
                         unknown_agent_ids=result.unknown_agent_ids,
                         refused_agent_ids=result.refused_agent_ids,
                         bound_agents=result.bound_agents,
+                        error=refusal,
                     )
                 )
             # grpc.aio ends the request stream the same way when the client cancels or its connection
@@ -335,14 +339,6 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
 
 def _event_message(event: Event) -> pb.SubscribeResponse:
     return pb.SubscribeResponse(event=convert.event_to_proto(event))
-
-
-def _stream_refusal(raw: object, error: RegistryError) -> pb.HeartbeatStreamResponse:
-    return pb.HeartbeatStreamResponse(
-        sequence=getattr(raw, "sequence", 0),  # a malformed message has none
-        server_time=convert.timestamp(time.time()),
-        error=pb.StreamError(code=code_for(error).name, message=error.message, field=error.field or ""),
-    )
 
 
 def _set_draining(context: grpc.aio.ServicerContext, hint: str) -> None:

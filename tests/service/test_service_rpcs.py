@@ -230,6 +230,7 @@ async def test_a_refused_stream_message_is_answered_and_the_stream_stays_open(da
     await call.write(pb.HeartbeatStreamRequest(sequence=4, beat=pb.Beat(status=UNHEALTHY)))
     unhealthy = await call.read()
     assert (unhealthy.error.code, unhealthy.error.field) == ("INVALID_ARGUMENT", "beat.status")
+    assert unhealthy.bound_agents == 1 and unhealthy.heartbeat_timeout.ToSeconds() == 60  # the state stands
     agent = (await daemon.stub.GetAgent(pb.GetAgentRequest(agent_id="a1"))).agent
     assert agent.status == pb.AGENT_STATUS_ACTIVE  # nothing of a refused message applies, the stream lives
     await call.done_writing()
