@@ -81,7 +81,8 @@ class Subscription:
         self.filter = event_filter
         self._queue_size = queue_size
         self._replay = deque(e for e in replay if event_filter.matches(e))
-        self._queue: deque[Event | HeartbeatDigest] = deque()
+        self._queue: deque[Event] = deque()
+        self._beats: dict[str, float] = {}  # agent_id -> last heartbeat, for the next digest
         self._ready = asyncio.Event()
         self._from_revision = from_rev
         self._overflow: SubscriberOverflow | None = None
@@ -101,11 +102,14 @@ class Subscription:
         if wanted:
             self._enqueue(wanted)
 
-    def offer_digest(self, digest: HeartbeatDigest) -> None:
+    def offer_beats(self, beats: dict[str, float]) -> None:
+        """Heartbeat times for the next digest. They coalesce with those not yet sent (the newest time per
+        agent wins), so a slow reader holds at most one entry per agent, and digests never overflow it."""
         if not self._closed:
-            self._enqueue((digest,))
+            self._beats.update(beats)
+            self._ready.set()
 
-    def _enqueue(self, items: Sequence[Event | HeartbeatDigest]) -> None:
+    def _enqueue(self, items: Sequence[Event]) -> None:
         if len(self._queue) >= self._queue_size:
             self._overflow = SubscriberOverflow(self.last_revision, self._queue_size)
             self._hub.dropped_subscribers += 1
@@ -128,6 +132,8 @@ class Subscription:
                 return self._hand_out(self._replay.popleft())
             if self._queue:
                 return self._hand_out(self._queue.popleft())
+            if self._beats:
+                return self._digest()
             if self._overflow is not None:
                 raise self._overflow
             if self._closed:
@@ -149,10 +155,19 @@ class Subscription:
             self.last_revision = max(self.last_revision, self._hub.revision)
         return self.last_revision
 
-    def _hand_out(self, item: Event | HeartbeatDigest) -> Event | HeartbeatDigest:
-        if isinstance(item, Event) and item.revision:
-            self.last_revision = item.revision
-        return item
+    def _hand_out(self, event: Event) -> Event:
+        if event.revision:
+            self.last_revision = event.revision
+        return event
+
+    def _digest(self) -> HeartbeatDigest:
+        if len(self._beats) <= DIGEST_CHUNK:
+            beats, self._beats = self._beats, {}
+        else:
+            beats = dict(islice(self._beats.items(), DIGEST_CHUNK))
+            for agent_id in beats:
+                del self._beats[agent_id]
+        return HeartbeatDigest(tuple(beats.items()))
 
     def close(self) -> None:
         if not self._closed:
@@ -233,16 +248,20 @@ class EventHub:
         beats, self._beats = self._beats, {}
         if not beats:
             return
+        everything = {agent_id: at for agent_id, (_, at) in beats.items()}
         for sub in tuple(self._digest_subscribers):
             wanted = sub.filter
-            entries = [
-                (agent_id, at)
+            if not wanted.runtime_id and not wanted.agent_id:
+                sub.offer_beats(everything)
+                continue
+            entries = {
+                agent_id: at
                 for agent_id, (runtime_id, at) in beats.items()
                 if (not wanted.runtime_id or runtime_id == wanted.runtime_id)
                 and (not wanted.agent_id or agent_id == wanted.agent_id)
-            ]
-            for start in range(0, len(entries), DIGEST_CHUNK):
-                sub.offer_digest(HeartbeatDigest(tuple(entries[start : start + DIGEST_CHUNK])))
+            }
+            if entries:
+                sub.offer_beats(entries)
 
     def remove(self, sub: Subscription) -> None:
         if sub in self._subscribers:

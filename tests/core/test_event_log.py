@@ -181,3 +181,18 @@ async def test_resume_ahead_of_the_registry_starts_there_and_bookmarks_nothing_i
         await registry.register("rt", card("x"), f"c{i}")
     assert [e.revision for e in await queued(sub)] == [12]
     assert sub.bookmark() == 12
+
+
+async def test_heartbeat_digests_coalesce_for_a_slow_reader_and_never_cut_it_off():
+    async with running(event_queue_size=2) as registry:
+        for i in range(3):
+            await registry.register("rt", card("x"), f"a{i}")
+        digests = registry.subscribe(EventFilter(types=frozenset(), heartbeat_digests=True))
+        only_a0 = registry.subscribe(EventFilter(types=frozenset(), agent_id="a0", heartbeat_digests=True))
+        for _ in range(50):  # far more digests than the queue holds, none of them read
+            await registry.heartbeat("rt")
+            registry.hub.send_digests()
+        latest = {a.agent_id: a.last_heartbeat for a in registry.list_agents().agents}
+        assert [dict((await digests.next(0)).beats)] == [latest]  # one digest with the newest times
+        assert await digests.next(0) is None and not digests.closed
+        assert dict((await only_a0.next(0)).beats) == {"a0": latest["a0"]}
