@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import itertools
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,12 +23,13 @@ from prometheus_client import (
     CollectorRegistry,
     start_http_server,
 )
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from registryd.api.metrics import RpcMetricsInterceptor
 from registryd.core.model import AgentStatus, DeregisterReason, Stats
 from registryd.core.registry import Registry
+from registryd.core.sweeper import LAG_BOUNDS
 
 SCRAPE_TIMEOUT = 5.0  # seconds a scrape waits for the event loop
 
@@ -38,6 +40,9 @@ class Snapshot:
     counters: Counter[str]
     dropped_subscribers: int
     dropped_events: int
+    lag_counts: list[int]
+    lag_sum: float
+    stalls: tuple[int, float]
 
 
 class RegistryCollector(Collector):
@@ -73,6 +78,9 @@ class RegistryCollector(Collector):
             Counter(self._registry.counters),
             hub.dropped_subscribers,
             hub.dropped_events,
+            list(self._registry.loop_lag.counts),
+            self._registry.loop_lag.total,
+            self._registry.stalls,
         )
 
     def collect(self) -> Iterator[Metric]:
@@ -139,6 +147,22 @@ class RegistryCollector(Collector):
             "registryd_overflow_dropped_events",
             "Events not sent to subscribers that were cut off (they get them again when they resume).",
             snap.dropped_events,
+        )
+        cumulative = list(itertools.accumulate(snap.lag_counts))
+        buckets = [(repr(bound), count) for bound, count in zip(LAG_BOUNDS, cumulative, strict=False)]
+        yield HistogramMetricFamily(
+            "registryd_event_loop_lag_seconds",
+            "How late the event loop ran a timer due every 100 ms (sampled each time).",
+            buckets=[*buckets, ("+Inf", cumulative[-1])],
+            sum_value=snap.lag_sum,
+        )
+        yield CounterMetricFamily(
+            "registryd_stalls", "Stalls of the daemon itself (a tick over 250 ms late).", snap.stalls[0]
+        )
+        yield CounterMetricFamily(
+            "registryd_stalled_seconds",
+            "Seconds of stalls granted to every agent's liveness deadlines.",
+            snap.stalls[1],
         )
 
 

@@ -51,7 +51,7 @@ from registryd.core.status import (
     operator_trigger,
     unchanged_by,
 )
-from registryd.core.sweeper import Sweeper
+from registryd.core.sweeper import LagHistogram, Sweeper
 from registryd.core.validation import (
     Limits,
     card_size,
@@ -715,6 +715,10 @@ class Registry:
     def stalls(self) -> tuple[int, float]:
         """How many stalls of the daemon the sweeper noticed, and the seconds it granted for them."""
         return self._sweeper.stalls, self._sweeper.stalled_seconds
+
+    @property
+    def loop_lag(self) -> LagHistogram:
+        return self._sweeper.lag
 
     def _release_guard(self) -> None:
         """Called whenever agents leave the stale set."""

@@ -9,6 +9,7 @@ stall, and the queued heartbeats are read before anything can time out.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 
 import structlog
@@ -19,6 +20,21 @@ log = structlog.get_logger("registryd.sweeper")
 
 TICK = 0.1  # seconds between watchdog ticks
 STALL = 0.25  # lateness beyond which the daemon counts as stalled (normal loop jitter stays below it)
+LAG_BOUNDS = (0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0, 5.0)  # histogram buckets, seconds
+
+
+class LagHistogram:
+    """How late the watchdog's ticks ran: the event loop's lag, sampled every TICK (Prometheus buckets)."""
+
+    def __init__(self) -> None:
+        self.counts = [0] * (len(LAG_BOUNDS) + 1)  # per bucket, not cumulative; the last is +Inf
+        self.total = 0.0
+        self.max = 0.0
+
+    def record(self, lag: float) -> None:
+        self.counts[bisect.bisect_left(LAG_BOUNDS, lag)] += 1
+        self.total += lag
+        self.max = max(self.max, lag)
 
 
 class Sweeper:
@@ -31,6 +47,7 @@ class Sweeper:
         self._timer: Timer | None = None
         self._timer_deadline = 0.0
         self.stalls = 0
+        self.lag = LagHistogram()
 
     @property
     def stalled_seconds(self) -> float:
@@ -62,7 +79,7 @@ class Sweeper:
         self._timer_deadline = deadline
 
     def _tick(self) -> None:
-        self._notice_stall()
+        self.lag.record(max(0.0, self._notice_stall()))
         self._tick_timer = self._clock.schedule(TICK, self._tick)
 
     def _fire(self) -> None:
@@ -73,7 +90,8 @@ class Sweeper:
         except Exception:
             log.exception("liveness check failed")
 
-    def _notice_stall(self) -> None:
+    def _notice_stall(self) -> float:
+        """How late this tick is; a stall is granted to every agent."""
         now = self._clock.monotonic()
         late = now - self._last_tick - TICK
         self._last_tick = now
@@ -83,3 +101,4 @@ class Sweeper:
             log.warning(
                 "the daemon stalled; liveness deadlines move by the time lost", seconds=round(late, 3)
             )
+        return late

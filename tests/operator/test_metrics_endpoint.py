@@ -164,6 +164,22 @@ async def poll_scrape(address: str, ready: Callable[[Samples], bool], timeout: f
         await asyncio.sleep(0.05)
 
 
+async def test_metrics_show_event_loop_lag_and_a_stall_of_the_daemon(serve: Callable[..., object]) -> None:
+    daemon = await serve(metrics_listen="127.0.0.1:0")  # type: ignore[misc]
+    ticks = await poll_scrape(
+        daemon.daemon.metrics_address, lambda s: value(s, "registryd_event_loop_lag_seconds_count") >= 3
+    )
+    assert value(ticks, "registryd_stalls_total") == 0
+    time.sleep(0.6)  # noqa: ASYNC251 - blocking this loop, the daemon's, is the stall under test
+    samples = await poll_scrape(
+        daemon.daemon.metrics_address, lambda s: value(s, "registryd_stalls_total") == 1
+    )
+    assert 0.4 < value(samples, "registryd_stalled_seconds_total") < 5
+    assert value(samples, "registryd_event_loop_lag_seconds_bucket", le="0.25") < value(
+        samples, "registryd_event_loop_lag_seconds_bucket", le="+Inf"
+    )
+
+
 def test_metrics_listen_must_be_host_and_port() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "registryd", "--store", "memory", "--metrics-listen", "9090"],
