@@ -93,7 +93,8 @@ async def _core(sizes: tuple[int, ...]) -> dict[str, Any]:
     theirs = LinearScanRegistry()
     await theirs.start()
     core_cards = [card_from_proto(c) for c in cards]
-    dict_cards = [MessageToDict(c) for c in cards]
+    # The original kept its capability phrases in the card dict; ours are the deprecated pre-1.0 field.
+    dict_cards = [{**MessageToDict(c), "capabilities": list(c.capability_phrases)} for c in cards]
     find: dict[str, dict[Any, dict[str, Any]]] = {OURS: {}, ORIGINAL: {}}
     spent = {OURS: 0.0, ORIGINAL: 0.0}
     done = 0

@@ -41,7 +41,7 @@ def card(i: int) -> pb.AgentCard:
         description="A benchmark agent that answers questions about one topic.",
         version="1.0.0",
         url=f"http://127.0.0.1:9000/agents/{i}",
-        capabilities=[topic_capability(i), COMMON[i % len(COMMON)]],
+        capability_phrases=[topic_capability(i), COMMON[i % len(COMMON)]],
         skills=[pb.Skill(id="answer", name="question answering", tags=["qa", f"topic-{i % TOPICS:03d}"])],
         labels={"team": f"team-{i % 7}"},
     )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 
 from agentregistry.v1 import registry_pb2 as pb
+from google.protobuf import json_format
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.internal.containers import RepeatedCompositeFieldContainer
 from google.protobuf.message import Message
@@ -14,8 +16,13 @@ from registryd.api.memo import IdentityMemo
 from registryd.core.errors import InvalidArgument
 from registryd.core.model import (
     Agent,
+    AgentCapabilities,
     AgentCard,
+    AgentExtension,
+    AgentInterface,
+    AgentProvider,
     AgentStatus,
+    CardSignature,
     Event,
     EventType,
     FoundAgent,
@@ -105,30 +112,145 @@ def _enum_name(enum: object, value: int) -> str:
         return str(value)
 
 
-def card_from_proto(card: pb.AgentCard) -> AgentCard:
+def card_from_proto(
+    card: pb.AgentCard, capabilities: Iterable[str] = (), labels: Mapping[str, str] | None = None
+) -> AgentCard:
+    """The core card of a registration: the A2A card, plus the phrases and labels given beside it (and
+    those of a pre-1.0 card's deprecated fields; `labels` wins for a key in both). A deprecated `url`
+    becomes the first interface, as A2A's 0.3 -> 1.0 notes say."""
+    interfaces = [_interface(i) for i in card.supported_interfaces]
+    if card.url and not any(i.url == card.url for i in interfaces):
+        interfaces.insert(0, AgentInterface(card.url, "JSONRPC", "", "0.3"))
+    flags = card.capabilities
     return AgentCard(
         name=card.name,
         description=card.description,
         version=card.version,
-        url=card.url,
-        capabilities=tuple(card.capabilities),
-        skills=tuple(
-            Skill(id=s.id, name=s.name, description=s.description, tags=tuple(s.tags)) for s in card.skills
+        capabilities=(*card.capability_phrases, *capabilities),
+        skills=tuple(_skill(s) for s in card.skills),
+        labels=tuple(sorted({**card.labels, **(labels or {})}.items())),
+        supported_interfaces=tuple(interfaces),
+        provider=AgentProvider(card.provider.url, card.provider.organization)
+        if card.HasField("provider")
+        else None,
+        documentation_url=card.documentation_url,
+        a2a_capabilities=AgentCapabilities(
+            streaming=flags.streaming if flags.HasField("streaming") else None,
+            push_notifications=flags.push_notifications if flags.HasField("push_notifications") else None,
+            extensions=tuple(
+                AgentExtension(e.uri, e.description, e.required, _struct_json(e, "params"))
+                for e in flags.extensions
+            ),
+            extended_agent_card=flags.extended_agent_card if flags.HasField("extended_agent_card") else None,
         ),
-        labels=tuple(sorted(card.labels.items())),
+        security_schemes=_part_json(card, "security_schemes"),
+        security_requirements=_part_json(card, "security_requirements"),
+        default_input_modes=tuple(card.default_input_modes),
+        default_output_modes=tuple(card.default_output_modes),
+        signatures=tuple(
+            CardSignature(s.protected, s.signature, _struct_json(s, "header")) for s in card.signatures
+        ),
+        icon_url=card.icon_url,
     )
+
+
+def _interface(interface: pb.AgentInterface) -> AgentInterface:
+    return AgentInterface(
+        interface.url, interface.protocol_binding, interface.tenant, interface.protocol_version
+    )
+
+
+def _skill(skill: pb.Skill) -> Skill:
+    return Skill(
+        skill.id,
+        skill.name,
+        skill.description,
+        tuple(skill.tags),
+        tuple(skill.examples),
+        tuple(skill.input_modes),
+        tuple(skill.output_modes),
+        _part_json(skill, "security_requirements"),
+    )
+
+
+_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
+
+
+def _part_json(message: Message, name: str) -> str:
+    """A repeated or map field in A2A's JSON form, "" when empty (parts the registry keeps as they are)."""
+    if not len(getattr(message, name)):
+        return ""
+    part = type(message)()
+    getattr(part, name).MergeFrom(getattr(message, name))
+    return _compact(next(iter(json_format.MessageToDict(part).values())))
+
+
+def _struct_json(message: Message, name: str) -> str:
+    return _compact(json_format.MessageToDict(getattr(message, name))) if message.HasField(name) else ""
+
+
+def _set_part(message: Message, name: str, text: str) -> None:
+    if text:
+        part = type(message)()
+        json_format.ParseDict({part.DESCRIPTOR.fields_by_name[name].json_name: json.loads(text)}, part)
+        getattr(message, name).MergeFrom(getattr(part, name))
+
+
+def _set_struct(message: Message, name: str, text: str) -> None:
+    if text:
+        getattr(message, name).update(json.loads(text))
 
 
 def card_to_proto(card: AgentCard) -> pb.AgentCard:
-    return pb.AgentCard(
+    """The A2A card alone: the registry's phrases and labels go on the Agent."""
+    message = pb.AgentCard(
         name=card.name,
         description=card.description,
         version=card.version,
-        url=card.url,
-        capabilities=card.capabilities,
-        skills=[pb.Skill(id=s.id, name=s.name, description=s.description, tags=s.tags) for s in card.skills],
-        labels=dict(card.labels),
+        supported_interfaces=[
+            pb.AgentInterface(
+                url=i.url,
+                protocol_binding=i.protocol_binding,
+                tenant=i.tenant,
+                protocol_version=i.protocol_version,
+            )
+            for i in card.supported_interfaces
+        ],
+        default_input_modes=card.default_input_modes,
+        default_output_modes=card.default_output_modes,
     )
+    if card.provider is not None:
+        message.provider.url, message.provider.organization = card.provider.url, card.provider.organization
+    if card.documentation_url:
+        message.documentation_url = card.documentation_url
+    if card.icon_url:
+        message.icon_url = card.icon_url
+    flags, out = card.a2a_capabilities, message.capabilities
+    for name in ("streaming", "push_notifications", "extended_agent_card"):
+        if getattr(flags, name) is not None:
+            setattr(out, name, getattr(flags, name))
+    for e in flags.extensions:
+        _set_struct(
+            out.extensions.add(uri=e.uri, description=e.description, required=e.required), "params", e.params
+        )
+    _set_part(message, "security_schemes", card.security_schemes)
+    _set_part(message, "security_requirements", card.security_requirements)
+    for s in card.skills:
+        skill = message.skills.add(
+            id=s.id,
+            name=s.name,
+            description=s.description,
+            tags=s.tags,
+            examples=s.examples,
+            input_modes=s.input_modes,
+            output_modes=s.output_modes,
+        )
+        _set_part(skill, "security_requirements", s.security_requirements)
+    for sig in card.signatures:
+        _set_struct(
+            message.signatures.add(protected=sig.protected, signature=sig.signature), "header", sig.header
+        )
+    return message
 
 
 def _agent_message(agent: Agent) -> pb.Agent:
@@ -145,6 +267,8 @@ def _agent_message(agent: Agent) -> pb.Agent:
         health=int(agent.health),
         health_reason=int(agent.health_reason),
         operator_status=int(agent.operator_status or 0),
+        capabilities=agent.card.capabilities,
+        labels=dict(agent.card.labels),
     )
 
 

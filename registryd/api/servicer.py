@@ -72,7 +72,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         self._authorize_runtime(request.runtime_id)
         agent, created, revision = await self._registry.register(
             request.runtime_id,
-            convert.card_from_proto(request.card),
+            convert.card_from_proto(request.card, request.capabilities, request.labels),
             request.agent_id,
             convert.optional_seconds(request, "heartbeat_timeout"),
             convert.optional_seconds(request, "auto_deregister_timeout"),

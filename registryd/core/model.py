@@ -30,23 +30,83 @@ class MatchKind(enum.IntEnum):
     SUBSTRING = 3
 
 
+# The A2A 1.0 card (specification/a2a.proto of a2aproject/A2A). Parts the registry never looks into
+# (security schemes and requirements, extension parameters, signature headers) are kept as compact JSON
+# text in A2A's JSON form, "" when absent.
+
+
+@dataclass(frozen=True, slots=True)
+class AgentInterface:
+    url: str = ""
+    protocol_binding: str = ""
+    tenant: str = ""
+    protocol_version: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AgentProvider:
+    url: str = ""
+    organization: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AgentExtension:
+    uri: str = ""
+    description: str = ""
+    required: bool = False
+    params: str = ""  # JSON object
+
+
+@dataclass(frozen=True, slots=True)
+class AgentCapabilities:
+    """A2A's capability flags (None: the card does not say) and extensions."""
+
+    streaming: bool | None = None
+    push_notifications: bool | None = None
+    extensions: tuple[AgentExtension, ...] = ()
+    extended_agent_card: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CardSignature:
+    protected: str = ""
+    signature: str = ""
+    header: str = ""  # JSON object
+
+
 @dataclass(frozen=True, slots=True)
 class Skill:
     id: str = ""
     name: str = ""
     description: str = ""
     tags: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    input_modes: tuple[str, ...] = ()
+    output_modes: tuple[str, ...] = ()
+    security_requirements: str = ""  # JSON array
 
 
 @dataclass(frozen=True, slots=True)
 class AgentCard:
+    """An A2A 1.0 card, and the registry metadata registered with it (`capabilities`: the original
+    registry's free-text phrases; `labels`), which the API carries beside the card, on the agent."""
+
     name: str = ""
     description: str = ""
     version: str = ""
-    url: str = ""
-    capabilities: tuple[str, ...] = ()
+    capabilities: tuple[str, ...] = ()  # registry metadata: free-text phrases, not A2A's capabilities
     skills: tuple[Skill, ...] = ()
-    labels: tuple[tuple[str, str], ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()  # registry metadata, sorted by key
+    supported_interfaces: tuple[AgentInterface, ...] = ()
+    provider: AgentProvider | None = None
+    documentation_url: str = ""
+    a2a_capabilities: AgentCapabilities = AgentCapabilities()  # A2A's `capabilities` object
+    security_schemes: str = ""  # JSON object
+    security_requirements: str = ""  # JSON array
+    default_input_modes: tuple[str, ...] = ()
+    default_output_modes: tuple[str, ...] = ()
+    signatures: tuple[CardSignature, ...] = ()
+    icon_url: str = ""
 
     def indexed_texts(self) -> list[str]:
         """The texts discovery matches against: capabilities, skill names and skill tags."""

@@ -21,10 +21,17 @@ class Limits:
 
     max_id_length: int = _limit(128, "characters in an agent or runtime id")
     max_capabilities: int = _limit(64, "capabilities on one card")
-    max_text_length: int = _limit(256, "characters in a card name, version, capability, skill id/name or tag")
+    max_text_length: int = _limit(
+        256, "characters in a card name, version, capability, skill id/name, tag, mode or provider"
+    )
     max_skills: int = _limit(64, "skills on one card")
-    max_tags_per_skill: int = _limit(32, "tags on one skill")
-    max_description_length: int = _limit(4096, "characters in a card or skill description, or a card url")
+    max_tags_per_skill: int = _limit(
+        32,
+        "tags, examples or modes of one skill; interfaces, modes, extensions or signatures of one card",
+    )
+    max_description_length: int = _limit(
+        4096, "characters in a description, example, URL or signature of a card"
+    )
     max_labels: int = _limit(64, "labels on one card")
     max_label_length: int = _limit(1024, "characters in one label's key and value together")
     max_card_bytes: int = _limit(65536, "UTF-8 bytes of all texts of one card")
@@ -87,21 +94,46 @@ def _count(field: str, values: tuple[object, ...], limit: int) -> None:
 
 
 def validate_card(card: AgentCard, limits: Limits) -> None:
-    _text("card.name", card.name, limits.max_text_length)
-    _text("card.description", card.description, limits.max_description_length)
-    _text("card.version", card.version, limits.max_text_length)
-    _text("card.url", card.url, limits.max_description_length)
+    short, long, lists = limits.max_text_length, limits.max_description_length, limits.max_tags_per_skill
+    _text("card.name", card.name, short)
+    _text("card.description", card.description, long)
+    _text("card.version", card.version, short)
     _count("card.capabilities", card.capabilities, limits.max_capabilities)
-    for i, capability in enumerate(card.capabilities):
-        _text(f"card.capabilities[{i}]", capability, limits.max_text_length)
+    _texts("card.capabilities", card.capabilities, short)
+    _count("card.supported_interfaces", card.supported_interfaces, lists)
+    for i, interface in enumerate(card.supported_interfaces):
+        _text(f"card.supported_interfaces[{i}].url", interface.url, long)
+        _text(f"card.supported_interfaces[{i}].protocol_binding", interface.protocol_binding, long)
+        _text(f"card.supported_interfaces[{i}].tenant", interface.tenant, short)
+        _text(f"card.supported_interfaces[{i}].protocol_version", interface.protocol_version, short)
+    if card.provider is not None:
+        _text("card.provider.url", card.provider.url, long)
+        _text("card.provider.organization", card.provider.organization, short)
+    _text("card.documentation_url", card.documentation_url, long)
+    _text("card.icon_url", card.icon_url, long)
+    _count("card.capabilities.extensions", card.a2a_capabilities.extensions, lists)
+    for i, extension in enumerate(card.a2a_capabilities.extensions):
+        _text(f"card.capabilities.extensions[{i}].uri", extension.uri, long)
+        _text(f"card.capabilities.extensions[{i}].description", extension.description, long)
+    for name in ("default_input_modes", "default_output_modes"):
+        _count(f"card.{name}", getattr(card, name), lists)
+        _texts(f"card.{name}", getattr(card, name), short)
     _count("card.skills", card.skills, limits.max_skills)
     for i, skill in enumerate(card.skills):
-        _text(f"card.skills[{i}].id", skill.id, limits.max_text_length)
-        _text(f"card.skills[{i}].name", skill.name, limits.max_text_length)
-        _text(f"card.skills[{i}].description", skill.description, limits.max_description_length)
-        _count(f"card.skills[{i}].tags", skill.tags, limits.max_tags_per_skill)
-        for j, tag in enumerate(skill.tags):
-            _text(f"card.skills[{i}].tags[{j}]", tag, limits.max_text_length)
+        _text(f"card.skills[{i}].id", skill.id, short)
+        _text(f"card.skills[{i}].name", skill.name, short)
+        _text(f"card.skills[{i}].description", skill.description, long)
+        _count(f"card.skills[{i}].tags", skill.tags, lists)
+        _texts(f"card.skills[{i}].tags", skill.tags, short)
+        _count(f"card.skills[{i}].examples", skill.examples, lists)
+        _texts(f"card.skills[{i}].examples", skill.examples, long)
+        for name in ("input_modes", "output_modes"):
+            _count(f"card.skills[{i}].{name}", getattr(skill, name), lists)
+            _texts(f"card.skills[{i}].{name}", getattr(skill, name), short)
+    _count("card.signatures", card.signatures, lists)
+    for i, signature in enumerate(card.signatures):
+        _text(f"card.signatures[{i}].protected", signature.protected, long)
+        _text(f"card.signatures[{i}].signature", signature.signature, long)
     _count("card.labels", card.labels, limits.max_labels)
     for key, value in card.labels:
         _text(f"card.labels[{key[:32]!r}]", key + value, limits.max_label_length)
@@ -112,10 +144,38 @@ def validate_card(card: AgentCard, limits: Limits) -> None:
         raise InvalidArgument("card needs a name or at least one capability", field="card")
 
 
+def _texts(field: str, values: tuple[str, ...], limit: int) -> None:
+    for i, value in enumerate(values):
+        _text(f"{field}[{i}]", value, limit)
+
+
 def card_size(card: AgentCard) -> int:
-    texts = [card.name, card.description, card.version, card.url, *card.capabilities]
+    """UTF-8 bytes of every text of the card, its JSON parts included."""
+    texts = [
+        card.name,
+        card.description,
+        card.version,
+        card.documentation_url,
+        card.icon_url,
+        *card.capabilities,
+    ]
+    texts += [
+        card.security_schemes,
+        card.security_requirements,
+        *card.default_input_modes,
+        *card.default_output_modes,
+    ]
+    for interface in card.supported_interfaces:
+        texts += [interface.url, interface.protocol_binding, interface.tenant, interface.protocol_version]
+    if card.provider is not None:
+        texts += [card.provider.url, card.provider.organization]
+    for extension in card.a2a_capabilities.extensions:
+        texts += [extension.uri, extension.description, extension.params]
     for skill in card.skills:
-        texts += [skill.id, skill.name, skill.description, *skill.tags]
+        texts += [skill.id, skill.name, skill.description, *skill.tags, *skill.examples]
+        texts += [*skill.input_modes, *skill.output_modes, skill.security_requirements]
+    for signature in card.signatures:
+        texts += [signature.protected, signature.signature, signature.header]
     for key, value in card.labels:
         texts += [key, value]
     return sum(len(t.encode("utf-8", "surrogatepass")) for t in texts)

@@ -213,7 +213,9 @@ async def whoami(request: web.Request) -> web.Response:
 async def agent_card(request: web.Request) -> web.Response:
     """The agent's card at A2A's well-known name, with an ETag of its content."""
     agent = request.app[REGISTRY].get(request.match_info["agent_id"])
-    body = json.dumps(to_json(convert.card_to_proto(agent.card)), separators=(",", ":")).encode()
+    # ProtoJSON without defaults: the deprecated pre-1.0 fields stay out, so the body is an A2A card.
+    card = json_format.MessageToDict(convert.card_to_proto(agent.card))
+    body = json.dumps(card, separators=(",", ":")).encode()
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:

@@ -1,8 +1,11 @@
 """Rows of the sqlite store: agents and events as column tuples.
 
 Enums are stored as their integer values, times as float seconds since the epoch. A card is stored in
-columns: name, description, version and url as text; capabilities (`["text", ...]`), skills (`[[id, name,
-description, [tag, ...]], ...]`) and labels (`[[key, value], ...]`) as compact JSON arrays. Agents of one
+columns: name, description, version as text; capabilities (`["text", ...]`), skills (`[[id, name,
+description, [tag, ...], [example, ...], [input mode, ...], [output mode, ...], security requirements],
+...]`; version 2 wrote the first four), labels (`[[key, value], ...]`) and the rest of the A2A card (`a2a`,
+see `_a2a_parts`; trailing defaults left out) as compact JSON arrays. Parts the registry keeps as JSON text
+(security schemes, extension params, ...) are stored as that text. Agents of one
 kind share those three parts, so a `CardDecoder` decodes each distinct text once and the agents share the
 (immutable) result: loading 100k agents is mostly cache hits.
 """
@@ -15,8 +18,13 @@ from typing import Any
 
 from registryd.core.model import (
     Agent,
+    AgentCapabilities,
     AgentCard,
+    AgentExtension,
+    AgentInterface,
+    AgentProvider,
     AgentStatus,
+    CardSignature,
     DeregisterReason,
     Event,
     EventType,
@@ -34,7 +42,7 @@ AGENT_COLUMNS = (
     "card_name",
     "card_description",
     "card_version",
-    "card_url",
+    "card_a2a",
     "card_capabilities",
     "card_skills",
     "card_labels",
@@ -76,11 +84,50 @@ def card_columns(card: AgentCard) -> tuple[str, ...]:
         card.name,
         card.description,
         card.version,
-        card.url,
+        _encode(_a2a_parts(card)),
         _encode(card.capabilities),
-        _encode([[s.id, s.name, s.description, s.tags] for s in card.skills]),
+        _encode([_skill_parts(s) for s in card.skills]),
         _encode(card.labels),
     )
+
+
+def _skill_parts(skill: Skill) -> list[Any]:
+    parts = [skill.id, skill.name, skill.description, skill.tags, skill.examples, skill.input_modes]
+    return _trimmed([*parts, skill.output_modes, skill.security_requirements], 4)
+
+
+def _a2a_parts(card: AgentCard) -> list[Any]:
+    flags = card.a2a_capabilities
+    return _trimmed(
+        [
+            [[i.url, i.protocol_binding, i.tenant, i.protocol_version] for i in card.supported_interfaces],
+            None if card.provider is None else [card.provider.url, card.provider.organization],
+            card.documentation_url,
+            _trimmed(
+                [
+                    flags.streaming,
+                    flags.push_notifications,
+                    [[e.uri, e.description, e.required, e.params] for e in flags.extensions],
+                    flags.extended_agent_card,
+                ],
+                0,
+            ),
+            card.security_schemes,
+            card.security_requirements,
+            card.default_input_modes,
+            card.default_output_modes,
+            [[s.protected, s.signature, s.header] for s in card.signatures],
+            card.icon_url,
+        ],
+        0,
+    )
+
+
+def _trimmed(parts: list[Any], keep: int) -> list[Any]:
+    """`parts` without its trailing empty values (beyond the first `keep`)."""
+    while len(parts) > keep and parts[-1] in (None, "", (), []):
+        parts.pop()
+    return parts
 
 
 def _capabilities(text: str) -> tuple[str, ...]:
@@ -88,7 +135,71 @@ def _capabilities(text: str) -> tuple[str, ...]:
 
 
 def _skills(text: str) -> tuple[Skill, ...]:
-    return tuple([Skill(i, n, d, tuple(tags)) for i, n, d, tags in _decode(text)])
+    return tuple([_skill(*parts) for parts in _decode(text)])
+
+
+def _skill(
+    id: str,
+    name: str,
+    description: str,
+    tags: list[str],
+    examples: tuple[str, ...] = (),
+    input_modes: tuple[str, ...] = (),
+    output_modes: tuple[str, ...] = (),
+    security_requirements: str = "",
+) -> Skill:
+    return Skill(
+        id,
+        name,
+        description,
+        tuple(tags),
+        tuple(examples),
+        tuple(input_modes),
+        tuple(output_modes),
+        security_requirements,
+    )
+
+
+def _a2a(text: str) -> dict[str, Any]:
+    """The keyword arguments of AgentCard held in the `a2a` column."""
+    return _a2a_fields(*_decode(text))
+
+
+def _a2a_fields(
+    interfaces: list[list[str]] = (),  # type: ignore[assignment]
+    provider: list[str] | None = None,
+    documentation_url: str = "",
+    flags: list[Any] = (),  # type: ignore[assignment]
+    security_schemes: str = "",
+    security_requirements: str = "",
+    default_input_modes: list[str] = (),  # type: ignore[assignment]
+    default_output_modes: list[str] = (),  # type: ignore[assignment]
+    signatures: list[list[str]] = (),  # type: ignore[assignment]
+    icon_url: str = "",
+) -> dict[str, Any]:
+    return {
+        "supported_interfaces": tuple(AgentInterface(*i) for i in interfaces),
+        "provider": None if provider is None else AgentProvider(*provider),
+        "documentation_url": documentation_url,
+        "a2a_capabilities": _flags(*flags),
+        "security_schemes": security_schemes,
+        "security_requirements": security_requirements,
+        "default_input_modes": tuple(default_input_modes),
+        "default_output_modes": tuple(default_output_modes),
+        "signatures": tuple(CardSignature(*s) for s in signatures),
+        "icon_url": icon_url,
+    }
+
+
+def _flags(
+    streaming: bool | None = None,
+    push_notifications: bool | None = None,
+    extensions: list[list[Any]] = (),  # type: ignore[assignment]
+    extended_agent_card: bool | None = None,
+) -> AgentCapabilities:
+    return AgentCapabilities(
+        streaming, push_notifications, tuple(AgentExtension(*e) for e in extensions), extended_agent_card
+    )
 
 
 def _labels(text: str) -> tuple[tuple[str, str], ...]:
@@ -102,18 +213,19 @@ class CardDecoder:
         self._capabilities: dict[str, Any] = {}
         self._skills: dict[str, Any] = {}
         self._labels: dict[str, Any] = {}
+        self._a2a: dict[str, Any] = {}
 
     def __call__(
-        self, name: str, description: str, version: str, url: str, capabilities: str, skills: str, labels: str
+        self, name: str, description: str, version: str, a2a: str, capabilities: str, skills: str, labels: str
     ) -> AgentCard:
         return AgentCard(
             name,
             description,
             version,
-            url,
             _cached(self._capabilities, _capabilities, capabilities),
             _cached(self._skills, _skills, skills),
             _cached(self._labels, _labels, labels),
+            **_cached(self._a2a, _a2a, a2a),
         )
 
 

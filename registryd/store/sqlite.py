@@ -37,7 +37,7 @@ from registryd.store.codec import (
 
 DATA_FILE = "registry.sqlite3"
 LOCK_FILE = "registryd.lock"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = f"""
 CREATE TABLE schema_version (version INTEGER NOT NULL);
@@ -52,7 +52,7 @@ CREATE TABLE agents (
     card_name TEXT NOT NULL,
     card_description TEXT NOT NULL,
     card_version TEXT NOT NULL,
-    card_url TEXT NOT NULL,
+    card_a2a TEXT NOT NULL,
     card_capabilities TEXT NOT NULL,
     card_skills TEXT NOT NULL,
     card_labels TEXT NOT NULL,
@@ -77,7 +77,7 @@ CREATE TABLE events (
     agent_card_name TEXT,
     agent_card_description TEXT,
     agent_card_version TEXT,
-    agent_card_url TEXT,
+    agent_card_a2a TEXT,
     agent_card_capabilities TEXT,
     agent_card_skills TEXT,
     agent_card_labels TEXT,
@@ -109,6 +109,19 @@ UPDATE events SET agent_operator_status = CASE WHEN agent_health != 1 THEN agent
     agent_health = 1, agent_health_reason = 1 WHERE agent_health_reason = 2;
 CREATE TABLE stream_runtimes (runtime_id TEXT PRIMARY KEY);
 UPDATE schema_version SET version = 2;
+"""
+
+# Version 2 kept a pre-A2A-1.0 card: its url becomes the first supported interface (JSONRPC, protocol 0.3,
+# as A2A's 0.3 -> 1.0 notes say) in the column of the card's A2A parts (codec._a2a_parts).
+_MIGRATE_2_TO_3 = """
+ALTER TABLE agents RENAME COLUMN card_url TO card_a2a;
+UPDATE agents SET card_a2a = CASE WHEN card_a2a = '' THEN '[]'
+    ELSE json_array(json_array(json_array(card_a2a, 'JSONRPC', '', '0.3'))) END;
+ALTER TABLE events RENAME COLUMN agent_card_url TO agent_card_a2a;
+UPDATE events SET agent_card_a2a = CASE WHEN agent_card_a2a = '' THEN '[]'
+    ELSE json_array(json_array(json_array(agent_card_a2a, 'JSONRPC', '', '0.3'))) END
+    WHERE agent_card_a2a IS NOT NULL;
+UPDATE schema_version SET version = 3;
 """
 
 _UPSERT_AGENT = f"INSERT OR REPLACE INTO agents ({', '.join(AGENT_COLUMNS)}) VALUES ({', '.join('?' * len(AGENT_COLUMNS))})"
@@ -204,6 +217,9 @@ class SqliteStore:
         if version == 1:
             db.executescript(f"BEGIN; {_MIGRATE_1_TO_2} COMMIT;")
             version = 2
+        if version == 2:
+            db.executescript(f"BEGIN; {_MIGRATE_2_TO_3} COMMIT;")
+            version = 3
         if version != SCHEMA_VERSION:
             raise sqlite3.DatabaseError(
                 f"schema version {version}, this registryd reads version {SCHEMA_VERSION}"

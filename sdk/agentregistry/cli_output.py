@@ -45,6 +45,8 @@ def agent_json(agent: AgentMetadata) -> dict[str, Any]:
         "status_changed_at": _time(agent.status_changed_at),
         "revision": agent.revision,
         "card": agent.card.to_dict(),
+        "capabilities": list(agent.card.capabilities),
+        "labels": dict(agent.card.labels),
     }
 
 

@@ -197,6 +197,8 @@ class RegistryClient:
             agent_id=agent_id,
             runtime_id=runtime_id,
             card=convert.card_to_proto(card),
+            capabilities=card.capabilities,
+            labels=card.labels,
             **convert.liveness_fields(liveness),
         )
         # Without an id a repeat would register a second agent.

@@ -4,11 +4,13 @@ and back. Nothing else in the SDK reads or builds a `_pb2` message field by fiel
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import grpc
+from google.protobuf import json_format
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import error_details_pb2, status_pb2
@@ -42,7 +44,6 @@ from agentregistry.types import (
     RuntimeInfo,
     RuntimeList,
     ServingStatus,
-    Skill,
     StatusReason,
     StatusUpdate,
     SubscriberOverflowError,
@@ -140,30 +141,17 @@ def _time(ts: Timestamp) -> datetime:
 
 
 def card_to_proto(card: AgentCard) -> pb.AgentCard:
-    return pb.AgentCard(
-        name=card.name,
-        description=card.description,
-        version=card.version,
-        url=card.url,
-        capabilities=list(card.capabilities),
-        skills=[
-            pb.Skill(id=s.id, name=s.name, description=s.description, tags=list(s.tags)) for s in card.skills
-        ],
-        labels=dict(card.labels),
-    )
+    """The A2A card alone (RegisterAgentRequest carries the phrases and labels beside it)."""
+    return json_format.ParseDict(card.to_dict(), pb.AgentCard())
 
 
-def card_from_proto(card: pb.AgentCard) -> AgentCard:
-    return AgentCard(
-        name=card.name,
-        description=card.description,
-        version=card.version,
-        url=card.url,
-        capabilities=tuple(card.capabilities),
-        skills=tuple(
-            Skill(id=s.id, name=s.name, description=s.description, tags=tuple(s.tags)) for s in card.skills
-        ),
-        labels=dict(card.labels),
+def card_from_proto(
+    card: pb.AgentCard, capabilities: Iterable[str] = (), labels: Mapping[str, str] | None = None
+) -> AgentCard:
+    return replace(
+        AgentCard.from_dict(json_format.MessageToDict(card)),
+        capabilities=tuple(capabilities),
+        labels=dict(labels or {}),
     )
 
 
@@ -171,7 +159,7 @@ def agent_from_proto(agent: pb.Agent) -> AgentMetadata:
     return AgentMetadata(
         agent_id=agent.agent_id,
         runtime_id=agent.runtime_id,
-        card=card_from_proto(agent.card),
+        card=card_from_proto(agent.card, agent.capabilities, agent.labels),
         status=status_from_proto(agent.status),
         status_reason=_reason_from_proto(agent.status_reason),
         registered_at=_time(agent.registered_at),

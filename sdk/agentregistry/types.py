@@ -89,59 +89,176 @@ class ServingStatus(enum.StrEnum):
     SERVICE_UNKNOWN = "service_unknown"
 
 
+# A2A 1.0 cards (specification/a2a.proto of a2aproject/A2A). Parts the registry keeps as they are (security
+# schemes and requirements, extension params, signatures) stay in A2A's JSON form: dicts and lists.
+
+
+@dataclass(frozen=True)
+class AgentInterface:
+    """One way to reach an agent; a card's first interface is the preferred one."""
+
+    url: str = ""
+    protocol_binding: str = ""  # JSONRPC, GRPC, HTTP+JSON or a binding's URI
+    tenant: str = ""
+    protocol_version: str = ""
+
+
+@dataclass(frozen=True)
+class AgentProvider:
+    url: str = ""
+    organization: str = ""
+
+
 @dataclass(frozen=True)
 class Skill:
     id: str = ""
     name: str = ""
     description: str = ""
     tags: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    input_modes: tuple[str, ...] = ()
+    output_modes: tuple[str, ...] = ()
+    security_requirements: tuple[Mapping[str, Any], ...] = ()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Skill:
+        """A skill in A2A's JSON form (camelCase or snake_case; a 0.3 `security` list is upgraded)."""
         return cls(
             id=str(data.get("id", "")),
             name=str(data.get("name", "")),
             description=str(data.get("description", "")),
             tags=_strings(data.get("tags", ()), "skills[].tags"),
+            examples=_strings(_get(data, "examples"), "skills[].examples"),
+            input_modes=_strings(_get(data, "inputModes"), "skills[].inputModes"),
+            output_modes=_strings(_get(data, "outputModes"), "skills[].outputModes"),
+            security_requirements=_requirements(data),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The skill in A2A's JSON form."""
+        return _present(
+            id=self.id,
+            name=self.name,
+            description=self.description,
+            tags=list(self.tags),
+            examples=list(self.examples),
+            inputModes=list(self.input_modes),
+            outputModes=list(self.output_modes),
+            securityRequirements=[dict(r) for r in self.security_requirements],
         )
 
 
 @dataclass(frozen=True)
 class AgentCard:
-    """What an agent is and can do (A2A AgentCard shaped). Capabilities, skill names and skill tags are
-    what `find_agents_by_capability` searches."""
+    """An A2A 1.0 agent card, and the registry metadata registered with it: `capabilities` (free-text
+    phrases, as the original registry had them; not A2A's `capabilities` object, which is
+    `a2a_capabilities`) and `labels`. The daemon keeps those two beside the card, on the agent.
+    `find_agents_by_capability` searches phrases, skill names and tags first, then descriptions and
+    examples."""
 
     name: str = ""
     description: str = ""
     version: str = ""
-    url: str = ""
+    url: str = ""  # the first interface's URL (read only: set supported_interfaces)
     capabilities: tuple[str, ...] = ()
     skills: tuple[Skill, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
+    supported_interfaces: tuple[AgentInterface, ...] = ()
+    provider: AgentProvider | None = None
+    documentation_url: str = ""
+    a2a_capabilities: Mapping[str, Any] = field(default_factory=dict)  # streaming, pushNotifications, ...
+    security_schemes: Mapping[str, Any] = field(default_factory=dict)
+    security_requirements: tuple[Mapping[str, Any], ...] = ()
+    default_input_modes: tuple[str, ...] = ()
+    default_output_modes: tuple[str, ...] = ()
+    signatures: tuple[Mapping[str, Any], ...] = ()
+    icon_url: str = ""
+
+    def __post_init__(self) -> None:
+        # A card built with a bare `url` (registryd before A2A 1.0) is served over that URL.
+        if self.url and not self.supported_interfaces:
+            object.__setattr__(
+                self, "supported_interfaces", (AgentInterface(self.url, "JSONRPC", "", "0.3"),)
+            )
+        elif self.supported_interfaces and not self.url:
+            object.__setattr__(self, "url", self.supported_interfaces[0].url)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AgentCard:
-        """A card from the original registry's dict form: `capability` (one string) and/or
-        `capabilities` (a string or a list), plus name, description, version, url, skills, labels."""
-        capabilities: list[str] = []
+        """A card from a dict: an A2A 1.0 card (camelCase as published at /.well-known/agent-card.json, or
+        snake_case), a 0.3 card (top-level `url`, `preferredTransport`, `additionalInterfaces`,
+        `protocolVersion`, `supportsAuthenticatedExtendedCard`, `security`: upgraded as A2A's 1.0 notes
+        say), or the original registry's dict: `capability` (one string) and/or `capabilities` (a string
+        or a list of phrases), plus `labels`."""
+        phrases: list[str] = []
         if data.get("capability"):
-            capabilities.extend(_strings(data["capability"], "capability"))
-        capabilities.extend(_strings(data.get("capabilities", ()), "capabilities"))
+            phrases.extend(_strings(data["capability"], "capability"))
+        flags = data.get("capabilities", ())
+        if isinstance(flags, Mapping):
+            flags = {_camel(k): v for k, v in flags.items()}
+        else:
+            phrases.extend(_strings(flags, "capabilities"))
+            flags = {}
+        phrases.extend(_strings(_get(data, "registryCapabilities"), "registry_capabilities"))
+        if _get(data, "supportsAuthenticatedExtendedCard", None) is not None:
+            flags.setdefault("extendedAgentCard", bool(_get(data, "supportsAuthenticatedExtendedCard")))
         skills = tuple(
             skill if isinstance(skill, Skill) else Skill.from_dict(skill) for skill in data.get("skills", ())
         )
+        provider = _get(data, "provider", None)
         return cls(
             name=str(data.get("name", "")),
             description=str(data.get("description", "")),
             version=str(data.get("version", "")),
-            url=str(data.get("url", "")),
-            capabilities=tuple(dict.fromkeys(capabilities)),
+            capabilities=tuple(dict.fromkeys(phrases)),
             skills=skills,
-            labels={str(k): str(v) for k, v in dict(data.get("labels", {})).items()},
+            labels={str(k): str(v) for k, v in dict(data.get("labels") or {}).items()},
+            supported_interfaces=_interfaces(data),
+            provider=None
+            if provider is None
+            else AgentProvider(str(provider.get("url", "")), str(provider.get("organization", ""))),
+            documentation_url=str(_get(data, "documentationUrl", "") or ""),
+            a2a_capabilities=flags,
+            security_schemes=dict(_get(data, "securitySchemes", None) or {}),
+            security_requirements=_requirements(data),
+            default_input_modes=_strings(_get(data, "defaultInputModes"), "defaultInputModes"),
+            default_output_modes=_strings(_get(data, "defaultOutputModes"), "defaultOutputModes"),
+            signatures=tuple(dict(s) for s in _get(data, "signatures")),
+            icon_url=str(_get(data, "iconUrl", "") or ""),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The dict form the original registry kept as `a2a_card`."""
+        """The A2A 1.0 card in its JSON form (camelCase, empty fields left out), as an A2A client reads
+        it. The registry's phrases and labels are not part of it."""
+        return _present(
+            name=self.name,
+            description=self.description,
+            supportedInterfaces=[
+                _present(
+                    url=i.url,
+                    protocolBinding=i.protocol_binding,
+                    tenant=i.tenant,
+                    protocolVersion=i.protocol_version,
+                )
+                for i in self.supported_interfaces
+            ],
+            provider=None
+            if self.provider is None
+            else _present(url=self.provider.url, organization=self.provider.organization),
+            version=self.version,
+            documentationUrl=self.documentation_url,
+            capabilities=dict(self.a2a_capabilities),
+            securitySchemes=dict(self.security_schemes),
+            securityRequirements=[dict(r) for r in self.security_requirements],
+            defaultInputModes=list(self.default_input_modes),
+            defaultOutputModes=list(self.default_output_modes),
+            skills=[s.to_dict() for s in self.skills],
+            signatures=[dict(s) for s in self.signatures],
+            iconUrl=self.icon_url,
+        )
+
+    def to_original_dict(self) -> dict[str, Any]:
+        """The dict form the original registry kept as `a2a_card`: `capabilities` is the list of phrases."""
         return {
             "name": self.name,
             "description": self.description,
@@ -154,6 +271,59 @@ class AgentCard:
             ],
             "labels": dict(self.labels),
         }
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def _get(data: Mapping[str, Any], camel: str, default: Any = ()) -> Any:
+    """A field of an A2A dict, camelCase (its JSON form) or snake_case (pydantic's model_dump)."""
+    value = data.get(camel)
+    if value is None:
+        value = data.get(_snake(camel))
+    return default if value is None else value
+
+
+def _present(**fields: Any) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if v not in (None, "", [], {})}
+
+
+def _interfaces(data: Mapping[str, Any]) -> tuple[AgentInterface, ...]:
+    interfaces = [
+        AgentInterface(
+            str(i.get("url", "")),
+            str(_get(i, "protocolBinding", "")),
+            str(i.get("tenant", "")),
+            str(_get(i, "protocolVersion", "")),
+        )
+        for i in _get(data, "supportedInterfaces")
+    ]
+    # A 0.3 card: its url and preferred transport first, then its additional interfaces.
+    version = str(_get(data, "protocolVersion", "") or "0.3")
+    legacy = []
+    if data.get("url"):
+        legacy.append((data["url"], _get(data, "preferredTransport", "") or "JSONRPC"))
+    legacy += [(i.get("url", ""), i.get("transport", "JSONRPC")) for i in _get(data, "additionalInterfaces")]
+    for url, transport in legacy:
+        if not any(i.url == url and i.protocol_binding == transport for i in interfaces):
+            interfaces.append(AgentInterface(str(url), str(transport), "", version))
+    return tuple(interfaces)
+
+
+def _requirements(data: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:
+    """Security requirements; a 0.3 `security` list ({scheme: [scope, ...]}) becomes 1.0's form."""
+    requirements = [dict(r) for r in _get(data, "securityRequirements")]
+    for requirement in data.get("security") or ():
+        requirements.append(
+            {"schemes": {name: {"list": list(scopes)} for name, scopes in requirement.items()}}
+        )
+    return tuple(requirements)
 
 
 def _strings(value: Any, name: str) -> tuple[str, ...]:
@@ -194,7 +364,7 @@ class AgentMetadata:
     @property
     def a2a_card(self) -> dict[str, Any]:
         """The card in the original registry's dict form."""
-        return self.card.to_dict()
+        return self.card.to_original_dict()
 
 
 @dataclass(frozen=True)
@@ -207,11 +377,11 @@ class RemoteAgent:
 
     @property
     def _a2a_card(self) -> dict[str, Any]:
-        return self.card.to_dict()
+        return self.card.to_original_dict()
 
     @property
     def a2a_card(self) -> dict[str, Any]:
-        return self.card.to_dict()
+        return self.card.to_original_dict()
 
 
 @dataclass(frozen=True)

@@ -73,17 +73,14 @@ def test_describe_shows_every_rpc(grpcurl):
 
 def test_register_then_find_with_json(grpcurl):
     """grpcurl 1.8.6 prints the proto field names (agent_id), and reads either spelling."""
-    card = {
-        "name": "coder",
-        "capabilities": ["Python code generation"],
-        "skills": [{"id": "s", "name": "Review"}],
-    }
-    registered = grpcurl(
-        f"{SERVICE}/RegisterAgent", data={"runtime_id": "rt", "agent_id": "a1", "card": card}
-    )
+    card = {"name": "coder", "skills": [{"id": "s", "name": "Review"}], "capabilities": {"streaming": True}}
+    request = {"runtime_id": "rt", "agent_id": "a1", "card": card, "capabilities": ["Python code generation"]}
+    registered = grpcurl(f"{SERVICE}/RegisterAgent", data=request)
     assert registered.returncode == 0, registered.stderr
     answer = json.loads(registered.stdout)
     assert answer["created"] is True and answer["agent"]["status"] == "AGENT_STATUS_ACTIVE"
+    assert answer["agent"]["card"]["capabilities"] == {"streaming": True}
+    assert answer["agent"]["capabilities"] == ["Python code generation"]
 
     found = grpcurl(f"{SERVICE}/FindAgents", data={"capability": "PYTHON"})
     assert found.returncode == 0, found.stderr

@@ -16,7 +16,7 @@ def test_per_agent_lifecycle_lines_are_debug_runtime_lines_info(daemon_process: 
     daemon = daemon_process("--store", "memory")  # the default --log-level (info)
     with grpc.insecure_channel(daemon.address) as channel:
         stub = pb_grpc.RegistryServiceStub(channel)
-        card = pb.AgentCard(name="w", capabilities=["work"])
+        card = pb.AgentCard(name="w", capability_phrases=["work"])
         for i in range(AGENTS):
             stub.RegisterAgent(pb.RegisterAgentRequest(agent_id=f"a{i}", runtime_id=f"rt-{i % 5}", card=card))
         for i in range(AGENTS):

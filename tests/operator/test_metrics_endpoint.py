@@ -46,7 +46,7 @@ async def register(stub: object, agent_id: str, runtime_id: str = "rt-1") -> Non
         pb.RegisterAgentRequest(
             agent_id=agent_id,
             runtime_id=runtime_id,
-            card=pb.AgentCard(name=agent_id, capabilities=["search"]),
+            card=pb.AgentCard(name=agent_id, capability_phrases=["search"]),
         )
     )
 

@@ -45,7 +45,7 @@ def registry(daemon_process: Callable[..., Any]) -> Iterator[tuple[str, pb_grpc.
             ("reviewer", "rt-a", ["code review", "python"]),
             ("translator", "rt-b", ["translation"]),
         ):
-            card = pb.AgentCard(name=agent_id.title(), capabilities=capabilities)
+            card = pb.AgentCard(name=agent_id.title(), capability_phrases=capabilities)
             stub.RegisterAgent(pb.RegisterAgentRequest(agent_id=agent_id, runtime_id=runtime_id, card=card))
         yield daemon.address, stub
 
@@ -89,7 +89,8 @@ def test_json_output_is_one_document_for_scripts(registry: tuple[str, Any]) -> N
 
     assert [a["agent_id"] for a in listed["agents"]] == ["coder", "reviewer", "translator"]
     assert listed["agents"][0]["status"] == "active"
-    assert listed["agents"][0]["card"]["capabilities"] == ["Python code generation"]
+    assert listed["agents"][0]["capabilities"] == ["Python code generation"]
+    assert "capabilities" not in listed["agents"][0]["card"]  # the A2A card alone
     assert [(m["agent"]["agent_id"], m["match_kind"]) for m in found["matches"]] == [
         ("reviewer", "word"),
         ("coder", "word"),
@@ -211,7 +212,7 @@ def test_watch_filters_and_resumes_across_a_daemon_restart(
             stub = pb_grpc.RegistryServiceStub(channel)
             wait_for_subscriber(stub)
             for agent_id, runtime_id in (("w1", "rt-w"), ("other", "rt-x")):
-                card = pb.AgentCard(name=agent_id, capabilities=["watching"])
+                card = pb.AgentCard(name=agent_id, capability_phrases=["watching"])
                 stub.RegisterAgent(
                     pb.RegisterAgentRequest(agent_id=agent_id, runtime_id=runtime_id, card=card)
                 )
@@ -221,7 +222,7 @@ def test_watch_filters_and_resumes_across_a_daemon_restart(
         restarted = daemon_process(*data, "--listen", daemon.address)
         with grpc.insecure_channel(restarted.address) as channel:
             stub = pb_grpc.RegistryServiceStub(channel)
-            card = pb.AgentCard(name="w2", capabilities=["watching"])
+            card = pb.AgentCard(name="w2", capability_phrases=["watching"])
             stub.RegisterAgent(pb.RegisterAgentRequest(agent_id="w2", runtime_id="rt-w", card=card))
             stub.UpdateAgentStatus(pb.UpdateAgentStatusRequest(agent_id="w2", status=pb.AGENT_STATUS_OFFLINE))
             after = tail.events(2)
@@ -388,7 +389,9 @@ def test_tables_keep_ids_whole_in_a_pipe_and_at_80_columns(
     daemon = daemon_process("--store", "memory")
     agent_id, runtime_id = "0123456789abcdef" * 2, "runtime-" + "fedcba9876543210" * 4
     with grpc.insecure_channel(daemon.address) as channel:
-        card = pb.AgentCard(name="a rather long agent name", capabilities=["python code generation " * 3])
+        card = pb.AgentCard(
+            name="a rather long agent name", capability_phrases=["python code generation " * 3]
+        )
         pb_grpc.RegistryServiceStub(channel).RegisterAgent(
             pb.RegisterAgentRequest(agent_id=agent_id, runtime_id=runtime_id, card=card)
         )

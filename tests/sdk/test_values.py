@@ -21,7 +21,9 @@ def test_dict_card_takes_capability_and_capabilities_in_either_form() -> None:
     assert card.capabilities == ("code generation", "code review")
     assert card.skills == (Skill(id="s", name="lint", tags=("style",)), Skill(id="t", name="test"))
     assert card.labels == {"team": "7"}
-    assert AgentCard.from_dict(card.to_dict()) == card
+    assert AgentCard.from_dict(card.to_original_dict()) == card
+    # The A2A form is the card alone: phrases and labels are registry metadata beside it.
+    assert "labels" not in card.to_dict() and "capabilities" not in card.to_dict()
 
 
 def test_dict_card_rejects_a_capability_that_is_not_text() -> None:

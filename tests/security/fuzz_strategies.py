@@ -55,7 +55,7 @@ cards = st.builds(
     description=texts,
     version=texts,
     url=texts,
-    capabilities=repeated(texts, "cap"),
+    capability_phrases=repeated(texts, "cap"),
     skills=st.one_of(
         st.lists(skills, max_size=4), st.integers(65, 3000).map(lambda n: [pb.Skill(name="s")] * n)
     ),

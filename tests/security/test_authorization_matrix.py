@@ -29,7 +29,7 @@ class Target:
 
 OWN = Target("own-1", "agent-own")
 FOREIGN = Target("other-1", "agent-foreign")
-CARD = pb.AgentCard(name="coder", capabilities=["Python code generation"])
+CARD = pb.AgentCard(name="coder", capability_phrases=["Python code generation"])
 
 Call = Callable[[pb_grpc.RegistryServiceStub, Target, tuple[tuple[str, str], ...]], Awaitable[object]]
 

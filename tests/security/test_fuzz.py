@@ -68,7 +68,7 @@ class Target:
         self.stub = pb_grpc.RegistryServiceStub(self.channel)
         self.cases = 0
         for runtime, agent in (("rt-1", "seed-1"), ("rt-2", "seed-2")):
-            card = pb.AgentCard(name=agent, capabilities=["Python code"])
+            card = pb.AgentCard(name=agent, capability_phrases=["Python code"])
             request = pb.RegisterAgentRequest(agent_id=agent, runtime_id=runtime, card=card)
             self.stub.RegisterAgent(request, metadata=self.metadata)
 

@@ -21,7 +21,7 @@ EXHAUSTED = grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
 def card(**fields_: object) -> pb.AgentCard:
-    return pb.AgentCard(**{"name": "agent", "capabilities": ["code"], **fields_})
+    return pb.AgentCard(**{"name": "agent", "capability_phrases": ["code"], **fields_})
 
 
 def register(agent_id: str = "a1", runtime_id: str = "rt", **card_fields: object) -> pb.RegisterAgentRequest:
@@ -78,9 +78,9 @@ class Case:
 
 CASES = [
     Case("max_id_length", 8, lambda s, c: s.RegisterAgent(register("a" * 9)), INVALID, "agent_id", "the limit is 8"),
-    Case("max_capabilities", 2, lambda s, c: s.RegisterAgent(register(capabilities=["a", "b", "c"])), INVALID,
+    Case("max_capabilities", 2, lambda s, c: s.RegisterAgent(register(capability_phrases=["a", "b", "c"])), INVALID,
          "card.capabilities", "the limit is 2"),
-    Case("max_text_length", 8, lambda s, c: s.RegisterAgent(register(capabilities=["x" * 9])), INVALID,
+    Case("max_text_length", 8, lambda s, c: s.RegisterAgent(register(capability_phrases=["x" * 9])), INVALID,
          "card.capabilities[0]", "the limit is 8"),
     Case("max_skills", 1, lambda s, c: s.RegisterAgent(register(skills=[pb.Skill(name="a"), pb.Skill(name="b")])),
          INVALID, "card.skills", "the limit is 1"),
@@ -92,7 +92,7 @@ CASES = [
          "card.labels", "the limit is 1"),
     Case("max_label_length", 10, lambda s, c: s.RegisterAgent(register(labels={"key": "v" * 8})), INVALID,
          "card.labels['key']", "the limit is 10"),
-    Case("max_card_bytes", 100, lambda s, c: s.RegisterAgent(register(capabilities=["c" * 30] * 4)), INVALID,
+    Case("max_card_bytes", 100, lambda s, c: s.RegisterAgent(register(capability_phrases=["c" * 30] * 4)), INVALID,
          "card", "the limit is 100"),
     Case("max_agents", 2, lambda s, c: _fill(s, 3, lambda i: f"rt{i}"), EXHAUSTED, None, "max_agents=2"),
     Case("max_agents_per_runtime", 2, lambda s, c: _fill(s, 3, lambda i: "rt"), EXHAUSTED, None,

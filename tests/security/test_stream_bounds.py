@@ -18,7 +18,7 @@ from registryd.core.validation import Limits
 # ~60 KB, near max_card_bytes: a stalled reader's connection buffers fill after a few MB, that is some
 # dozens of these, and then the server's writes to it block.
 BIG_CARD = pb.AgentCard(
-    name="agent", capabilities=["Python code"], labels={f"k{i}": "v" * 1000 for i in range(60)}
+    name="agent", capability_phrases=["Python code"], labels={f"k{i}": "v" * 1000 for i in range(60)}
 )
 
 

@@ -16,7 +16,7 @@ STEADY: dict[str, float] = {"heartbeat_timeout": 60.0, "auto_deregister_timeout"
 
 
 def card(*capabilities: str, name: str = "agent", description: str = "") -> pb.AgentCard:
-    return pb.AgentCard(name=name, capabilities=capabilities, description=description)
+    return pb.AgentCard(name=name, capability_phrases=capabilities, description=description)
 
 
 async def register(

@@ -29,7 +29,7 @@ async def test_register_creates_then_reregisters_idempotently(daemon):
     again = await daemon.stub.RegisterAgent(
         pb.RegisterAgentRequest(runtime_id="rt", agent_id="a1", card=card("Rust code"))
     )
-    assert not again.created and list(again.agent.card.capabilities) == ["Rust code"]
+    assert not again.created and list(again.agent.capabilities) == ["Rust code"]
     assert again.agent.registered_at == first.agent.registered_at
 
 

@@ -55,7 +55,7 @@ async def run_task(
         roll = rng.random()
         if not owned or roll < 0.4:
             agent_id = f"{name}-{n}"
-            card = pb.AgentCard(name=f"card-{n}", capabilities=[f"skill {n % 7}"])
+            card = pb.AgentCard(name=f"card-{n}", capability_phrases=[f"skill {n % 7}"])
             intended: State | None = [
                 runtime_id,
                 card.name,
@@ -70,7 +70,7 @@ async def run_task(
             agent_id = rng.choice(sorted(owned))
             current = owned[agent_id]
             if roll < 0.55:
-                card = pb.AgentCard(name=f"card-{n}", capabilities=["renamed"])
+                card = pb.AgentCard(name=f"card-{n}", capability_phrases=["renamed"])
                 intended = [runtime_id, card.name, *current[2:]]
                 request = pb.RegisterAgentRequest(agent_id=agent_id, runtime_id=runtime_id, card=card)
                 call = stub.RegisterAgent(request)

@@ -42,7 +42,7 @@ def test_damaged_pages_stop_the_daemon_instead_of_starting_empty(daemon_process,
     with grpc.insecure_channel(process.address) as channel:
         stub = registry_pb2_grpc.RegistryServiceStub(channel)
         for i in range(200):
-            card = pb.AgentCard(name=f"agent {i}", capabilities=[f"capability {i} " * 15])
+            card = pb.AgentCard(name=f"agent {i}", capability_phrases=[f"capability {i} " * 15])
             stub.RegisterAgent(pb.RegisterAgentRequest(agent_id=f"a{i}", runtime_id="rt", card=card))
     assert process.signal() == 0
     data_file = data_dir / DATA_FILE

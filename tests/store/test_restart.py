@@ -14,7 +14,7 @@ CARD = pb.AgentCard(
     description="writes code",
     version="2.0",
     url="http://127.0.0.1:9000",
-    capabilities=["Python code generation"],
+    capability_phrases=["Python code generation"],
     skills=[pb.Skill(id="s1", name="refactor", description="tidies", tags=["legacy", "python"])],
     labels={"team": "tools"},
 )
@@ -73,7 +73,13 @@ async def test_restart_keeps_agents_cards_owners_statuses_and_registration_times
     assert sorted(after) == ["a0", "a1", "a2", "a4", "plain"]
     assert after["a1"].status == pb.AGENT_STATUS_OFFLINE
     assert after["a1"].status_reason == pb.STATUS_REASON_OPERATOR
-    assert after["a0"].card == CARD
+    # The pre-1.0 fields this old-style card used come back where A2A 1.0 and the Agent keep them.
+    a0 = after["a0"]
+    assert a0.card.name == "coder" and a0.card.skills == CARD.skills and not a0.card.labels
+    assert [(i.url, i.protocol_binding) for i in a0.card.supported_interfaces] == [
+        ("http://127.0.0.1:9000", "JSONRPC")
+    ]
+    assert list(a0.capabilities) == ["Python code generation"] and dict(a0.labels) == {"team": "tools"}
     assert after["a0"].registered_at.seconds > 0
     restored = await second.stub.ListRuntimes(pb.ListRuntimesRequest())
     assert [(r.runtime_id, list(r.agent_ids)) for r in restored.runtimes] == [

@@ -8,7 +8,17 @@ from pathlib import Path
 import pytest
 
 from registryd.clock import SystemClock
-from registryd.core.model import AgentCard, AgentStatus, EventType, Skill
+from registryd.core.model import (
+    AgentCapabilities,
+    AgentCard,
+    AgentExtension,
+    AgentInterface,
+    AgentProvider,
+    AgentStatus,
+    CardSignature,
+    EventType,
+    Skill,
+)
 from registryd.core.registry import Registry, RegistrySettings
 from registryd.store.base import StoreError
 from registryd.store.sqlite import DATA_FILE, SqliteStore
@@ -19,10 +29,20 @@ CARD = AgentCard(
     name="coder",
     description="writes code",
     version="1.2",
-    url="http://127.0.0.1:9000/a2a",
     capabilities=("Python code generation", "Ünïcode review"),
-    skills=(Skill("s1", "refactor", "cleans up", ("python", "legacy code")), Skill("s2", "", "", ())),
+    skills=(
+        Skill("s1", "refactor", "cleans up", ("python", "legacy code"), ("tidy this",), ("text/plain",)),
+        Skill("s2", "", "", (), security_requirements='[{"schemes":{"oidc":{"list":["openid"]}}}]'),
+    ),
     labels=(("team", "tools"), ("tier", "gold")),
+    supported_interfaces=(AgentInterface("http://127.0.0.1:9000/a2a", "JSONRPC", "", "1.0"),),
+    provider=AgentProvider("http://127.0.0.1", "Example"),
+    documentation_url="http://127.0.0.1/docs",
+    a2a_capabilities=AgentCapabilities(True, False, (AgentExtension("urn:x", "x", True, '{"a":1}'),)),
+    security_schemes='{"oidc":{"openIdConnectSecurityScheme":{"openIdConnectUrl":"http://127.0.0.1/oidc"}}}',
+    default_input_modes=("text/plain",),
+    signatures=(CardSignature("e30", "c2ln", '{"kid":"k1"}'),),
+    icon_url="http://127.0.0.1/icon.png",
 )
 
 
@@ -109,7 +129,7 @@ async def test_a_newer_schema_version_refuses_to_load(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / DATA_FILE) as db:
         db.execute("UPDATE schema_version SET version = 99")
 
-    with pytest.raises(StoreError, match="schema version 99, this registryd reads version 2"):
+    with pytest.raises(StoreError, match="schema version 99, this registryd reads version 3"):
         await SqliteStore(tmp_path, 1000).load()
 
 
@@ -180,7 +200,7 @@ INSERT INTO meta VALUES (0, 0, 0);"""
 async def test_a_version_1_data_file_is_migrated_with_operator_statuses_as_settings(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / DATA_FILE)
     db.executescript(SCHEMA_1)
-    card = ["n", "", "", "", '["x"]', "[]", "[]"]
+    card = ["n", "", "", "http://127.0.0.1:9000/a2a", '["x"]', '[["s","skill","",["t"]]]', "[]"]
     for agent_id, status, reason in (("ok", 1, 1), ("op", 2, 2), ("lost", 3, 5), ("cleared", 1, 2)):
         db.execute(
             "INSERT INTO agents VALUES (?, 'rt', ?, ?, ?, ?, ?, ?, ?, ?, ?, 1.0, 1.0, 1.0, 1)",
@@ -198,5 +218,11 @@ async def test_a_version_1_data_file_is_migrated_with_operator_statuses_as_setti
             "lost": (AgentStatus.UNHEALTHY, AgentStatus.UNHEALTHY, None),
             "cleared": (AgentStatus.ACTIVE, AgentStatus.ACTIVE, None),
         }
+        # Version 2 -> 3: the pre-A2A-1.0 url is the first interface, as A2A's 0.3 -> 1.0 notes say.
+        card = registry.get("ok").card
+        assert card.supported_interfaces == (
+            AgentInterface("http://127.0.0.1:9000/a2a", "JSONRPC", "", "0.3"),
+        )
+        assert card.capabilities == ("x",) and card.skills == (Skill("s", "skill", "", ("t",)),)
     finally:
         await registry.stop()

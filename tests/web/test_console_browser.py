@@ -128,7 +128,8 @@ async def test_card_texts_are_shown_as_text_never_run(
     assert hostile in await page.inner_text("tr[data-agent-id=xss]")
     await page.click("tr[data-agent-id=xss] a")
     await page.wait_for_selector("#agent-card dd")
-    card_text = await page.inner_text("#agent-card")
+    # The capability phrases are registry metadata: shown with the agent's fields, beside the card.
+    card_text = await page.inner_text("#agent-card") + await page.inner_text("#agent-fields")
     assert (
         hostile in card_text
         and "<svg onload=alert(3)>" in card_text

@@ -58,7 +58,7 @@ def write_tokens(path: Path, holders: dict[str, Role]) -> dict[str, str]:
 def card(
     name: str, capabilities: Iterable[str] = ("x",), labels: dict[str, str] | None = None, **more: str
 ) -> pb.AgentCard:
-    return pb.AgentCard(name=name, capabilities=list(capabilities), labels=labels or {}, **more)
+    return pb.AgentCard(name=name, capability_phrases=list(capabilities), labels=labels or {}, **more)
 
 
 async def register(

@@ -5,6 +5,8 @@
 const STATUSES = ["ACTIVE", "DEGRADED", "UNHEALTHY", "OFFLINE"];
 const PAGE_SIZE = 100;
 const TAIL_LIMIT = 500;
+// Pre-A2A-1.0 card fields: accepted on registration and moved onto the agent, never set in a card read back.
+const DEPRECATED_CARD_FIELDS = ["url", "capabilityPhrases", "labels"];
 const REFRESH_MS = 200; // at most this often a view is re-read after events
 const TOKEN_KEY = "registryd-token";
 
@@ -435,7 +437,7 @@ async function renderAgent() {
   $("agent-status").replaceChildren(badge(status));
   $("agent-actions").hidden = state.role !== "admin";
   $("agent-fields").replaceChildren(...fieldList(agent, ["card"]));
-  $("agent-card").replaceChildren(el("dl", { class: "facts" }, ...fieldList(agent.card, [])));
+  $("agent-card").replaceChildren(el("dl", { class: "facts" }, ...fieldList(agent.card, DEPRECATED_CARD_FIELDS)));
   $("card-link").href = `/agents/${encodeURIComponent(id)}/.well-known/agent-card.json`;
   const recent = await api(`/api/v1/agents/${encodeURIComponent(id)}/events?limit=50`);
   $("agent-events").tBodies[0].replaceChildren(

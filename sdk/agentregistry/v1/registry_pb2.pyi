@@ -1,6 +1,7 @@
 import datetime
 
 from google.protobuf import duration_pb2 as _duration_pb2
+from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -80,20 +81,264 @@ MATCH_KIND_EXACT: MatchKind
 MATCH_KIND_WORD: MatchKind
 MATCH_KIND_SUBSTRING: MatchKind
 
+class AgentInterface(_message.Message):
+    __slots__ = ("url", "protocol_binding", "tenant", "protocol_version")
+    URL_FIELD_NUMBER: _ClassVar[int]
+    PROTOCOL_BINDING_FIELD_NUMBER: _ClassVar[int]
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    url: str
+    protocol_binding: str
+    tenant: str
+    protocol_version: str
+    def __init__(self, url: _Optional[str] = ..., protocol_binding: _Optional[str] = ..., tenant: _Optional[str] = ..., protocol_version: _Optional[str] = ...) -> None: ...
+
+class AgentProvider(_message.Message):
+    __slots__ = ("url", "organization")
+    URL_FIELD_NUMBER: _ClassVar[int]
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    url: str
+    organization: str
+    def __init__(self, url: _Optional[str] = ..., organization: _Optional[str] = ...) -> None: ...
+
+class AgentExtension(_message.Message):
+    __slots__ = ("uri", "description", "required", "params")
+    URI_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    uri: str
+    description: str
+    required: bool
+    params: _struct_pb2.Struct
+    def __init__(self, uri: _Optional[str] = ..., description: _Optional[str] = ..., required: _Optional[bool] = ..., params: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class AgentCapabilities(_message.Message):
+    __slots__ = ("streaming", "push_notifications", "extensions", "extended_agent_card")
+    STREAMING_FIELD_NUMBER: _ClassVar[int]
+    PUSH_NOTIFICATIONS_FIELD_NUMBER: _ClassVar[int]
+    EXTENSIONS_FIELD_NUMBER: _ClassVar[int]
+    EXTENDED_AGENT_CARD_FIELD_NUMBER: _ClassVar[int]
+    streaming: bool
+    push_notifications: bool
+    extensions: _containers.RepeatedCompositeFieldContainer[AgentExtension]
+    extended_agent_card: bool
+    def __init__(self, streaming: _Optional[bool] = ..., push_notifications: _Optional[bool] = ..., extensions: _Optional[_Iterable[_Union[AgentExtension, _Mapping]]] = ..., extended_agent_card: _Optional[bool] = ...) -> None: ...
+
+class StringList(_message.Message):
+    __slots__ = ("list",)
+    LIST_FIELD_NUMBER: _ClassVar[int]
+    list: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, list: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SecurityRequirement(_message.Message):
+    __slots__ = ("schemes",)
+    class SchemesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: StringList
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[StringList, _Mapping]] = ...) -> None: ...
+    SCHEMES_FIELD_NUMBER: _ClassVar[int]
+    schemes: _containers.MessageMap[str, StringList]
+    def __init__(self, schemes: _Optional[_Mapping[str, StringList]] = ...) -> None: ...
+
+class SecurityScheme(_message.Message):
+    __slots__ = ("api_key_security_scheme", "http_auth_security_scheme", "oauth2_security_scheme", "open_id_connect_security_scheme", "mtls_security_scheme")
+    API_KEY_SECURITY_SCHEME_FIELD_NUMBER: _ClassVar[int]
+    HTTP_AUTH_SECURITY_SCHEME_FIELD_NUMBER: _ClassVar[int]
+    OAUTH2_SECURITY_SCHEME_FIELD_NUMBER: _ClassVar[int]
+    OPEN_ID_CONNECT_SECURITY_SCHEME_FIELD_NUMBER: _ClassVar[int]
+    MTLS_SECURITY_SCHEME_FIELD_NUMBER: _ClassVar[int]
+    api_key_security_scheme: APIKeySecurityScheme
+    http_auth_security_scheme: HTTPAuthSecurityScheme
+    oauth2_security_scheme: OAuth2SecurityScheme
+    open_id_connect_security_scheme: OpenIdConnectSecurityScheme
+    mtls_security_scheme: MutualTlsSecurityScheme
+    def __init__(self, api_key_security_scheme: _Optional[_Union[APIKeySecurityScheme, _Mapping]] = ..., http_auth_security_scheme: _Optional[_Union[HTTPAuthSecurityScheme, _Mapping]] = ..., oauth2_security_scheme: _Optional[_Union[OAuth2SecurityScheme, _Mapping]] = ..., open_id_connect_security_scheme: _Optional[_Union[OpenIdConnectSecurityScheme, _Mapping]] = ..., mtls_security_scheme: _Optional[_Union[MutualTlsSecurityScheme, _Mapping]] = ...) -> None: ...
+
+class APIKeySecurityScheme(_message.Message):
+    __slots__ = ("description", "location", "name")
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    LOCATION_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    description: str
+    location: str
+    name: str
+    def __init__(self, description: _Optional[str] = ..., location: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class HTTPAuthSecurityScheme(_message.Message):
+    __slots__ = ("description", "scheme", "bearer_format")
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SCHEME_FIELD_NUMBER: _ClassVar[int]
+    BEARER_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    description: str
+    scheme: str
+    bearer_format: str
+    def __init__(self, description: _Optional[str] = ..., scheme: _Optional[str] = ..., bearer_format: _Optional[str] = ...) -> None: ...
+
+class OAuth2SecurityScheme(_message.Message):
+    __slots__ = ("description", "flows", "oauth2_metadata_url")
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    FLOWS_FIELD_NUMBER: _ClassVar[int]
+    OAUTH2_METADATA_URL_FIELD_NUMBER: _ClassVar[int]
+    description: str
+    flows: OAuthFlows
+    oauth2_metadata_url: str
+    def __init__(self, description: _Optional[str] = ..., flows: _Optional[_Union[OAuthFlows, _Mapping]] = ..., oauth2_metadata_url: _Optional[str] = ...) -> None: ...
+
+class OpenIdConnectSecurityScheme(_message.Message):
+    __slots__ = ("description", "open_id_connect_url")
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    OPEN_ID_CONNECT_URL_FIELD_NUMBER: _ClassVar[int]
+    description: str
+    open_id_connect_url: str
+    def __init__(self, description: _Optional[str] = ..., open_id_connect_url: _Optional[str] = ...) -> None: ...
+
+class MutualTlsSecurityScheme(_message.Message):
+    __slots__ = ("description",)
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    description: str
+    def __init__(self, description: _Optional[str] = ...) -> None: ...
+
+class OAuthFlows(_message.Message):
+    __slots__ = ("authorization_code", "client_credentials", "implicit", "password", "device_code")
+    AUTHORIZATION_CODE_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_CREDENTIALS_FIELD_NUMBER: _ClassVar[int]
+    IMPLICIT_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_CODE_FIELD_NUMBER: _ClassVar[int]
+    authorization_code: AuthorizationCodeOAuthFlow
+    client_credentials: ClientCredentialsOAuthFlow
+    implicit: ImplicitOAuthFlow
+    password: PasswordOAuthFlow
+    device_code: DeviceCodeOAuthFlow
+    def __init__(self, authorization_code: _Optional[_Union[AuthorizationCodeOAuthFlow, _Mapping]] = ..., client_credentials: _Optional[_Union[ClientCredentialsOAuthFlow, _Mapping]] = ..., implicit: _Optional[_Union[ImplicitOAuthFlow, _Mapping]] = ..., password: _Optional[_Union[PasswordOAuthFlow, _Mapping]] = ..., device_code: _Optional[_Union[DeviceCodeOAuthFlow, _Mapping]] = ...) -> None: ...
+
+class AuthorizationCodeOAuthFlow(_message.Message):
+    __slots__ = ("authorization_url", "token_url", "refresh_url", "scopes", "pkce_required")
+    class ScopesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    AUTHORIZATION_URL_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_URL_FIELD_NUMBER: _ClassVar[int]
+    REFRESH_URL_FIELD_NUMBER: _ClassVar[int]
+    SCOPES_FIELD_NUMBER: _ClassVar[int]
+    PKCE_REQUIRED_FIELD_NUMBER: _ClassVar[int]
+    authorization_url: str
+    token_url: str
+    refresh_url: str
+    scopes: _containers.ScalarMap[str, str]
+    pkce_required: bool
+    def __init__(self, authorization_url: _Optional[str] = ..., token_url: _Optional[str] = ..., refresh_url: _Optional[str] = ..., scopes: _Optional[_Mapping[str, str]] = ..., pkce_required: _Optional[bool] = ...) -> None: ...
+
+class ClientCredentialsOAuthFlow(_message.Message):
+    __slots__ = ("token_url", "refresh_url", "scopes")
+    class ScopesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    TOKEN_URL_FIELD_NUMBER: _ClassVar[int]
+    REFRESH_URL_FIELD_NUMBER: _ClassVar[int]
+    SCOPES_FIELD_NUMBER: _ClassVar[int]
+    token_url: str
+    refresh_url: str
+    scopes: _containers.ScalarMap[str, str]
+    def __init__(self, token_url: _Optional[str] = ..., refresh_url: _Optional[str] = ..., scopes: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class ImplicitOAuthFlow(_message.Message):
+    __slots__ = ("authorization_url", "refresh_url", "scopes")
+    class ScopesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    AUTHORIZATION_URL_FIELD_NUMBER: _ClassVar[int]
+    REFRESH_URL_FIELD_NUMBER: _ClassVar[int]
+    SCOPES_FIELD_NUMBER: _ClassVar[int]
+    authorization_url: str
+    refresh_url: str
+    scopes: _containers.ScalarMap[str, str]
+    def __init__(self, authorization_url: _Optional[str] = ..., refresh_url: _Optional[str] = ..., scopes: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class PasswordOAuthFlow(_message.Message):
+    __slots__ = ("token_url", "refresh_url", "scopes")
+    class ScopesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    TOKEN_URL_FIELD_NUMBER: _ClassVar[int]
+    REFRESH_URL_FIELD_NUMBER: _ClassVar[int]
+    SCOPES_FIELD_NUMBER: _ClassVar[int]
+    token_url: str
+    refresh_url: str
+    scopes: _containers.ScalarMap[str, str]
+    def __init__(self, token_url: _Optional[str] = ..., refresh_url: _Optional[str] = ..., scopes: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class DeviceCodeOAuthFlow(_message.Message):
+    __slots__ = ("device_authorization_url", "token_url", "refresh_url", "scopes")
+    class ScopesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    DEVICE_AUTHORIZATION_URL_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_URL_FIELD_NUMBER: _ClassVar[int]
+    REFRESH_URL_FIELD_NUMBER: _ClassVar[int]
+    SCOPES_FIELD_NUMBER: _ClassVar[int]
+    device_authorization_url: str
+    token_url: str
+    refresh_url: str
+    scopes: _containers.ScalarMap[str, str]
+    def __init__(self, device_authorization_url: _Optional[str] = ..., token_url: _Optional[str] = ..., refresh_url: _Optional[str] = ..., scopes: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class AgentCardSignature(_message.Message):
+    __slots__ = ("protected", "signature", "header")
+    PROTECTED_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    protected: str
+    signature: str
+    header: _struct_pb2.Struct
+    def __init__(self, protected: _Optional[str] = ..., signature: _Optional[str] = ..., header: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
 class Skill(_message.Message):
-    __slots__ = ("id", "name", "description", "tags")
+    __slots__ = ("id", "name", "description", "tags", "examples", "input_modes", "output_modes", "security_requirements")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     TAGS_FIELD_NUMBER: _ClassVar[int]
+    EXAMPLES_FIELD_NUMBER: _ClassVar[int]
+    INPUT_MODES_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_MODES_FIELD_NUMBER: _ClassVar[int]
+    SECURITY_REQUIREMENTS_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     description: str
     tags: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ...) -> None: ...
+    examples: _containers.RepeatedScalarFieldContainer[str]
+    input_modes: _containers.RepeatedScalarFieldContainer[str]
+    output_modes: _containers.RepeatedScalarFieldContainer[str]
+    security_requirements: _containers.RepeatedCompositeFieldContainer[SecurityRequirement]
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., examples: _Optional[_Iterable[str]] = ..., input_modes: _Optional[_Iterable[str]] = ..., output_modes: _Optional[_Iterable[str]] = ..., security_requirements: _Optional[_Iterable[_Union[SecurityRequirement, _Mapping]]] = ...) -> None: ...
 
 class AgentCard(_message.Message):
-    __slots__ = ("name", "description", "version", "url", "capabilities", "skills", "labels")
+    __slots__ = ("name", "description", "version", "url", "capability_phrases", "skills", "labels", "supported_interfaces", "provider", "documentation_url", "capabilities", "security_schemes", "security_requirements", "default_input_modes", "default_output_modes", "signatures", "icon_url")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -101,24 +346,58 @@ class AgentCard(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class SecuritySchemesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: SecurityScheme
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[SecurityScheme, _Mapping]] = ...) -> None: ...
     NAME_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     URL_FIELD_NUMBER: _ClassVar[int]
-    CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
+    CAPABILITY_PHRASES_FIELD_NUMBER: _ClassVar[int]
     SKILLS_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
+    SUPPORTED_INTERFACES_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTATION_URL_FIELD_NUMBER: _ClassVar[int]
+    CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
+    SECURITY_SCHEMES_FIELD_NUMBER: _ClassVar[int]
+    SECURITY_REQUIREMENTS_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_INPUT_MODES_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_OUTPUT_MODES_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURES_FIELD_NUMBER: _ClassVar[int]
+    ICON_URL_FIELD_NUMBER: _ClassVar[int]
     name: str
     description: str
     version: str
     url: str
-    capabilities: _containers.RepeatedScalarFieldContainer[str]
+    capability_phrases: _containers.RepeatedScalarFieldContainer[str]
     skills: _containers.RepeatedCompositeFieldContainer[Skill]
     labels: _containers.ScalarMap[str, str]
-    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., version: _Optional[str] = ..., url: _Optional[str] = ..., capabilities: _Optional[_Iterable[str]] = ..., skills: _Optional[_Iterable[_Union[Skill, _Mapping]]] = ..., labels: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    supported_interfaces: _containers.RepeatedCompositeFieldContainer[AgentInterface]
+    provider: AgentProvider
+    documentation_url: str
+    capabilities: AgentCapabilities
+    security_schemes: _containers.MessageMap[str, SecurityScheme]
+    security_requirements: _containers.RepeatedCompositeFieldContainer[SecurityRequirement]
+    default_input_modes: _containers.RepeatedScalarFieldContainer[str]
+    default_output_modes: _containers.RepeatedScalarFieldContainer[str]
+    signatures: _containers.RepeatedCompositeFieldContainer[AgentCardSignature]
+    icon_url: str
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., version: _Optional[str] = ..., url: _Optional[str] = ..., capability_phrases: _Optional[_Iterable[str]] = ..., skills: _Optional[_Iterable[_Union[Skill, _Mapping]]] = ..., labels: _Optional[_Mapping[str, str]] = ..., supported_interfaces: _Optional[_Iterable[_Union[AgentInterface, _Mapping]]] = ..., provider: _Optional[_Union[AgentProvider, _Mapping]] = ..., documentation_url: _Optional[str] = ..., capabilities: _Optional[_Union[AgentCapabilities, _Mapping]] = ..., security_schemes: _Optional[_Mapping[str, SecurityScheme]] = ..., security_requirements: _Optional[_Iterable[_Union[SecurityRequirement, _Mapping]]] = ..., default_input_modes: _Optional[_Iterable[str]] = ..., default_output_modes: _Optional[_Iterable[str]] = ..., signatures: _Optional[_Iterable[_Union[AgentCardSignature, _Mapping]]] = ..., icon_url: _Optional[str] = ...) -> None: ...
 
 class Agent(_message.Message):
-    __slots__ = ("agent_id", "runtime_id", "card", "status", "status_reason", "registered_at", "last_heartbeat", "status_changed_at", "revision", "health", "health_reason", "operator_status")
+    __slots__ = ("agent_id", "runtime_id", "card", "status", "status_reason", "registered_at", "last_heartbeat", "status_changed_at", "revision", "health", "health_reason", "operator_status", "capabilities", "labels", "verified")
+    class LabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     RUNTIME_ID_FIELD_NUMBER: _ClassVar[int]
     CARD_FIELD_NUMBER: _ClassVar[int]
@@ -131,6 +410,9 @@ class Agent(_message.Message):
     HEALTH_FIELD_NUMBER: _ClassVar[int]
     HEALTH_REASON_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_STATUS_FIELD_NUMBER: _ClassVar[int]
+    CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    VERIFIED_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     runtime_id: str
     card: AgentCard
@@ -143,7 +425,10 @@ class Agent(_message.Message):
     health: AgentStatus
     health_reason: StatusReason
     operator_status: AgentStatus
-    def __init__(self, agent_id: _Optional[str] = ..., runtime_id: _Optional[str] = ..., card: _Optional[_Union[AgentCard, _Mapping]] = ..., status: _Optional[_Union[AgentStatus, str]] = ..., status_reason: _Optional[_Union[StatusReason, str]] = ..., registered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_heartbeat: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status_changed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revision: _Optional[int] = ..., health: _Optional[_Union[AgentStatus, str]] = ..., health_reason: _Optional[_Union[StatusReason, str]] = ..., operator_status: _Optional[_Union[AgentStatus, str]] = ...) -> None: ...
+    capabilities: _containers.RepeatedScalarFieldContainer[str]
+    labels: _containers.ScalarMap[str, str]
+    verified: bool
+    def __init__(self, agent_id: _Optional[str] = ..., runtime_id: _Optional[str] = ..., card: _Optional[_Union[AgentCard, _Mapping]] = ..., status: _Optional[_Union[AgentStatus, str]] = ..., status_reason: _Optional[_Union[StatusReason, str]] = ..., registered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_heartbeat: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status_changed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revision: _Optional[int] = ..., health: _Optional[_Union[AgentStatus, str]] = ..., health_reason: _Optional[_Union[StatusReason, str]] = ..., operator_status: _Optional[_Union[AgentStatus, str]] = ..., capabilities: _Optional[_Iterable[str]] = ..., labels: _Optional[_Mapping[str, str]] = ..., verified: _Optional[bool] = ...) -> None: ...
 
 class Event(_message.Message):
     __slots__ = ("revision", "type", "time", "agent_id", "runtime_id", "agent", "old_status", "new_status", "status_reason", "deregister_reason")
@@ -170,18 +455,29 @@ class Event(_message.Message):
     def __init__(self, revision: _Optional[int] = ..., type: _Optional[_Union[EventType, str]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., agent_id: _Optional[str] = ..., runtime_id: _Optional[str] = ..., agent: _Optional[_Union[Agent, _Mapping]] = ..., old_status: _Optional[_Union[AgentStatus, str]] = ..., new_status: _Optional[_Union[AgentStatus, str]] = ..., status_reason: _Optional[_Union[StatusReason, str]] = ..., deregister_reason: _Optional[_Union[DeregisterReason, str]] = ...) -> None: ...
 
 class RegisterAgentRequest(_message.Message):
-    __slots__ = ("agent_id", "runtime_id", "card", "heartbeat_timeout", "auto_deregister_timeout")
+    __slots__ = ("agent_id", "runtime_id", "card", "heartbeat_timeout", "auto_deregister_timeout", "capabilities", "labels")
+    class LabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     RUNTIME_ID_FIELD_NUMBER: _ClassVar[int]
     CARD_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     AUTO_DEREGISTER_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     runtime_id: str
     card: AgentCard
     heartbeat_timeout: _duration_pb2.Duration
     auto_deregister_timeout: _duration_pb2.Duration
-    def __init__(self, agent_id: _Optional[str] = ..., runtime_id: _Optional[str] = ..., card: _Optional[_Union[AgentCard, _Mapping]] = ..., heartbeat_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., auto_deregister_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    capabilities: _containers.RepeatedScalarFieldContainer[str]
+    labels: _containers.ScalarMap[str, str]
+    def __init__(self, agent_id: _Optional[str] = ..., runtime_id: _Optional[str] = ..., card: _Optional[_Union[AgentCard, _Mapping]] = ..., heartbeat_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., auto_deregister_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., capabilities: _Optional[_Iterable[str]] = ..., labels: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class RegisterAgentResponse(_message.Message):
     __slots__ = ("agent", "created", "revision", "heartbeat_timeout", "auto_deregister_timeout")

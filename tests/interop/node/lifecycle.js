@@ -43,14 +43,14 @@ const check = (ok, message) => {
   if (!ok) throw new Error(message);
 };
 
+// The card is A2A's; the registry's capability phrases and labels go beside it, in the request.
 const CARDS = {
   [`${runtimeId}-translator`]: {
-    name: "translator",
+    card: { name: "translator", skills: [{ id: "fr", name: "French translation", tags: ["french"] }] },
     capabilities: ["Translation"],
-    skills: [{ id: "fr", name: "French translation", tags: ["french"] }],
     labels: { lang: "node" },
   },
-  [`${runtimeId}-summarizer`]: { name: "summarizer", capabilities: ["summarization", "translation review"] },
+  [`${runtimeId}-summarizer`]: { card: { name: "summarizer" }, capabilities: ["summarization", "translation review"] },
 };
 const AGENT_IDS = Object.keys(CARDS);
 
@@ -99,7 +99,7 @@ function heartbeatStream() {
 async function main() {
   const registered = [];
   for (const agentId of AGENT_IDS) {
-    const response = await call("RegisterAgent", { agent_id: agentId, runtime_id: runtimeId, card: CARDS[agentId] });
+    const response = await call("RegisterAgent", { agent_id: agentId, runtime_id: runtimeId, ...CARDS[agentId] });
     check(response.created && response.agent.status === "AGENT_STATUS_ACTIVE", `registering ${agentId}`);
     registered.push(response);
   }
