@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from registryd.core.clock import Clock, Timer
+from registryd.core.cluster import ClusterCommitter
 from registryd.core.commit import Committer, Decision
 from registryd.core.errors import (
     AlreadyExists,
@@ -55,6 +56,7 @@ from registryd.core.validation import (
     validate_ids,
     validate_query,
 )
+from registryd.store.base import SharedStore
 from registryd.store.memory import MemoryStore
 
 if TYPE_CHECKING:
@@ -209,7 +211,12 @@ class Registry:
         self._started_at = 0.0
         self._revision = 0
         self.hub = EventHub(self.settings.event_retention, self.settings.event_queue_size)
-        self.committer = Committer(self._store, self._apply, self.hub.publish, on_store_failure)
+        self.committer: Committer | ClusterCommitter
+        if isinstance(self._store, SharedStore):
+            self.committer = ClusterCommitter(self._store, self._apply, self.hub.publish, self._rewind)
+        else:
+            self.committer = Committer(self._store, self._apply, self.hub.publish, on_store_failure)
+        self.history_id = ""  # the store's history (cluster mode); changes when the history does
         # Totals since start. Keys with a colon count by label: "deregistrations:EXPIRED",
         # "status_changes:STREAM_LOST:UNHEALTHY" (reason, new status).
         self.counters: Counter[str] = Counter()
@@ -223,6 +230,7 @@ class Registry:
         snapshot = await self._store.load()
         self.hub.restore(snapshot.events, snapshot.compacted_revision)
         self._revision = snapshot.revision
+        self.history_id = snapshot.history_id
         now = self._sweeper.now()
         for agent in snapshot.agents:
             self._put(None, agent)
@@ -232,6 +240,8 @@ class Registry:
         for runtime_id in snapshot.stream_runtimes - self._awaiting_rebind:
             self.committer.note_stream(runtime_id, False)
         self._started_at = now
+        if isinstance(self.committer, ClusterCommitter):
+            await self.committer.start(snapshot)
         self.started = True
         self._sweeper.start()
         if self._awaiting_rebind:
@@ -267,6 +277,13 @@ class Registry:
         it reflects only after that state can no longer be lost (so list-then-subscribe stays exact)."""
         await self.committer.barrier()
         return revision
+
+    async def sync(self) -> int:
+        """Wait until this view reflects every write acknowledged anywhere before the call (a consistent
+        read; in one process every acknowledged write is already in the view). Returns the revision."""
+        if isinstance(self.committer, ClusterCommitter):
+            await self.committer.sync()
+        return await self.durable(self._revision)
 
     @property
     def runtime_agents(self) -> dict[str, frozenset[str]]:
@@ -891,6 +908,10 @@ class Registry:
             del self._runtimes[agent.runtime_id]
         self._by_status[agent.status].discard(agent_id)
         self._index.remove(agent_id)
+
+    def _rewind(self) -> None:
+        """A decision was not committed: the revisions it handed out are free again."""
+        self._revision = self.hub.revision
 
     def _next_revision(self) -> int:
         self._revision += 1
