@@ -34,11 +34,17 @@ class ClusterCommitter:
         apply: Apply,
         publish: Callable[[Sequence[Event]], None],
         rewind: Callable[[], None],
+        on_availability: Callable[[bool], None] | None = None,
+        probe_interval: float = 1.0,
     ) -> None:
         self._store = store
         self._apply = apply
         self._publish = publish
         self._rewind = rewind  # forget revisions handed out by a decision that was not committed
+        self._on_availability = on_availability
+        self._probe_interval = probe_interval
+        self._prober: asyncio.Task[None] | None = None
+        self.available = True  # the store answered the last request
         self._queue: deque[tuple[Decision, asyncio.Future[list[Event]] | None]] = deque()
         self._worker: asyncio.Task[None] | None = None
         self._follower: asyncio.Task[None] | None = None
@@ -53,7 +59,27 @@ class ClusterCommitter:
 
     async def start(self, snapshot: Snapshot) -> None:
         self._applied = snapshot.store_revision
-        self._follower = asyncio.get_running_loop().create_task(self._follow())
+        loop = asyncio.get_running_loop()
+        self._follower = loop.create_task(self._follow())
+        self._prober = loop.create_task(self._probe())
+
+    def _note_availability(self, available: bool) -> None:
+        if available != self.available:
+            self.available = available
+            (log.info if available else log.error)("store available" if available else "store unavailable")
+            if self._on_availability is not None:
+                self._on_availability(available)
+
+    async def _probe(self) -> None:
+        """Notices an unreachable store (and its return) without waiting for a write."""
+        while True:
+            try:
+                await self._store.read_revision()
+            except StoreUnavailable:
+                self._note_availability(False)
+            else:
+                self._note_availability(True)
+            await asyncio.sleep(self._probe_interval)
 
     def submit(self, decide: Decision) -> None:
         """Decide and commit a change in the background (refusals are logged)."""
@@ -117,7 +143,9 @@ class ClusterCommitter:
                     continue
                 except StoreUnavailable as error:
                     self._rewind()
+                    self._note_availability(False)
                     raise CommitFailed(str(error)) from error
+                self._note_availability(True)
                 await self._applied_up_to(revision)
             ephemeral = [event for event in events if not event.revision]
             if ephemeral:
@@ -149,6 +177,7 @@ class ClusterCommitter:
         """Wait for the changes queued (on shutdown) and stop following."""
         with contextlib.suppress(CommitFailed):
             await self.barrier()
-        if self._follower is not None:
-            self._follower.cancel()
-            await asyncio.gather(self._follower, return_exceptions=True)
+        tasks = [task for task in (self._follower, self._prober) if task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -177,15 +177,16 @@ class Registry:
     def __init__(
         self,
         settings: RegistrySettings | None = None,
-        store: Store | None = None,
+        store: Store | SharedStore | None = None,
         on_store_failure: Callable[[BaseException], None] | None = None,
         *,
         clock: Clock,
+        on_store_availability: Callable[[bool], None] | None = None,
     ) -> None:
         self.settings = settings or RegistrySettings()
         self._clock = clock
         self.limits = self.settings.limits
-        self._store: Store = store if store is not None else MemoryStore()
+        self._store: Store | SharedStore = store if store is not None else MemoryStore()
         self._agents: dict[str, Agent] = {}
         self._wire_sizes: dict[str, int] = {}  # see _wire_size
         self._sorted_ids: list[str] = []
@@ -213,7 +214,9 @@ class Registry:
         self.hub = EventHub(self.settings.event_retention, self.settings.event_queue_size)
         self.committer: Committer | ClusterCommitter
         if isinstance(self._store, SharedStore):
-            self.committer = ClusterCommitter(self._store, self._apply, self.hub.publish, self._rewind)
+            self.committer = ClusterCommitter(
+                self._store, self._apply, self.hub.publish, self._rewind, on_store_availability
+            )
         else:
             self.committer = Committer(self._store, self._apply, self.hub.publish, on_store_failure)
         self.history_id = ""  # the store's history (cluster mode); changes when the history does

@@ -78,9 +78,12 @@ def decode_change(value: bytes, cards: CardDecoder) -> list[Event]:
 class EtcdStore:
     def __init__(self, options: EtcdOptions) -> None:
         self.options = options
-        host, _, port = options.endpoints[0].rpartition(":")
+        # aetcd dials f"{host}:{port}": several members become gRPC's own "ipv4:a:p,b:p" target, whose
+        # pick_first policy moves to the next member when the one in use fails.
+        target = ",".join(options.endpoints)
+        host, _, port = (f"ipv4:{target}" if len(options.endpoints) > 1 else target).rpartition(":")
         self._client = aetcd.Client(
-            host=host or "127.0.0.1",
+            host=host,
             port=int(port),
             username=options.username,
             password=options.password,
@@ -99,7 +102,9 @@ class EtcdStore:
             call = getattr(self._client.kvstub, method)
             return await call(request, timeout=self.options.timeout, metadata=self._client.metadata)
         except (TimeoutError, grpc.RpcError, aetcd.exceptions.ClientError, OSError) as error:
-            raise StoreUnavailable(f"etcd at {self.options.endpoints[0]} is unavailable: {error}") from None
+            raise StoreUnavailable(
+                f"etcd at {','.join(self.options.endpoints)} is unavailable: {error}"
+            ) from None
 
     async def load(self) -> Snapshot:
         try:
