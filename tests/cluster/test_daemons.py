@@ -40,7 +40,12 @@ async def test_a_write_on_one_replica_reaches_a_subscriber_on_another_in_order(c
         events = await watcher.events(2)
         assert [e.type for e in events] == [pb.EVENT_TYPE_RUNTIME_JOINED, pb.EVENT_TYPE_AGENT_REGISTERED]
         assert events[-1].revision == answer.revision
-        listed = await on_a.ListAgents(pb.ListAgentsRequest())
+        call = on_a.ListAgents(pb.ListAgentsRequest())
+        listed = await call
+        history = dict(await call.trailing_metadata())["registry-history"]
+        other = on_b.GetStats(pb.GetStatsRequest())
+        await other
+        assert dict(await other.trailing_metadata())["registry-history"] == history  # one history
         resumed = Subscriber(on_b, pb.SubscribeRequest(from_revision=listed.revision + 1))
         await on_b.DeregisterAgent(pb.DeregisterAgentRequest(agent_id="a1"))
         (gone,) = await resumed.events(1)
