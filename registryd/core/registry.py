@@ -220,6 +220,9 @@ class Registry:
         else:
             self.committer = Committer(self._store, self._apply, self.hub.publish, on_store_failure)
         self.history_id = ""  # the store's history (cluster mode); changes when the history does
+        # Cluster mode, until an elected replica runs timeouts: a replica acts on the deadlines of the
+        # agents registered or beaten through it only (None: all agents, as in the single daemon).
+        self._beaten_here: set[str] | None = set() if isinstance(self._store, SharedStore) else None
         # Totals since start. Keys with a colon count by label: "deregistrations:EXPIRED",
         # "status_changes:STREAM_LOST:UNHEALTHY" (reason, new status).
         self.counters: Counter[str] = Counter()
@@ -466,6 +469,8 @@ class Registry:
             return events
 
         events = await self._change(decide)
+        if self._beaten_here is not None:
+            self._beaten_here.add(agent_id)
         if heartbeat_timeout is not None or auto_deregister_timeout is not None:
             self._set_terms(runtime_id, terms)
         if not events:
@@ -614,6 +619,8 @@ class Registry:
         beats = 0
         for agent_id in agent_ids:
             agent = self._agents[agent_id]
+            if self._beaten_here is not None:
+                self._beaten_here.add(agent_id)
             rearm |= self._tracker.beat(agent_id, mono)
             beats += 1
             self._put(agent, agent.beaten(now))
@@ -714,7 +721,7 @@ class Registry:
         expiring: list[Agent] = []
         for agent_id, due in self._tracker.pop_due(now):
             agent = self._agents.get(agent_id)
-            if agent is None:
+            if agent is None or (self._beaten_here is not None and agent_id not in self._beaten_here):
                 continue
             if due is Due.TIMEOUT:
                 timed_out.append(agent_id)
@@ -835,6 +842,8 @@ class Registry:
             self._arm()
 
     def _forget(self, agent: Agent, reason: DeregisterReason) -> None:
+        if self._beaten_here is not None:
+            self._beaten_here.discard(agent.agent_id)
         session = self._bound.pop(agent.agent_id, None)
         if session is not None:
             session.bound.discard(agent.agent_id)

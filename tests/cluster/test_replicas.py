@@ -129,3 +129,18 @@ async def test_a_replica_cannot_start_without_etcd(tmp_path):
     registry = Registry(store=EtcdStore(EtcdOptions(("127.0.0.1:1",), "/x", timeout=0.5)), clock=None)  # type: ignore[arg-type]
     with pytest.raises(StoreError):
         await registry._store.load()
+
+
+async def test_an_agent_beating_through_one_replica_is_not_timed_out_by_another(replicas):
+    a, b = await replicas(2, heartbeat_timeout=0.3, auto_deregister_timeout=0.8)
+    changes = a.subscribe(EventFilter(types=frozenset({EventType.AGENT_STATUS_CHANGED})))
+    await a.register("rt", card("python"), "a1")
+    for _ in range(12):  # 1.2 s: past both timeouts
+        await a.heartbeat("rt")
+        await asyncio.sleep(0.1)
+    await b.sync()
+    assert await changes.next(timeout=0.05) is None  # no flapping: B never timed it out
+    assert a.get("a1").status is b.get("a1").status is AgentStatus.ACTIVE
+    await asyncio.sleep(0.5)  # silent now: the replica it beat through times it out, once
+    await b.sync()
+    assert b.get("a1").status is AgentStatus.UNHEALTHY
