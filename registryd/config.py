@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import math
 import os
 import sys
@@ -63,8 +64,18 @@ class Config:
     log_level: str = _opt("info", "lowest level logged", LEVELS)
     store: str = _opt(
         "sqlite",
-        "where state is kept: sqlite (a file in data_dir) or memory (lost on exit)",
-        ("sqlite", "memory"),
+        "where state is kept: sqlite (a file in data_dir), memory (lost on exit), or etcd (cluster mode: "
+        "any number of replicas share the etcd cluster at etcd_endpoints)",
+        ("sqlite", "memory", "etcd"),
+    )
+    etcd_endpoints: str = _opt(
+        "127.0.0.1:2379", "etcd members for --store etcd, host:port,... (several: IP addresses, fail-over)"
+    )
+    etcd_prefix: str = _opt("/registryd", "key prefix in etcd: several registries can share one etcd")
+    etcd_username: str = _opt("", "etcd user for --store etcd (with etcd_password_file; empty: no auth)")
+    etcd_password_file: str = _opt("", "file holding the etcd user's password")
+    etcd_timeout: float = _opt(
+        2.0, "seconds an etcd request may take before a write is refused (UNAVAILABLE)"
     )
     data_dir: str = _opt(
         "registryd-data", "directory of the sqlite store (relative to the working directory)"
@@ -95,6 +106,19 @@ class Config:
             limits=self.limits,
         )
 
+    def _check_etcd(self) -> None:
+        endpoints = self.etcd_endpoints.split(",")
+        for endpoint in endpoints:
+            _check_address("etcd_endpoints", endpoint.strip())
+        if len(endpoints) > 1 and any(not _is_ip(e.strip().rpartition(":")[0]) for e in endpoints):
+            raise ConfigError("etcd_endpoints: several endpoints must be IP addresses (host:port,...)")
+        if not self.etcd_prefix.startswith("/") or not self.etcd_prefix.strip("/"):
+            raise ConfigError(f"etcd_prefix must start with / and name something (got {self.etcd_prefix!r})")
+        if bool(self.etcd_username) != bool(self.etcd_password_file):
+            raise ConfigError("etcd_username and etcd_password_file go together")
+        if self.etcd_timeout <= 0:
+            raise ConfigError(f"etcd_timeout must be positive (got {self.etcd_timeout})")
+
     def validate(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
@@ -116,6 +140,8 @@ class Config:
         for name in ("metrics_listen", "http_listen"):
             if getattr(self, name):
                 _check_address(name, getattr(self, name))
+        if self.store == "etcd":
+            self._check_etcd()
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("tls_cert and tls_key go together: give both to serve TLS, or neither")
         if self.tls_client_ca and not self.tls_cert:
@@ -140,6 +166,14 @@ class Config:
 
 MAX_SECONDS = 1e9  # about 31 years: beyond it timers and clocks overflow or lose all precision
 MAX_MESSAGE_BYTES = 2**31 - 1  # gRPC's message size options are 32-bit signed
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _check_address(name: str, address: str) -> None:

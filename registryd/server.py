@@ -22,7 +22,8 @@ from registryd.config import Config
 from registryd.core.registry import Registry
 from registryd.http.server import HttpServer
 from registryd.metrics import MetricsServer
-from registryd.store.base import Store, StoreError
+from registryd.store.base import SharedStore, Store, StoreError
+from registryd.store.etcd import EtcdOptions, EtcdStore
 from registryd.store.memory import MemoryStore
 from registryd.store.sqlite import SqliteStore
 from registryd.transport import add_port, server_credentials, ssl_context, warn_if_exposed
@@ -52,9 +53,22 @@ class DaemonError(Exception):
     """The daemon cannot start (port taken, store unusable); exit code 1."""
 
 
-def make_store(config: Config) -> Store:
+def make_store(config: Config) -> Store | SharedStore:
     if config.store == "memory":
         return MemoryStore()
+    if config.store == "etcd":
+        password = None
+        if config.etcd_password_file:
+            try:
+                password = Path(config.etcd_password_file).read_text().strip()
+            except OSError as error:
+                raise DaemonError(f"cannot read etcd_password_file: {error}") from None
+        endpoints = tuple(e.strip() for e in config.etcd_endpoints.split(","))
+        return EtcdStore(
+            EtcdOptions(
+                endpoints, config.etcd_prefix, config.etcd_username or None, password, config.etcd_timeout
+            )
+        )
     return SqliteStore(Path(config.data_dir), config.event_retention)
 
 
@@ -69,7 +83,11 @@ class Daemon:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.registry = Registry(
-            config.registry_settings(), make_store(config), self._store_failed, clock=SystemClock()
+            config.registry_settings(),
+            make_store(config),
+            self._store_failed,
+            clock=SystemClock(),
+            on_store_availability=self._store_availability,
         )
         self.authorizer = (
             Authorizer(_load_tokens(config.auth_tokens), SERVICE_NAME) if config.auth_tokens else None
@@ -181,6 +199,18 @@ class Daemon:
             self.http = None
             await self.stop()
             raise DaemonError(f"cannot serve HTTP on {listen}: {error}") from None
+
+    def _store_availability(self, available: bool) -> None:
+        """Cluster mode: a replica cut off from etcd reports NOT_SERVING until etcd answers again."""
+        if self.server is None or self._stopped.is_set():
+            return
+        status = (
+            health_pb2.HealthCheckResponse.SERVING
+            if available
+            else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        for service in ("", SERVICE_NAME):
+            asyncio.get_running_loop().create_task(self.health.set(service, status))
 
     def _store_failed(self, error: BaseException) -> None:
         log.error("the store failed; stopping so no acknowledged write can be lost", error=str(error))

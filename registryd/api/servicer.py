@@ -32,6 +32,9 @@ log = structlog.get_logger("registryd.api")
 
 Response = TypeVar("Response")
 
+# Cluster mode: every answer names the store's history in this metadata (etcd's cluster id, the prefix's
+# history id), so a client can tell a different history (a wiped or another etcd) from a lagging replica.
+HISTORY_KEY = "registry-history"
 HALF_CLOSE_SETTLE = 0.05  # seconds; see HeartbeatStream
 
 
@@ -41,6 +44,8 @@ def unary(
     @functools.wraps(method)
     async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Response:
         try:
+            if self._registry.history_id:
+                context.set_trailing_metadata(((HISTORY_KEY, self._registry.history_id),))
             return await method(self, parsed(request), context)
         except (RegistryError, CommitFailed) as error:
             await abort(context, error)
@@ -271,6 +276,8 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             subscription = self._registry.subscribe(event_filter, request.from_revision)
         except RegistryError as error:
             await abort(context, error)
+        if self._registry.history_id:
+            await context.send_initial_metadata(((HISTORY_KEY, self._registry.history_id),))
         task = self._track_stream()
         subscription.on_overflow = task.cancel
         # context.write, not yield: when an overflow or a drain cancels a write blocked on a slow reader,

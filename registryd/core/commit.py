@@ -1,5 +1,10 @@
-"""Group commit: changes made while a write is in flight share the next write; events are published to
-subscribers only after their write is durable, in revision order, each write's events together.
+"""Committing changes: a change is decided against the registry's view, applied to the view, committed to
+the store and published to subscribers.
+
+`Committer` serves stores local to this process (SQLite, memory): no one else writes, so a decision can
+never conflict, and it is applied to the view at once. Changes made while a write is in flight share the
+next write; events are published only after their write is durable, in revision order, each write's
+events together. (`registryd.core.cluster.ClusterCommitter` serves a store shared by several replicas.)
 
 Which runtimes hold a heartbeat stream rides along with the next write (it is not an event): after a
 restart the registry knows whose agents to mark UNHEALTHY if they do not bind again.
@@ -17,6 +22,9 @@ from registryd.store.base import Store
 
 log = structlog.get_logger("registryd.commit")
 
+Decision = Callable[[], list[Event]]  # decides a change against the view (without changing it): its events
+Apply = Callable[[Sequence[Event]], None]  # applies committed (or, locally, certain) events to the view
+
 
 class CommitFailed(Exception):
     """The store refused a write; the daemon cannot vouch for its state any more."""
@@ -26,10 +34,12 @@ class Committer:
     def __init__(
         self,
         store: Store,
+        apply: Apply,
         publish: Callable[[Sequence[Event]], None],
         on_failure: Callable[[BaseException], None] | None = None,
     ) -> None:
         self._store = store
+        self._apply = apply
         self._publish = publish
         self._on_failure = on_failure
         self._pending: list[Event] = []
@@ -38,21 +48,29 @@ class Committer:
         self._task: asyncio.Task[None] | None = None
         self.failure: BaseException | None = None
 
-    def submit(self, events: Sequence[Event]) -> None:
-        """Queue events for the next write without waiting for it."""
+    def submit(self, decide: Decision) -> list[Event]:
+        """Decide and apply a change now; queue its events for the next write without waiting for it."""
+        events = decide()
         if events:
+            self._apply(events)
             self._pending.extend(events)
             self._start()
+        return events
 
     def note_stream(self, runtime_id: str, held: bool) -> None:
         """Record, with the next write, whether the runtime holds a heartbeat stream."""
         self._streams[runtime_id] = held
         self._start()
 
-    async def commit(self, events: Sequence[Event]) -> None:
-        """Queue events and wait until they (and everything queued before them) are durable."""
-        self._pending.extend(events)
-        await self.barrier()
+    async def commit(self, decide: Decision) -> list[Event]:
+        """Decide and apply a change; when it has events, wait until they (and everything queued before
+        them) are durable."""
+        if self.failure is not None:
+            raise CommitFailed(str(self.failure)) from self.failure
+        events = self.submit(decide)
+        if events:
+            await self.barrier()
+        return events
 
     async def barrier(self) -> None:
         """Wait until everything queued so far is durable."""

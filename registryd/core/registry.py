@@ -1,8 +1,10 @@
 """The registry: agents, runtimes, statuses, liveness and events, as one asyncio state machine.
 
-Every mutation runs synchronously on the event loop (so it is atomic), assigns the next revisions to its
-events and then waits for their commit. Secondary structures (per-runtime, per-status, the capability
-index, sorted ids) are kept by `_put`/`_drop` only, so they cannot drift apart.
+A mutation decides a change against the view (without changing it: the status rule is core/status.py),
+hands the decision to the committer, and answers once the view has applied the committed change. The view
+changes only in `_apply`, from committed events, whoever decided them (in cluster mode, any replica); beat
+times and liveness deadlines are this process's own. Secondary structures (per-runtime, per-status, the
+capability index, sorted ids) are kept by `_put`/`_drop` only, so they cannot drift apart.
 """
 
 from __future__ import annotations
@@ -11,14 +13,15 @@ import bisect
 import math
 import uuid
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import structlog
 
 from registryd.core.clock import Clock, Timer
-from registryd.core.commit import Committer
+from registryd.core.cluster import ClusterCommitter
+from registryd.core.commit import Committer, Decision
 from registryd.core.errors import (
     AlreadyExists,
     InvalidArgument,
@@ -60,6 +63,7 @@ from registryd.core.validation import (
     validate_ids,
     validate_query,
 )
+from registryd.store.base import SharedStore
 from registryd.store.memory import MemoryStore
 
 if TYPE_CHECKING:
@@ -180,15 +184,16 @@ class Registry:
     def __init__(
         self,
         settings: RegistrySettings | None = None,
-        store: Store | None = None,
+        store: Store | SharedStore | None = None,
         on_store_failure: Callable[[BaseException], None] | None = None,
         *,
         clock: Clock,
+        on_store_availability: Callable[[bool], None] | None = None,
     ) -> None:
         self.settings = settings or RegistrySettings()
         self._clock = clock
         self.limits = self.settings.limits
-        self._store: Store = store if store is not None else MemoryStore()
+        self._store: Store | SharedStore = store if store is not None else MemoryStore()
         self._agents: dict[str, Agent] = {}
         self._wire_sizes: dict[str, int] = {}  # see _wire_size
         self._sorted_ids: list[str] = []
@@ -214,7 +219,17 @@ class Registry:
         self._started_at = 0.0
         self._revision = 0
         self.hub = EventHub(self.settings.event_retention, self.settings.event_queue_size)
-        self.committer = Committer(self._store, self.hub.publish, on_store_failure)
+        self.committer: Committer | ClusterCommitter
+        if isinstance(self._store, SharedStore):
+            self.committer = ClusterCommitter(
+                self._store, self._apply, self.hub.publish, self._rewind, on_store_availability
+            )
+        else:
+            self.committer = Committer(self._store, self._apply, self.hub.publish, on_store_failure)
+        self.history_id = ""  # the store's history (cluster mode); changes when the history does
+        # Cluster mode, until an elected replica runs timeouts: a replica acts on the deadlines of the
+        # agents registered or beaten through it only (None: all agents, as in the single daemon).
+        self._beaten_here: set[str] | None = set() if isinstance(self._store, SharedStore) else None
         # Totals since start. Keys with a colon count by label: "deregistrations:EXPIRED",
         # "status_changes:STREAM_LOST:UNHEALTHY" (reason, new status).
         self.counters: Counter[str] = Counter()
@@ -228,6 +243,7 @@ class Registry:
         snapshot = await self._store.load()
         self.hub.restore(snapshot.events, snapshot.compacted_revision)
         self._revision = snapshot.revision
+        self.history_id = snapshot.history_id
         now = self._sweeper.now()
         for agent in snapshot.agents:
             self._put(None, agent)
@@ -237,6 +253,8 @@ class Registry:
         for runtime_id in snapshot.stream_runtimes - self._awaiting_rebind:
             self.committer.note_stream(runtime_id, False)
         self._started_at = now
+        if isinstance(self.committer, ClusterCommitter):
+            await self.committer.start(snapshot)
         self.started = True
         self._sweeper.start()
         if self._awaiting_rebind:
@@ -272,6 +290,13 @@ class Registry:
         it reflects only after that state can no longer be lost (so list-then-subscribe stays exact)."""
         await self.committer.barrier()
         return revision
+
+    async def sync(self) -> int:
+        """Wait until this view reflects every write acknowledged anywhere before the call (a consistent
+        read; in one process every acknowledged write is already in the view). Returns the revision."""
+        if isinstance(self.committer, ClusterCommitter):
+            await self.committer.sync()
+        return await self.durable(self._revision)
 
     @property
     def runtime_agents(self) -> dict[str, frozenset[str]]:
@@ -401,20 +426,32 @@ class Registry:
             agent_id = f"agent-{uuid.uuid4().hex}"
         validate_card(card, self.limits)
         terms = self.settings.terms(heartbeat_timeout, auto_deregister_timeout)
-        existing = self._agents.get(agent_id)
-        events: list[Event] = []
-        now = self._clock.wall()
-        if existing is not None:
-            if existing.runtime_id != runtime_id:
-                raise AlreadyExists(
-                    f"agent_id {agent_id!r} is already registered by runtime {existing.runtime_id!r}",
-                    field="agent_id",
-                )
-            agent = self._reregister(existing, card, now, events)
-            created = False
-            if heartbeat_timeout is not None or auto_deregister_timeout is not None:
-                self._set_terms(runtime_id, terms)
-        else:
+        created = False
+
+        def decide() -> list[Event]:
+            nonlocal created
+            events: list[Event] = []
+            now = self._clock.wall()
+            existing = self._agents.get(agent_id)
+            if existing is not None:
+                if existing.runtime_id != runtime_id:
+                    raise AlreadyExists(
+                        f"agent_id {agent_id!r} is already registered by runtime {existing.runtime_id!r}",
+                        field="agent_id",
+                    )
+                created = False
+                self._touch([agent_id], now)  # re-registering counts as a heartbeat
+                agent = self._agents[agent_id]
+                if card != agent.card:
+                    revision = self._next_revision()
+                    agent = replace(agent, card=card, revision=revision)
+                    events.append(
+                        self._agent_event(
+                            EventType.AGENT_REGISTERED, agent, revision, status_reason=agent.status_reason
+                        )
+                    )
+                self._transition(agent, Trigger.REGISTER, now, events)
+                return events
             self._check_capacity(runtime_id)
             if runtime_id not in self._runtimes:
                 events.append(self._event(EventType.RUNTIME_JOINED, runtime_id))
@@ -430,62 +467,67 @@ class Registry:
                 now,
                 revision,
             )
-            self._put(None, agent)
-            self._tracker.track(agent_id, self._sweeper.now(), self.terms_of(runtime_id))
-            if heartbeat_timeout is not None or auto_deregister_timeout is not None:
-                self._set_terms(runtime_id, terms)
-            self._arm()
             events.append(
                 self._agent_event(
                     EventType.AGENT_REGISTERED, agent, revision, status_reason=agent.status_reason
                 )
             )
-            self.counters["registrations"] += 1
             created = True
-        await self.committer.commit(events)
-        self._log_events(events)  # after the commit: the log says what the store holds
-        return agent, created, self.committed_revision
+            return events
 
-    def _reregister(self, existing: Agent, card: AgentCard, now: float, events: list[Event]) -> Agent:
-        """Same id, same runtime: the card is replaced and the registration counts as a heartbeat."""
-        if self._tracker.beat(existing.agent_id, self._sweeper.now()):
-            self._arm()
-            self._release_guard()
-        agent = existing.beaten(now)
-        if card != existing.card:
-            revision = self._next_revision()
-            agent = replace(agent, card=card, revision=revision)
-            events.append(
-                self._agent_event(
-                    EventType.AGENT_REGISTERED, agent, revision, status_reason=agent.status_reason
-                )
-            )
-        agent = self._transition(agent, Trigger.REGISTER, now, events)
-        self._put(existing, agent)
-        return agent
+        events = await self._change(decide)
+        if self._beaten_here is not None:
+            self._beaten_here.add(agent_id)
+        if heartbeat_timeout is not None or auto_deregister_timeout is not None:
+            self._set_terms(runtime_id, terms)
+        if not events:
+            await self.committer.barrier()
+        return self._agents[agent_id], created, self.committed_revision
 
     async def deregister(self, agent_id: str, runtime_id: str = "") -> tuple[Agent, int]:
-        agent = self._owned(agent_id, runtime_id)
-        events = self._remove(agent, DeregisterReason.REQUESTED)
-        await self.committer.commit(events)
+        removed = self._owned(agent_id, runtime_id)
+
+        def decide() -> list[Event]:
+            nonlocal removed
+            removed = self._owned(agent_id, runtime_id)
+            return self._remove([removed], DeregisterReason.REQUESTED)
+
+        await self._change(decide)
+        return removed, self.committed_revision
+
+    async def _change(self, decide: Decision) -> list[Event]:
+        """Commit a decision; its events, once this view has applied them and the store holds them."""
+        events = await self.committer.commit(decide)
         self._log_events(events)  # after the commit: the log says what the store holds
-        return agent, self.committed_revision
+        return events
+
+    def _submit(self, decide: Decision) -> None:
+        """Commit a decision without waiting for it."""
+
+        def logged() -> list[Event]:
+            events = decide()
+            self._log_events(events)
+            return events
+
+        self.committer.submit(logged)
 
     async def update_status(
         self, agent_id: str, status: AgentStatus, runtime_id: str = ""
     ) -> tuple[Agent, bool, int]:
         """Set (DEGRADED, UNHEALTHY, OFFLINE) or clear (ACTIVE) the operator setting.
         Returns (agent, changed, revision); setting what is already set changes nothing."""
-        agent = self._owned(agent_id, runtime_id)
-        events: list[Event] = []
-        updated = self._transition(agent, operator_trigger(status), self._clock.wall(), events)
-        if updated is agent:
+        self._owned(agent_id, runtime_id)
+
+        def decide() -> list[Event]:
+            events: list[Event] = []
+            agent = self._owned(agent_id, runtime_id)
+            self._transition(agent, operator_trigger(status), self._clock.wall(), events)
+            return events
+
+        if not await self._change(decide):
             await self.committer.barrier()
-            return agent, False, self.committed_revision
-        self._put(agent, updated)
-        await self.committer.commit(events)
-        self._log_events(events)  # after the commit: the log says what the store holds
-        return updated, True, self.committed_revision
+            return self._agents[agent_id], False, self.committed_revision
+        return self._agents[agent_id], True, self.committed_revision
 
     async def heartbeat(
         self,
@@ -556,30 +598,43 @@ class Registry:
 
     async def beat(self, agent_ids: Iterable[str], status: AgentStatus | None) -> None:
         """Beat known agents (owned by the caller's runtime) and wait for any status change they cause."""
-        events: list[Event] = []
-        self._beat_agents(agent_ids, status, events)
-        if events:  # a plain beat changes nothing durable: it must not queue behind other writes
-            self._log_events(events)
-            await self.committer.commit(events)
-
-    def _beat_agents(self, agent_ids: Iterable[str], status: AgentStatus | None, events: list[Event]) -> None:
-        now, mono = self._clock.wall(), self._sweeper.now()
+        agent_ids = list(agent_ids)
+        now = self._clock.wall()
+        self._touch(agent_ids, now)
         trigger = beat_trigger(status)
         unchanged = unchanged_by(trigger)
         want_beats = self.hub.wants(EventType.AGENT_HEARTBEAT)
+
+        def decide() -> list[Event]:
+            events: list[Event] = []
+            for agent_id in agent_ids:
+                agent = self._agents.get(agent_id)
+                if agent is None:
+                    continue  # deregistered meanwhile
+                if agent.health in unchanged:
+                    updated = agent
+                else:
+                    updated = self._transition(agent, trigger, now, events)
+                if want_beats:  # through the commit queue, so it follows the changes made before it
+                    events.append(self._agent_event(EventType.AGENT_HEARTBEAT, updated, 0))
+            return events
+
+        # a plain beat changes nothing durable: it does not queue behind other writes
+        await self._change(decide)
+
+    def _touch(self, agent_ids: Iterable[str], now: float) -> None:
+        """Heartbeats: beat times and deadlines are this process's own, not committed changes."""
+        mono = self._sweeper.now()
         digest = self.hub.note_beat if self.hub.wants_digests else None
         rearm = False
         beats = 0
         for agent_id in agent_ids:
             agent = self._agents[agent_id]
+            if self._beaten_here is not None:
+                self._beaten_here.add(agent_id)
             rearm |= self._tracker.beat(agent_id, mono)
             beats += 1
-            updated = agent.beaten(now)
-            if agent.health not in unchanged:
-                updated = self._transition(updated, trigger, now, events)
-            self._put(agent, updated)
-            if want_beats:  # through the commit queue, so it follows the changes made before it
-                events.append(self._agent_event(EventType.AGENT_HEARTBEAT, updated, 0))
+            self._put(agent, agent.beaten(now))
             if digest is not None:
                 digest(agent_id, agent.runtime_id, now)
         self.counters["heartbeats"] += beats
@@ -634,14 +689,18 @@ class Registry:
             self._apply_to(bound, outcome)
 
     def _apply_to(self, agent_ids: Iterable[str], trigger: Trigger) -> None:
-        events: list[Event] = []
-        now = self._clock.wall()
-        for agent_id in agent_ids:
-            agent = self._agents.get(agent_id)
-            if agent is not None:
-                self._put(agent, self._transition(agent, trigger, now, events))
-        self._log_events(events)
-        self.committer.submit(events)
+        agent_ids = list(agent_ids)
+
+        def decide() -> list[Event]:
+            events: list[Event] = []
+            now = self._clock.wall()
+            for agent_id in agent_ids:
+                agent = self._agents.get(agent_id)
+                if agent is not None:
+                    self._transition(agent, trigger, now, events)
+            return events
+
+        self._submit(decide)
 
     def _end_rebind_grace(self) -> None:
         """Runtimes that held a stream before the restart and did not bind again: their agents that were
@@ -669,17 +728,17 @@ class Registry:
 
     def expire_due(self, now: float) -> None:
         """Apply every timeout and expiry whose deadline (in liveness time) has passed."""
-        events: list[Event] = []
-        wall = self._clock.wall()
+        timed_out: list[str] = []
         expiring: list[Agent] = []
         for agent_id, due in self._tracker.pop_due(now):
             agent = self._agents.get(agent_id)
-            if agent is None:
+            if agent is None or (self._beaten_here is not None and agent_id not in self._beaten_here):
                 continue
             if due is Due.TIMEOUT:
-                self._put(agent, self._transition(agent, Trigger.TIMEOUT, wall, events))
+                timed_out.append(agent_id)
             else:
-                expiring.append(self._agents[agent_id])
+                expiring.append(agent)
+        expired: list[str] = []
         if expiring:
             self._release_guard()
             was_active = self._guard.active
@@ -702,10 +761,22 @@ class Registry:
                         stale=self._tracker.stale,
                         total=len(self._agents),
                     )
-                for agent in expiring:
-                    events.extend(self._remove(agent, DeregisterReason.EXPIRED))
-        self._log_events(events)
-        self.committer.submit(events)
+                expired = [agent.agent_id for agent in expiring]
+        if not timed_out and not expired:
+            return
+
+        def decide() -> list[Event]:
+            events: list[Event] = []
+            wall = self._clock.wall()
+            for agent_id in timed_out:
+                agent = self._agents.get(agent_id)
+                if agent is not None:
+                    self._transition(agent, Trigger.TIMEOUT, wall, events)
+            gone = [self._agents[agent_id] for agent_id in expired if agent_id in self._agents]
+            events.extend(self._remove(gone, DeregisterReason.EXPIRED))
+            return events
+
+        self._submit(decide)
 
     @property
     def expiry_guard_active(self) -> bool:
@@ -747,12 +818,47 @@ class Registry:
                 f"{self.limits.max_agents_per_runtime} agents"
             )
 
-    def _remove(self, agent: Agent, reason: DeregisterReason) -> list[Event]:
-        events = [
-            self._agent_event(
-                EventType.AGENT_DEREGISTERED, agent, self._next_revision(), deregister_reason=reason
+    def _remove(self, agents: Sequence[Agent], reason: DeregisterReason) -> list[Event]:
+        """The events of deregistering `agents` (distinct): RUNTIME_LEFT follows a runtime's last one."""
+        events: list[Event] = []
+        leaving: Counter[str] = Counter()
+        for agent in agents:
+            events.append(
+                self._agent_event(
+                    EventType.AGENT_DEREGISTERED, agent, self._next_revision(), deregister_reason=reason
+                )
             )
-        ]
+            leaving[agent.runtime_id] += 1
+            if leaving[agent.runtime_id] == len(self._runtimes[agent.runtime_id]):
+                events.append(self._event(EventType.RUNTIME_LEFT, agent.runtime_id))
+        return events
+
+    def _apply(self, events: Sequence[Event]) -> None:
+        """Apply committed events to the view: the only place the registered agents change."""
+        rearm = False
+        for event in events:
+            if event.revision > self._revision:
+                self._revision = event.revision
+            if event.type is EventType.AGENT_DEREGISTERED:
+                agent = self._agents.get(event.agent_id)
+                if agent is not None:
+                    self._forget(agent, event.deregister_reason or DeregisterReason.REQUESTED)
+            elif event.type is EventType.AGENT_STATUS_CHANGED or event.type is EventType.AGENT_REGISTERED:
+                assert event.agent is not None
+                old = self._agents.get(event.agent_id)
+                self._put(old, event.agent)
+                if old is None:
+                    self._tracker.track(event.agent_id, self._sweeper.now(), self.terms_of(event.runtime_id))
+                    self.counters["registrations"] += 1
+                    rearm = True
+                if event.status_reason is not None and event.new_status is not None:
+                    self.counters[f"status_changes:{event.status_reason.name}:{event.new_status.name}"] += 1
+        if rearm:
+            self._arm()
+
+    def _forget(self, agent: Agent, reason: DeregisterReason) -> None:
+        if self._beaten_here is not None:
+            self._beaten_here.discard(agent.agent_id)
         session = self._bound.pop(agent.agent_id, None)
         if session is not None:
             session.bound.discard(agent.agent_id)
@@ -761,14 +867,12 @@ class Registry:
         self._release_guard()
         self.counters["deregistrations"] += 1
         self.counters[f"deregistrations:{reason.name}"] += 1
-        if agent.runtime_id not in self._runtimes:
-            events.append(self._event(EventType.RUNTIME_LEFT, agent.runtime_id))
-            if not self._streaming[agent.runtime_id]:
-                self._terms.pop(agent.runtime_id, None)
-        return events
+        if agent.runtime_id not in self._runtimes and not self._streaming[agent.runtime_id]:
+            self._terms.pop(agent.runtime_id, None)
 
     def _transition(self, agent: Agent, trigger: Trigger, now: float, events: list[Event]) -> Agent:
-        """The agent after `trigger` under the status rule (core/status.py), with its event if it changed."""
+        """The agent after `trigger` under the status rule (core/status.py), with its event if it changed.
+        Decides only: the view applies the event once committed."""
         change = apply(trigger, agent.health, agent.health_reason, agent.operator_status)
         if change is None:
             return agent
@@ -782,7 +886,6 @@ class Registry:
         )
         if updated.status is not agent.status:
             updated = replace(updated, status_changed_at=now)
-        self.counters[f"status_changes:{change.reason.name}:{updated.status.name}"] += 1
         events.append(
             self._agent_event(
                 EventType.AGENT_STATUS_CHANGED,
@@ -833,6 +936,10 @@ class Registry:
             del self._runtimes[agent.runtime_id]
         self._by_status[agent.status].discard(agent_id)
         self._index.remove(agent_id)
+
+    def _rewind(self) -> None:
+        """A decision was not committed: the revisions it handed out are free again."""
+        self._revision = self.hub.revision
 
     def _next_revision(self) -> int:
         self._revision += 1

@@ -75,13 +75,17 @@ class HeartbeatSession:
         registry.settings.terms(
             heartbeat_timeout, auto_deregister_timeout
         )  # refuses nonsense before any change
-        if not self.runtime_id:
+        first = not self.runtime_id
+        if first:
             self.runtime_id = runtime
             registry.hold_runtime(self, runtime)
         if heartbeat_timeout is not None or auto_deregister_timeout is not None:
             registry.request_terms(runtime, heartbeat_timeout, auto_deregister_timeout)
         registry.bind(self, known)
-        return await self._beat(known, None, unknown, refused)
+        result = await self._beat(known, None, unknown, refused)
+        if first:  # acknowledged only once a crash cannot forget that the runtime holds a stream
+            await registry.committer.barrier()
+        return result
 
     async def beat(self, agent_ids: list[str], status: AgentStatus | None) -> BeatResult:
         self._require_bound()

@@ -15,6 +15,8 @@ FORBIDDEN = (
     "google.rpc",
     "agentregistry",
     "prometheus_client",
+    "aetcd",
+    "registryd.store.etcd",
 )
 
 

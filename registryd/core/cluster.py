@@ -1,0 +1,183 @@
+"""Committing to a store shared by several replicas (cluster mode, DESIGN.md section 5).
+
+A change is decided against this replica's view and committed with the expectation that the store's
+last change is the one the view applied last: if another replica's change came first, the commit is
+refused, this replica waits until its view has applied that change and decides again (so two replicas
+can never both win an id or an ownership race). The view changes only by applying committed changes
+from the store's stream (`follow`), this replica's and everyone else's alike, so every replica emits the
+same events in the same order. A write is answered once this replica's view has applied it.
+
+Changes are committed one at a time per replica (each needs the view that includes the one before).
+Heartbeat events (revision 0) are never written: they go to this replica's subscribers only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Callable, Sequence
+
+import structlog
+
+from registryd.core.commit import Apply, CommitFailed, Decision
+from registryd.core.model import Event
+from registryd.store.base import Conflict, SharedStore, Snapshot, StoreUnavailable
+
+log = structlog.get_logger("registryd.cluster")
+
+
+class ClusterCommitter:
+    def __init__(
+        self,
+        store: SharedStore,
+        apply: Apply,
+        publish: Callable[[Sequence[Event]], None],
+        rewind: Callable[[], None],
+        on_availability: Callable[[bool], None] | None = None,
+        probe_interval: float = 1.0,
+    ) -> None:
+        self._store = store
+        self._apply = apply
+        self._publish = publish
+        self._rewind = rewind  # forget revisions handed out by a decision that was not committed
+        self._on_availability = on_availability
+        self._probe_interval = probe_interval
+        self._prober: asyncio.Task[None] | None = None
+        self.available = True  # the store answered the last request
+        self._queue: deque[tuple[Decision, asyncio.Future[list[Event]] | None]] = deque()
+        self._worker: asyncio.Task[None] | None = None
+        self._follower: asyncio.Task[None] | None = None
+        self._applied = 0  # the store revision of the last change the view applied
+        self._progress = asyncio.Event()  # set (and replaced) whenever the view applies a change
+        self.failure: BaseException | None = None  # never set: a shared store's outage is not fatal
+        self.following: BaseException | None = None  # why the view stopped following, if it did
+
+    @property
+    def applied_revision(self) -> int:
+        return self._applied
+
+    async def start(self, snapshot: Snapshot) -> None:
+        self._applied = snapshot.store_revision
+        loop = asyncio.get_running_loop()
+        self._follower = loop.create_task(self._follow())
+        self._prober = loop.create_task(self._probe())
+
+    def _note_availability(self, available: bool) -> None:
+        if available != self.available:
+            self.available = available
+            (log.info if available else log.error)("store available" if available else "store unavailable")
+            if self._on_availability is not None:
+                self._on_availability(available)
+
+    async def _probe(self) -> None:
+        """Notices an unreachable store (and its return) without waiting for a write."""
+        while True:
+            try:
+                await self._store.read_revision()
+            except StoreUnavailable:
+                self._note_availability(False)
+            else:
+                self._note_availability(True)
+            await asyncio.sleep(self._probe_interval)
+
+    def submit(self, decide: Decision) -> None:
+        """Decide and commit a change in the background (refusals are logged)."""
+        self._queue.append((decide, None))
+        self._start()
+
+    def note_stream(self, runtime_id: str, held: bool) -> None:
+        """Which runtimes hold a stream is this replica's own fact in cluster mode (leases carry it)."""
+
+    async def commit(self, decide: Decision) -> list[Event]:
+        """Decide and commit a change; its events once this replica's view has applied it."""
+        done: asyncio.Future[list[Event]] = asyncio.get_running_loop().create_future()
+        self._queue.append((decide, done))
+        self._start()
+        return await done
+
+    async def barrier(self) -> None:
+        """Wait until every change queued so far is applied."""
+        if self._queue or self._worker is not None:
+            await self.commit(list)
+
+    async def sync(self) -> None:
+        """Wait until the view reflects every change committed anywhere before this call (consistent read)."""
+        try:
+            revision = await self._store.read_revision()
+        except StoreUnavailable as error:
+            raise CommitFailed(str(error)) from error
+        await self._applied_up_to(revision)
+
+    def _start(self) -> None:
+        if self._worker is None:
+            self._worker = asyncio.get_running_loop().create_task(self._work())
+
+    async def _work(self) -> None:
+        try:
+            while self._queue:
+                decide, done = self._queue.popleft()
+                try:
+                    events = await self._commit(decide)
+                except Exception as error:
+                    if done is None:
+                        log.warning("background change not committed", error=str(error))
+                    elif not done.done():
+                        done.set_exception(error)
+                else:
+                    if done is not None and not done.done():
+                        done.set_result(events)
+        finally:
+            self._worker = None
+
+    async def _commit(self, decide: Decision) -> list[Event]:
+        while True:
+            events = decide()
+            durable = [event for event in events if event.revision]
+            if durable:
+                try:
+                    revision = await self._store.commit(durable, self._applied)
+                except Conflict as conflict:
+                    self._rewind()
+                    await self._applied_up_to(conflict.store_revision)
+                    continue
+                except StoreUnavailable as error:
+                    self._rewind()
+                    self._note_availability(False)
+                    raise CommitFailed(str(error)) from error
+                self._note_availability(True)
+                await self._applied_up_to(revision)
+            ephemeral = [event for event in events if not event.revision]
+            if ephemeral:
+                self._publish(ephemeral)
+            return events
+
+    async def _applied_up_to(self, revision: int) -> None:
+        while self._applied < revision:
+            if self.following is not None:
+                raise CommitFailed(f"this replica stopped following the store: {self.following}")
+            await self._progress.wait()
+
+    async def _follow(self) -> None:
+        try:
+            async for revision, events in self._store.follow(self._applied):
+                self._apply(events)
+                self._publish(events)
+                self._applied = revision
+                self._progress.set()
+                self._progress = asyncio.Event()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.error("stopped following the store", error=str(error))
+            self.following = error
+            self._progress.set()
+
+    async def drain(self) -> None:
+        """Wait for the changes queued (on shutdown) and stop following."""
+        with contextlib.suppress(CommitFailed):
+            await self.barrier()
+        tasks = [task for task in (self._follower, self._prober) if task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,228 @@
+"""The etcd store: several registry replicas over one etcd cluster (DESIGN.md section 5).
+
+Keys under the prefix:
+  {prefix}/history      an id made once, when the prefix is first used (with etcd's cluster id it names
+                        the history: a wiped or different etcd gives a different one)
+  {prefix}/log          the events of the last change; its history of values is the event log
+  {prefix}/agents/{id}  each registered agent (codec.agent_row as JSON)
+
+A change is one Txn: compare {prefix}/log's mod revision with the last change the committer's view
+applied, then put/delete the agents and put the change into {prefix}/log. Replicas follow by watching
+{prefix}/log from the revision after the one they applied. The etcd client (aetcd) is used only here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aetcd
+import aetcd.exceptions
+import grpc
+import structlog
+from aetcd import rpc
+
+from registryd.core.model import Agent, Event, EventType
+from registryd.store.base import Conflict, Snapshot, StoreError, StoreUnavailable
+from registryd.store.codec import (
+    CardDecoder,
+    CorruptRow,
+    agent_from_row,
+    agent_row,
+    event_from_row,
+    event_row,
+)
+
+log = structlog.get_logger("registryd.etcd")
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+RETRY_DELAY = 0.2  # seconds between attempts to watch again after the connection broke
+
+
+@dataclass(frozen=True, slots=True)
+class EtcdOptions:
+    endpoints: tuple[str, ...] = ("127.0.0.1:2379",)
+    prefix: str = "/registryd"
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 2.0  # per request: a cut-off etcd fails writes fast instead of hanging them
+
+
+def encode_agent(agent: Agent) -> bytes:
+    """The one place an agent becomes an etcd value (a card model change touches codec.agent_row only)."""
+    return _encode(agent_row(agent)).encode()
+
+
+def decode_agent(value: bytes, cards: CardDecoder) -> Agent:
+    return agent_from_row(tuple(json.loads(value)), cards)
+
+
+def encode_change(events: Sequence[Event]) -> bytes:
+    return _encode(
+        [event_row(e, agent_row(e.agent) if e.agent is not None else None) for e in events]
+    ).encode()
+
+
+def decode_change(value: bytes, cards: CardDecoder) -> list[Event]:
+    try:
+        rows = json.loads(value)
+    except ValueError as error:
+        raise CorruptRow(f"undecodable change: {error}") from None
+    return [event_from_row(tuple(row), cards) for row in rows]
+
+
+class EtcdStore:
+    def __init__(self, options: EtcdOptions) -> None:
+        self.options = options
+        # aetcd dials f"{host}:{port}": several members become gRPC's own "ipv4:a:p,b:p" target, whose
+        # pick_first policy moves to the next member when the one in use fails.
+        target = ",".join(options.endpoints)
+        host, _, port = (f"ipv4:{target}" if len(options.endpoints) > 1 else target).rpartition(":")
+        self._client = aetcd.Client(
+            host=host,
+            port=int(port),
+            username=options.username,
+            password=options.password,
+            timeout=options.timeout,  # type: ignore[arg-type]
+        )
+        prefix = options.prefix.rstrip("/")
+        self._history_key = f"{prefix}/history".encode()
+        self._log_key = f"{prefix}/log".encode()
+        self._agents = f"{prefix}/agents/".encode()
+        self._cards = CardDecoder()
+
+    async def _call(self, method: str, request: Any) -> Any:
+        """One KV request (`method` of etcd's KV service) with the request timeout."""
+        try:
+            await self._client.connect()
+            call = getattr(self._client.kvstub, method)
+            return await call(request, timeout=self.options.timeout, metadata=self._client.metadata)
+        except (TimeoutError, grpc.RpcError, aetcd.exceptions.ClientError, OSError) as error:
+            raise StoreUnavailable(
+                f"etcd at {','.join(self.options.endpoints)} is unavailable: {error}"
+            ) from None
+
+    async def load(self) -> Snapshot:
+        try:
+            history_id = await self._history()
+            response = await self._call(
+                "Range",
+                rpc.RangeRequest(key=self._agents, range_end=_range_end(self._agents)),
+            )
+            log_kv = await self._call(
+                "Range",
+                rpc.RangeRequest(key=self._log_key, revision=response.header.revision),
+            )
+        except StoreUnavailable as error:
+            raise StoreError(str(error)) from None
+        agents = [decode_agent(kv.value, self._cards) for kv in response.kvs]
+        revision, store_revision = 0, 0
+        if log_kv.kvs:
+            store_revision = log_kv.kvs[0].mod_revision
+            events = decode_change(log_kv.kvs[0].value, self._cards)
+            revision = max(event.revision for event in events)
+        cluster_id = response.header.cluster_id
+        return Snapshot(
+            agents=agents,
+            revision=revision,
+            compacted_revision=revision,  # history before this replica started is not replayed
+            store_revision=store_revision,
+            history_id=f"{cluster_id:016x}-{history_id}",
+        )
+
+    async def _history(self) -> str:
+        """The prefix's history id, made by the first replica that used it."""
+        made = uuid.uuid4().hex.encode()
+        response = await self._call(
+            "Txn",
+            rpc.TxnRequest(
+                compare=[
+                    rpc.Compare(
+                        key=self._history_key,
+                        result=rpc.Compare.EQUAL,
+                        target=rpc.Compare.CREATE,
+                        create_revision=0,
+                    )
+                ],
+                success=[rpc.RequestOp(request_put=rpc.PutRequest(key=self._history_key, value=made))],
+                failure=[rpc.RequestOp(request_range=rpc.RangeRequest(key=self._history_key))],
+            ),
+        )
+        if response.succeeded:
+            return made.decode()
+        return bytes(response.responses[0].response_range.kvs[0].value).decode()
+
+    async def commit(self, events: Sequence[Event], expected: int) -> int:
+        states: dict[str, Agent | None] = {}
+        for event in events:
+            if event.type is EventType.AGENT_DEREGISTERED:
+                states[event.agent_id] = None
+            elif event.agent is not None:
+                states[event.agent_id] = event.agent
+        ops = [
+            rpc.RequestOp(request_delete_range=rpc.DeleteRangeRequest(key=self._agents + agent_id.encode()))
+            if agent is None
+            else rpc.RequestOp(
+                request_put=rpc.PutRequest(key=self._agents + agent_id.encode(), value=encode_agent(agent))
+            )
+            for agent_id, agent in states.items()
+        ]
+        ops.append(rpc.RequestOp(request_put=rpc.PutRequest(key=self._log_key, value=encode_change(events))))
+        response = await self._call(
+            "Txn",
+            rpc.TxnRequest(
+                compare=[
+                    rpc.Compare(
+                        key=self._log_key,
+                        result=rpc.Compare.EQUAL,
+                        target=rpc.Compare.MOD,
+                        mod_revision=expected,
+                    )
+                ],
+                success=ops,
+                failure=[rpc.RequestOp(request_range=rpc.RangeRequest(key=self._log_key))],
+            ),
+        )
+        if not response.succeeded:
+            kvs = response.responses[0].response_range.kvs
+            raise Conflict(kvs[0].mod_revision if kvs else 0)
+        return int(response.header.revision)
+
+    async def read_revision(self) -> int:
+        response = await self._call("Range", rpc.RangeRequest(key=self._log_key))
+        return int(response.kvs[0].mod_revision) if response.kvs else 0
+
+    async def follow(self, after: int) -> AsyncIterator[tuple[int, list[Event]]]:
+        """Changes after store revision `after`; rewatches from the last one seen when the watch breaks."""
+        while True:
+            try:
+                await self._client.connect()
+                watch = await self._client.watch(self._log_key, start_revision=after + 1)
+                async for event in watch:
+                    if event.kv.mod_revision > after:
+                        after = event.kv.mod_revision
+                        yield after, decode_change(event.kv.value, self._cards)
+            except aetcd.exceptions.RevisionCompactedError as error:
+                raise StoreError(f"etcd compacted the log past revision {after}: {error}") from None
+            except (TimeoutError, grpc.RpcError, aetcd.exceptions.ClientError, OSError) as error:
+                log.warning("etcd watch broke; watching again", error=str(error), after=after)
+                await self._reconnect()
+                await asyncio.sleep(RETRY_DELAY)
+
+    async def _reconnect(self) -> None:
+        try:
+            await self._client.close()
+        except Exception as error:  # the connection is already broken; a new one is made next
+            log.debug("closing the broken etcd connection failed", error=str(error))
+
+    async def close(self) -> None:
+        await self._client.close()
+
+
+def _range_end(prefix: bytes) -> bytes:
+    """The end of etcd's range of keys that start with `prefix`."""
+    return prefix[:-1] + bytes([prefix[-1] + 1])
