@@ -3,8 +3,9 @@
 Everything here is ephemeral: kept in memory, never stored, never an event. A runtime's report (ridden on a
 heartbeat) is the truth about an agent when it is made; it counts as unknown once it is older than the
 runtime's heartbeat timeout (about three beats). A reservation counts one task against its agent at once,
-so routers that select between two reports do not all pick the same agent; the next report supersedes
-that estimate (the reserved task is in it, or done), while the reservation itself stays open until it is
+so routers that select between two reports do not all pick the same agent; the next report that differs
+supersedes that estimate (the reserved task is in it, or done; the same report again, as a runtime sends
+with every beat, only keeps it fresh), while the reservation itself stays open until it is
 released or its TTL runs out. Outcomes given at release feed a per-agent error rate.
 """
 
@@ -159,9 +160,11 @@ class LoadBook:
 
     def report(self, agent_id: str, load: LoadReport) -> None:
         entry = self._agents.setdefault(agent_id, _AgentLoad())
-        entry.report = load
-        entry.gone = False
         entry.reported_at = self._clock.monotonic()
+        entry.gone = False
+        if load == entry.report:
+            return  # the same report again (sent with every beat): fresh, but the reserved tasks are not in it
+        entry.report = load
         entry.epoch += 1
         entry.counted = 0
 
