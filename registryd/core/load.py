@@ -5,8 +5,9 @@ heartbeat) is the truth about an agent when it is made; it counts as unknown onc
 runtime's heartbeat timeout (about three beats). A reservation counts one task against its agent at once,
 so routers that select between two reports do not all pick the same agent; the next report that differs
 supersedes that estimate (the reserved task is in it, or done; the same report again, as a runtime sends
-with every beat, only keeps it fresh), while the reservation itself stays open until it is
-released or its TTL runs out. Outcomes given at release feed a per-agent error rate.
+with every beat, only keeps it fresh), but the estimate never falls below the reservations still open:
+a report taken just before a reserved task arrived must not make room for it twice. A reservation stays
+open until it is released or its TTL runs out. Outcomes given at release feed a per-agent error rate.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ class AgentLoadReport:
 class Load:
     """What selection sees of one agent: the last fresh report plus the reservations made since."""
 
-    in_flight: int  # reported in-flight tasks plus reservations made since (or reservations alone)
+    in_flight: int  # reported in-flight tasks plus reservations made since, at least the open reservations
     max_concurrency: int
     queue_depth: int
     accepting: bool
@@ -178,7 +179,9 @@ class LoadBook:
         if report is None or now - entry.reported_at > stale_after:
             return Load(entry.open, 0, 0, True, False, error_rate)
         return Load(
-            report.in_flight + entry.counted,
+            # Never below the open reservations: a report taken before a reserved task arrived, and
+            # received after, must not make room for it twice.
+            max(report.in_flight + entry.counted, entry.open),
             report.max_concurrency,
             report.queue_depth,
             report.accepting,
