@@ -29,6 +29,7 @@ SCENARIOS = {
     7: "bench.s7_restart",
     8: "bench.s8_soak",
     9: "bench.s9_storm",
+    10: "bench.s10_routing",
 }
 
 

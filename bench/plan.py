@@ -27,6 +27,7 @@ class Sizes:
     soak_agents: int = 10_000
     soak_runtimes: int = 1000
     storm_runtimes: int = 0  # scenario 9 (0 = skipped)
+    routing_seconds: float = 30.0  # scenario 10: seconds of arrivals per strategy and load
 
 
 QUICK = Sizes(
@@ -40,6 +41,7 @@ QUICK = Sizes(
     drops=30,
     fanout_events=5,
     restart_agents=10_000,
+    routing_seconds=10.0,
 )
 
 FULL = Sizes(

@@ -46,6 +46,9 @@ METHOD_ROLES: dict[str, Role] = {
     "Subscribe": Role.READER,
     "ListRuntimes": Role.READER,
     "GetStats": Role.READER,
+    # Routers: a reservation touches no agent's record, and only its holder knows its id.
+    "SelectAgent": Role.READER,
+    "ReleaseReservation": Role.READER,
     "RegisterAgent": Role.RUNTIME,
     "DeregisterAgent": Role.RUNTIME,
     "UpdateAgentStatus": Role.RUNTIME,

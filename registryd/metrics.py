@@ -27,7 +27,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 
 from registryd.api.metrics import RpcMetricsInterceptor
+from registryd.core.load import Outcome
 from registryd.core.model import AgentStatus, DeregisterReason, Stats
+from registryd.core.placement import Strategy
 from registryd.core.registry import Registry
 from registryd.core.sweeper import LAG_BOUNDS
 
@@ -43,6 +45,7 @@ class Snapshot:
     lag_counts: list[int]
     lag_sum: float
     stalls: tuple[int, float]
+    open_reservations: int
 
 
 class RegistryCollector(Collector):
@@ -81,6 +84,7 @@ class RegistryCollector(Collector):
             list(self._registry.loop_lag.counts),
             self._registry.loop_lag.total,
             self._registry.stalls,
+            self._registry.loads.open_reservations,
         )
 
     def collect(self) -> Iterator[Metric]:
@@ -138,6 +142,36 @@ class RegistryCollector(Collector):
             "registryd_heartbeats", "Agent heartbeats received.", counters["heartbeats"]
         )
         yield CounterMetricFamily("registryd_queries", "FindAgents calls served.", stats.total_queries)
+        selections = CounterMetricFamily(
+            "registryd_selections",
+            "SelectAgent calls, by strategy and result.",
+            labels=["strategy", "result"],
+        )
+        for strategy in Strategy:
+            for result in ("CHOSEN", "NONE_ELIGIBLE"):
+                selections.add_metric(
+                    [strategy.name, result], counters[f"selections:{strategy.name}:{result}"]
+                )
+        yield selections
+        yield GaugeMetricFamily(
+            "registryd_reservations_open", "SelectAgent reservations open now.", snap.open_reservations
+        )
+        yield CounterMetricFamily(
+            "registryd_reservations", "SelectAgent reservations made.", counters["reservations"]
+        )
+        yield CounterMetricFamily(
+            "registryd_reservations_expired",
+            "Reservations that reached their TTL without being released.",
+            counters["reservations_expired"],
+        )
+        outcomes = CounterMetricFamily(
+            "registryd_reservation_outcomes",
+            "Reservations released, by the outcome given.",
+            labels=["outcome"],
+        )
+        for outcome in Outcome:
+            outcomes.add_metric([outcome.name], counters[f"reservation_outcomes:{outcome.name}"])
+        yield outcomes
         yield CounterMetricFamily(
             "registryd_subscriber_overflows",
             "Subscribers cut off because they fell event_queue_size events behind.",

@@ -14,6 +14,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from registryd.api.memo import IdentityMemo
 from registryd.core.errors import InvalidArgument
+from registryd.core.load import AgentLoadReport, LoadReport, Outcome
 from registryd.core.model import (
     Agent,
     AgentCapabilities,
@@ -31,6 +32,7 @@ from registryd.core.model import (
     Skill,
     Stats,
 )
+from registryd.core.placement import Selection, SelectRequest, Strategy
 
 
 def timestamp(seconds: float) -> Timestamp:
@@ -328,3 +330,87 @@ def stats_to_proto(stats: Stats) -> pb.GetStatsResponse:
         heartbeat_streams=stats.heartbeat_streams,
         expiry_guard_active=stats.expiry_guard_active,
     )
+
+
+def loads_from_proto(reports: Sequence[pb.LoadReport]) -> tuple[AgentLoadReport, ...]:
+    return tuple(
+        AgentLoadReport(
+            tuple(r.agent_ids),
+            LoadReport(
+                in_flight=r.in_flight,
+                max_concurrency=r.max_concurrency,
+                queue_depth=r.queue_depth,
+                accepting=r.accepting if r.HasField("accepting") else True,
+                utilization=r.utilization if r.HasField("utilization") else None,
+                latency_ewma=optional_seconds(r, "latency_ewma"),
+            ),
+        )
+        for r in reports
+    )
+
+
+def select_request_from_proto(request: pb.SelectAgentRequest) -> SelectRequest:
+    try:
+        strategy = Strategy(request.strategy or Strategy.P2C)
+    except ValueError:
+        raise InvalidArgument(
+            f"strategy is not a selection strategy (got {_enum_name(pb.SelectionStrategy, request.strategy)})",
+            field="strategy",
+        ) from None
+    return SelectRequest(
+        request.capability,
+        strategy,
+        request.affinity_key,
+        frozenset(request.exclude_agent_ids),
+        frozenset(request.exclude_runtime_ids),
+        request.allow_degraded,
+        request.reserve,
+        optional_seconds(request, "reservation_ttl"),
+    )
+
+
+def outcome_from_proto(value: int) -> Outcome | None:
+    if value == pb.RESERVATION_OUTCOME_UNSPECIFIED:
+        return None
+    try:
+        return Outcome(value)
+    except ValueError:
+        raise InvalidArgument(
+            f"outcome must be OK, ERROR or TIMEOUT (got {_enum_name(pb.ReservationOutcome, value)})",
+            field="outcome",
+        ) from None
+
+
+def selection_to_proto(selection: Selection, now: float) -> pb.SelectAgentResponse:
+    """`now`: the wall time the reservation's expiry is reckoned from."""
+    response = pb.SelectAgentResponse(
+        reason=selection.reason, matched=selection.matched, eligible=selection.eligible
+    )
+    chosen = selection.chosen
+    if chosen is None:
+        return response
+    response.agent.CopyFrom(agent_to_proto(chosen.agent))
+    load = chosen.load
+    response.load.CopyFrom(
+        pb.AgentLoad(
+            in_flight=load.in_flight,
+            max_concurrency=load.max_concurrency,
+            queue_depth=load.queue_depth,
+            known=load.known,
+            error_rate=load.error_rate,
+            utilization=load.utilization,
+        )
+    )
+    if load.latency_ewma is not None:
+        response.load.latency_ewma.CopyFrom(duration(load.latency_ewma))
+    reservation = selection.reservation
+    if reservation is not None:
+        response.reservation.CopyFrom(
+            pb.Reservation(
+                reservation_id=reservation.reservation_id,
+                agent_id=reservation.agent_id,
+                ttl=duration(reservation.ttl),
+                expires_at=timestamp(now + reservation.ttl),
+            )
+        )
+    return response

@@ -161,6 +161,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             status,
             convert.optional_seconds(request, "heartbeat_timeout"),
             convert.optional_seconds(request, "auto_deregister_timeout"),
+            convert.loads_from_proto(request.loads),
         )
         terms = self._registry.terms_of(request.runtime_id)
         return pb.HeartbeatResponse(
@@ -171,6 +172,21 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             auto_deregister_timeout=self._duration(terms.auto_deregister_timeout),
             revision=revision,
         )
+
+    @unary
+    async def SelectAgent(
+        self, request: pb.SelectAgentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SelectAgentResponse:
+        selection = self._registry.placement.select(convert.select_request_from_proto(request))
+        return convert.selection_to_proto(selection, time.time())
+
+    @unary
+    async def ReleaseReservation(
+        self, request: pb.ReleaseReservationRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReleaseReservationResponse:
+        outcome = convert.outcome_from_proto(request.outcome)
+        reservation = self._registry.loads.release(request.reservation_id, outcome)
+        return pb.ReleaseReservationResponse(agent_id=reservation.agent_id)
 
     @unary
     async def ListRuntimes(
@@ -252,7 +268,8 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         action = message.WhichOneof("action")
         if action == "beat":
             status = convert.optional_status_from_proto(message.beat.status, "beat.status")
-            return await session.beat(list(message.beat.agent_ids), status)
+            loads = convert.loads_from_proto(message.beat.loads)
+            return await session.beat(list(message.beat.agent_ids), status, loads)
         if action == "bind":
             self._authorize_runtime(message.bind.runtime_id or session.runtime_id)
             bind = message.bind

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from registryd.core.status import AgentStatus, StatusReason, effective, effective_reason
@@ -216,6 +217,14 @@ class BeatResult:
     unknown_agent_ids: tuple[str, ...] = ()
     bound_agents: int = 0
     refused_agent_ids: tuple[str, ...] = ()  # another runtime's agents: neither bound nor beaten
+
+    def merge(self, unknown: Iterable[str], refused: Iterable[str]) -> BeatResult:
+        """This result with more unknown and refused ids (each listed once, in first-seen order)."""
+        return BeatResult(
+            tuple(dict.fromkeys((*self.unknown_agent_ids, *unknown))),
+            self.bound_agents,
+            tuple(dict.fromkeys((*self.refused_agent_ids, *refused))),
+        )
 
 
 @dataclass(slots=True)

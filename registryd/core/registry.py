@@ -32,6 +32,7 @@ from registryd.core.errors import (
 from registryd.core.events import EventFilter, EventHub, Subscription
 from registryd.core.index import CapabilityIndex, normalize
 from registryd.core.liveness import DeadlineTracker, Due, ExpiryGuard, Terms
+from registryd.core.load import AgentLoadReport, LoadBook, assign
 from registryd.core.model import (
     Agent,
     AgentCard,
@@ -46,6 +47,7 @@ from registryd.core.model import (
     Stats,
     StatusReason,
 )
+from registryd.core.placement import Placement
 from registryd.core.status import (
     SELF_REPORTABLE,
     Trigger,
@@ -233,6 +235,9 @@ class Registry:
         # Totals since start. Keys with a colon count by label: "deregistrations:EXPIRED",
         # "status_changes:STREAM_LOST:UNHEALTHY" (reason, new status).
         self.counters: Counter[str] = Counter()
+        # Load reports and reservations (core/load.py) and SelectAgent (core/placement.py): ephemeral.
+        self.loads = LoadBook(clock, self.limits.max_reservations, self.counters)
+        self.placement = Placement(self, self.loads, self.counters)
         self.started = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -269,6 +274,7 @@ class Registry:
                 timer.cancel()
         self._rebind_timer = self._digest_timer = None
         self.started = False
+        self.loads.stop()
         self.hub.close_all()
         await self.committer.drain()
         await self._store.close()
@@ -347,6 +353,14 @@ class Registry:
                 break
             found.append(FoundAgent(agent, self._index.spelling(agent.agent_id, match.text), match.kind))
         return found
+
+    def matching(self, query: str, status: AgentStatus, limit: int) -> list[Agent]:
+        """The agents of one status that FindAgents would answer `query` with (SelectAgent's candidates)."""
+        validate_query(query, self.limits)
+        return [
+            self._agents[m.agent_id]
+            for m in self._index.find(normalize(query), [self._by_status[status]], limit)
+        ]
 
     def runtimes(self) -> list[RuntimeInfo]:
         result = []
@@ -536,16 +550,19 @@ class Registry:
         status: AgentStatus | None = None,
         heartbeat_timeout: float | None = None,
         auto_deregister_timeout: float | None = None,
+        loads: Sequence[AgentLoadReport] = (),
     ) -> tuple[BeatResult, int]:
-        """Beat agents of a runtime (all of them when none are named); another runtime's are refused."""
+        """Beat agents of a runtime (all of them when none are named); another runtime's are refused.
+        `loads` report the load of named agents (or of every agent beaten)."""
         validate_id("runtime_id", runtime_id, self.limits)
         validate_ids("agent_ids", list(agent_ids), self.limits)
         self.check_self_report(status)
+        self.check_loads(loads, "loads")
         self.request_terms(runtime_id, heartbeat_timeout, auto_deregister_timeout)
         targets = agent_ids or tuple(self._runtimes.get(runtime_id, ()))
         known, unknown, refused = self.split_owned(runtime_id, targets)
-        await self.beat(known, status)
-        return BeatResult(tuple(unknown), 0, tuple(refused)), self.committed_revision
+        result = await self.beat(runtime_id, known, status, loads)
+        return result.merge(unknown, refused), self.committed_revision
 
     def request_terms(
         self, runtime_id: str, heartbeat_timeout: float | None, auto_deregister_timeout: float | None
@@ -596,8 +613,34 @@ class Registry:
                 known.append(agent_id)
         return known, unknown, refused
 
-    async def beat(self, agent_ids: Iterable[str], status: AgentStatus | None) -> None:
-        """Beat known agents (owned by the caller's runtime) and wait for any status change they cause."""
+    def check_loads(self, loads: Sequence[AgentLoadReport], field: str) -> None:
+        if len(loads) > self.limits.max_agents_per_request:
+            raise InvalidArgument(
+                f"{field} has {len(loads)} reports; the limit is {self.limits.max_agents_per_request}",
+                field=field,
+            )
+        for i, report in enumerate(loads):
+            validate_ids(f"{field}[{i}].agent_ids", list(report.agent_ids), self.limits)
+            report.load.check(f"{field}[{i}]")
+
+    async def beat(
+        self,
+        runtime_id: str,
+        agent_ids: Sequence[str],
+        status: AgentStatus | None,
+        loads: Sequence[AgentLoadReport] = (),
+    ) -> BeatResult:
+        """Beat known agents (owned by `runtime_id`), take their load reports (checked by `check_loads`),
+        and wait for any status change they cause. Agents a report names that are not the runtime's
+        come back as unknown or refused."""
+        result = BeatResult()
+        if loads:
+            assigned, unknown, refused = assign(
+                loads, agent_ids, lambda ids: self.split_owned(runtime_id, ids)
+            )
+            for agent_id, load in assigned.items():
+                self.loads.report(agent_id, load)
+            result = result.merge(unknown, refused)
         agent_ids = list(agent_ids)
         now = self._clock.wall()
         self._touch(agent_ids, now)
@@ -621,6 +664,7 @@ class Registry:
 
         # a plain beat changes nothing durable: it does not queue behind other writes
         await self._change(decide)
+        return result
 
     def _touch(self, agent_ids: Iterable[str], now: float) -> None:
         """Heartbeats: beat times and deadlines are this process's own, not committed changes."""
@@ -928,6 +972,7 @@ class Registry:
         agent_id = agent.agent_id
         del self._agents[agent_id]
         self._wire_sizes.pop(agent_id, None)
+        self.loads.forget(agent_id)
         i = bisect.bisect_left(self._sorted_ids, agent_id)
         del self._sorted_ids[i]
         runtime = self._runtimes[agent.runtime_id]

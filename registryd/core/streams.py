@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Sequence
 
 from registryd.core.errors import FailedPrecondition, PermissionDenied, ResourceExhausted
+from registryd.core.load import AgentLoadReport
 from registryd.core.model import AgentStatus, BeatResult
 from registryd.core.registry import Registry
 from registryd.core.status import Trigger
@@ -87,15 +88,19 @@ class HeartbeatSession:
             await registry.committer.barrier()
         return result
 
-    async def beat(self, agent_ids: list[str], status: AgentStatus | None) -> BeatResult:
+    async def beat(
+        self, agent_ids: list[str], status: AgentStatus | None, loads: Sequence[AgentLoadReport] = ()
+    ) -> BeatResult:
+        """Beat agents (every bound one when none are named), with their load reports."""
         self._require_bound()
         registry = self._registry
         validate_ids("beat.agent_ids", agent_ids, registry.limits)
         registry.check_self_report(status, "beat.status")
+        registry.check_loads(loads, "beat.loads")
         if not agent_ids:
-            return await self._beat(sorted(self.bound), status)  # sorted: events in a stable order
+            return await self._beat(sorted(self.bound), status, loads=loads)  # sorted: stable event order
         known, unknown, refused = registry.split_owned(self.runtime_id, agent_ids)
-        return await self._beat(known, status, unknown, refused)
+        return await self._beat(known, status, unknown, refused, loads)
 
     async def unbind(self, agent_ids: list[str]) -> BeatResult:
         self._require_bound()
@@ -114,9 +119,12 @@ class HeartbeatSession:
         status: AgentStatus | None,
         unknown: Sequence[str] = (),
         refused: Sequence[str] = (),
+        loads: Sequence[AgentLoadReport] = (),
     ) -> BeatResult:
-        await self._registry.beat(known, status)
-        return BeatResult(tuple(unknown), len(self.bound), tuple(refused))
+        reported = await self._registry.beat(self.runtime_id, known, status, loads)
+        return BeatResult((), len(self.bound)).merge(
+            (*unknown, *reported.unknown_agent_ids), (*refused, *reported.refused_agent_ids)
+        )
 
     def _require_bound(self) -> None:
         if not self.runtime_id:

@@ -44,6 +44,7 @@ class Limits:
     max_page_size: int = _limit(
         1000, "agents in one ListAgents page or FindAgents answer (larger asks are cut)"
     )
+    max_reservations: int = _limit(100_000, "open SelectAgent reservations (each ends at release or TTL)")
     max_query_length: int = _limit(256, "characters in a FindAgents capability query")
     max_response_bytes: int = _limit(
         3_145_728,

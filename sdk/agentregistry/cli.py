@@ -27,12 +27,13 @@ from agentregistry.types import (
     RegistryEventType,
     RegistryUnavailableError,
     RevisionCompactedError,
+    SelectionStrategy,
     ServingStatus,
     SubscriberOverflowError,
 )
 
 EXIT_OK = 0
-EXIT_REFUSED = 1  # the daemon answered with an error status
+EXIT_REFUSED = 1  # the daemon answered with an error status (`agents select`: no agent fits)
 EXIT_USAGE = 2  # bad flags or values, unreadable files (argparse uses 2 as well)
 EXIT_UNREACHABLE = 3  # UNAVAILABLE or DEADLINE_EXCEEDED: not reachable, shutting down, or too slow
 EXIT_NOT_SERVING = 4  # `health`: the daemon answered but is not SERVING
@@ -99,6 +100,19 @@ async def agents_get(client: RegistryClient, args: argparse.Namespace, out: Outp
 async def agents_find(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
     out.matches(await client.find_agents(args.capability, args.status, args.limit))
     return EXIT_OK
+
+
+async def agents_select(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
+    selection = await client.select_agent(
+        args.capability,
+        args.strategy,
+        affinity_key=args.key,
+        exclude_agent_ids=args.exclude,
+        exclude_runtime_ids=args.exclude_runtime,
+        allow_degraded=args.allow_degraded,
+    )
+    out.selection(selection)
+    return EXIT_OK if selection.agent is not None else EXIT_REFUSED
 
 
 async def agents_deregister(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
@@ -327,6 +341,33 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         help="most matches to show (default: the daemon's, 100)",
     )
     find.set_defaults(func=agents_find)
+    pick = agents.add_parser(
+        "select",
+        help="pick one agent for a task by load, as a router's SelectAgent would (exit 1: none fits)",
+    )
+    pick.add_argument("capability")
+    pick.add_argument(
+        "--strategy",
+        type=SelectionStrategy,
+        choices=list(SelectionStrategy),
+        default=SelectionStrategy.P2C,
+        help="how to pick (default p2c: the less loaded of two at random)",
+    )
+    pick.add_argument("--key", default="", help="the affinity key (strategy affinity)")
+    pick.add_argument(
+        "--exclude", action="append", default=[], metavar="AGENT", help="never this agent (repeatable)"
+    )
+    pick.add_argument(
+        "--exclude-runtime",
+        action="append",
+        default=[],
+        metavar="RUNTIME",
+        help="never this runtime's agents",
+    )
+    pick.add_argument(
+        "--allow-degraded", action="store_true", help="a DEGRADED agent when no ACTIVE one fits"
+    )
+    pick.set_defaults(func=agents_select)
 
     commands.add_parser("runtimes", help="list runtimes and their agents").set_defaults(func=runtimes)
 

@@ -3,6 +3,7 @@ line per event for `watch`). JSON uses the SDK's values (lower-case statuses, IS
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from agentregistry.types import (
     RegistryEvent,
     RegistryStats,
     RuntimeList,
+    Selection,
     ServingStatus,
     StatusUpdate,
 )
@@ -222,6 +224,31 @@ class Output:
             )
         self._show(table)
         self.console.print(f"{len(found.matches)} matches at revision {found.revision}")
+
+    def selection(self, selection: Selection) -> None:
+        agent, load = selection.agent, selection.load
+        if self.json_mode:
+            return self._json(
+                {
+                    "agent": agent_json(agent) if agent else None,
+                    "reason": selection.reason,
+                    "load": dataclasses.asdict(load) if load else None,
+                    "matched": selection.matched,
+                    "eligible": selection.eligible,
+                }
+            )
+        if agent is None or load is None:
+            self.console.print(f"no agent fits: {selection.reason}")
+            return None
+        limit = f"/{load.max_concurrency}" if load.max_concurrency else ""
+        self.console.print(f"{agent.agent_id} (runtime {agent.runtime_id})")
+        self.console.print(f"  why: {selection.reason}")
+        known = "" if load.known else " (no fresh load report)"
+        self.console.print(
+            f"  load: {load.in_flight}{limit} in flight, {load.queue_depth} queued, "
+            f"error rate {load.error_rate:.2f}{known}; {selection.eligible} of {selection.matched} matches fit"
+        )
+        return None
 
     def runtimes(self, runtimes: RuntimeList) -> None:
         if self.json_mode:

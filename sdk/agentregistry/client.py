@@ -36,6 +36,8 @@ from agentregistry.types import (
     HeartbeatAck,
     HeartbeatDigest,
     Liveness,
+    LoadReport,
+    Outcome,
     PemSource,
     RegisterResult,
     RegistryError,
@@ -43,7 +45,10 @@ from agentregistry.types import (
     RegistryEventType,
     RegistryStats,
     RegistryUnavailableError,
+    ReservationNotFoundError,
     RuntimeList,
+    Selection,
+    SelectionStrategy,
     ServingStatus,
     StatusUpdate,
 )
@@ -51,6 +56,8 @@ from agentregistry.v1 import registry_pb2 as pb
 from agentregistry.v1 import registry_pb2_grpc as pb_grpc
 
 Request = TypeVar("Request")
+# Load reports for a heartbeat: (agent ids, report); no ids means every agent the beat covers.
+Loads = Sequence[tuple[Sequence[str], LoadReport]]
 Response = TypeVar("Response")
 
 # Keepalive finds a dead daemon behind a silent network within ~25 s (the daemon permits pings every
@@ -278,18 +285,62 @@ class RegistryClient:
         agent_ids: Sequence[str] = (),
         status: AgentStatus | None = None,
         liveness: Liveness | None = None,
+        loads: Loads = (),
     ) -> HeartbeatAck:
         """Beat agents of a runtime (every one of them when `agent_ids` is empty), optionally
-        self-reporting ACTIVE or DEGRADED. Unknown ids come back in `unknown_agent_ids`, ids of another
+        self-reporting ACTIVE or DEGRADED and reporting load (`loads`: (agent ids, LoadReport) pairs; no
+        ids means every agent beaten). Unknown ids come back in `unknown_agent_ids`, ids of another
         runtime in `refused_agent_ids`."""
         request = pb.HeartbeatRequest(
             runtime_id=runtime_id,
             agent_ids=list(agent_ids),
             status=convert.status_to_proto(status) if status else pb.AGENT_STATUS_UNSPECIFIED,
+            loads=convert.loads_to_proto(loads),
             **convert.liveness_fields(liveness),
         )
         response = await self._unary(self._stub.Heartbeat, request)
         return convert.heartbeat_ack(response)
+
+    async def select_agent(
+        self,
+        capability: str,
+        strategy: SelectionStrategy = SelectionStrategy.P2C,
+        *,
+        affinity_key: str = "",
+        exclude_agent_ids: Iterable[str] = (),
+        exclude_runtime_ids: Iterable[str] = (),
+        allow_degraded: bool = False,
+        reserve: bool = False,
+        reservation_ttl: float | None = None,
+    ) -> Selection:
+        """One agent for a task among those `find_agents(capability)` would answer, chosen by load
+        (see SelectionStrategy); with `reserve`, it counts one more task at once until released (or
+        `reservation_ttl` seconds pass, default 60). `Selection.agent` is None when none fits."""
+        request = pb.SelectAgentRequest(
+            capability=capability,
+            strategy=convert.strategy_to_proto(strategy),
+            affinity_key=affinity_key,
+            exclude_agent_ids=list(exclude_agent_ids),
+            exclude_runtime_ids=list(exclude_runtime_ids),
+            allow_degraded=allow_degraded,
+            reserve=reserve,
+            reservation_ttl=convert.duration_or_none(reservation_ttl),
+        )
+        # A reserving select is not repeated: a repeat would hold a second reservation.
+        response = await self._unary(self._stub.SelectAgent, request, retry=not reserve)
+        return convert.selection(response)
+
+    async def release_reservation(self, reservation_id: str, outcome: Outcome | None = None) -> str:
+        """End a reservation with the task's outcome (None: not counted); returns its agent id.
+        ReservationNotFoundError when it is not open (released already, or expired)."""
+        request = pb.ReleaseReservationRequest(
+            reservation_id=reservation_id, outcome=convert.outcome_to_proto(outcome)
+        )
+        try:
+            response = await self._unary(self._stub.ReleaseReservation, request, retry=False)
+        except LookupError as error:
+            raise ReservationNotFoundError(str(error.args[0]), grpc.StatusCode.NOT_FOUND) from None
+        return response.agent_id  # type: ignore[no-any-return]
 
     def heartbeat_stream(self, runtime_id: str, liveness: Liveness | None = None) -> HeartbeatStream:
         """Open the long-lived heartbeat stream of a runtime; use as `async with`. Call `bind` first.
@@ -401,11 +452,15 @@ class HeartbeatStream:
         bind = pb.Bind(runtime_id=self.runtime_id, agent_ids=list(agent_ids), **self._liveness)
         return await self._send(bind, "bind")
 
-    async def beat(self, agent_ids: Sequence[str] = (), status: AgentStatus | None = None) -> HeartbeatAck:
+    async def beat(
+        self, agent_ids: Sequence[str] = (), status: AgentStatus | None = None, loads: Loads = ()
+    ) -> HeartbeatAck:
         """Beat agents (every bound agent when empty), optionally self-reporting ACTIVE or DEGRADED (the
-        agents' health, reason SELF_REPORTED, until the next report; an operator setting still wins)."""
+        agents' health, reason SELF_REPORTED, until the next report; an operator setting still wins) and
+        reporting load (`loads`: (agent ids, LoadReport) pairs; no ids means every agent beaten)."""
         status_value = convert.status_to_proto(status) if status else pb.AGENT_STATUS_UNSPECIFIED
-        return await self._send(pb.Beat(agent_ids=list(agent_ids), status=status_value), "beat")
+        beat = pb.Beat(agent_ids=list(agent_ids), status=status_value, loads=convert.loads_to_proto(loads))
+        return await self._send(beat, "beat")
 
     async def unbind(self, agent_ids: Sequence[str]) -> HeartbeatAck:
         """Unbind agents: the stream's end no longer affects them."""

@@ -19,6 +19,7 @@ from grpc_health.v1 import health_pb2
 from agentregistry.types import (
     AgentAlreadyExistsError,
     AgentCard,
+    AgentLoad,
     AgentMatch,
     AgentMetadata,
     AgentNotFoundError,
@@ -32,7 +33,9 @@ from agentregistry.types import (
     HeartbeatDigest,
     InvalidArgumentError,
     Liveness,
+    LoadReport,
     MatchKind,
+    Outcome,
     PermissionDeniedError,
     RegisterResult,
     RegistryError,
@@ -40,9 +43,12 @@ from agentregistry.types import (
     RegistryEventType,
     RegistryStats,
     RegistryUnavailableError,
+    Reservation,
     RevisionCompactedError,
     RuntimeInfo,
     RuntimeList,
+    Selection,
+    SelectionStrategy,
     ServingStatus,
     StatusReason,
     StatusUpdate,
@@ -114,7 +120,7 @@ def _seconds(duration: Duration) -> float:
     return duration.ToNanoseconds() / 1e9
 
 
-def _duration(seconds: float | None) -> Duration | None:
+def duration_or_none(seconds: float | None) -> Duration | None:
     if seconds is None:
         return None
     duration = Duration()
@@ -127,8 +133,8 @@ def liveness_fields(liveness: Liveness | None) -> dict[str, Duration]:
     if liveness is None:
         return {}
     fields = {
-        "heartbeat_timeout": _duration(liveness.heartbeat_timeout),
-        "auto_deregister_timeout": _duration(liveness.auto_deregister_timeout),
+        "heartbeat_timeout": duration_or_none(liveness.heartbeat_timeout),
+        "auto_deregister_timeout": duration_or_none(liveness.auto_deregister_timeout),
     }
     return {name: value for name, value in fields.items() if value is not None}
 
@@ -275,6 +281,62 @@ def heartbeat_ack(response: pb.HeartbeatResponse | pb.HeartbeatStreamResponse) -
     if isinstance(response, pb.HeartbeatResponse):
         return HeartbeatAck(**common, revision=response.revision)
     return HeartbeatAck(**common, sequence=response.sequence, bound_agents=response.bound_agents)
+
+
+def loads_to_proto(loads: Iterable[tuple[Iterable[str], LoadReport]]) -> list[pb.LoadReport]:
+    """(agent ids, report) pairs as LoadReport messages (no ids: every agent the beat covers)."""
+    return [
+        pb.LoadReport(
+            agent_ids=list(agent_ids),
+            in_flight=load.in_flight,
+            max_concurrency=load.max_concurrency,
+            queue_depth=load.queue_depth,
+            accepting=load.accepting,
+            utilization=load.utilization,
+            latency_ewma=duration_or_none(load.latency_ewma),
+        )
+        for agent_ids, load in loads
+    ]
+
+
+def strategy_to_proto(strategy: SelectionStrategy) -> int:
+    return pb.SelectionStrategy.Value("SELECTION_STRATEGY_" + SelectionStrategy(strategy).name)
+
+
+def outcome_to_proto(outcome: Outcome | None) -> int:
+    if outcome is None:
+        return pb.RESERVATION_OUTCOME_UNSPECIFIED
+    return pb.ReservationOutcome.Value("RESERVATION_OUTCOME_" + Outcome(outcome).name)
+
+
+def selection(response: pb.SelectAgentResponse) -> Selection:
+    if not response.HasField("agent"):
+        return Selection(None, response.reason, None, None, response.matched, response.eligible)
+    load = response.load
+    reservation = response.reservation if response.HasField("reservation") else None
+    return Selection(
+        agent_from_proto(response.agent),
+        response.reason,
+        AgentLoad(
+            load.in_flight,
+            load.max_concurrency,
+            load.queue_depth,
+            load.known,
+            load.error_rate,
+            load.utilization if load.HasField("utilization") else None,
+            _seconds(load.latency_ewma) if load.HasField("latency_ewma") else None,
+        ),
+        None
+        if reservation is None
+        else Reservation(
+            reservation.reservation_id,
+            reservation.agent_id,
+            _seconds(reservation.ttl),
+            _time(reservation.expires_at),
+        ),
+        response.matched,
+        response.eligible,
+    )
 
 
 def runtime_list(response: pb.ListRuntimesResponse) -> RuntimeList:

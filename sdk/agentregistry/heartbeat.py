@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from agentregistry.backoff import Backoff
 from agentregistry.client import HeartbeatStream, RegistryClient
-from agentregistry.types import AgentRegistryConfig, AgentStatus, HeartbeatAck, RegistryError
+from agentregistry.types import AgentRegistryConfig, AgentStatus, HeartbeatAck, LoadReport, RegistryError
 
 log = logging.getLogger("agentregistry")
 
@@ -53,6 +53,7 @@ class RuntimeHeartbeat:
         self._on_lost = on_lost
         self.agent_ids: set[str] = set()
         self.reported: dict[str, AgentStatus] = {}  # self-reported DEGRADED agents
+        self.loads: dict[str, LoadReport] = {}  # the last load each worker set, sent with every beat
         self._bound: set[str] = set()
         self._stream: HeartbeatStream | None = None
         self._changed = asyncio.Event()
@@ -71,7 +72,20 @@ class RuntimeHeartbeat:
     def discard(self, agent_id: str) -> None:
         self.agent_ids.discard(agent_id)
         self.reported.pop(agent_id, None)
+        self.loads.pop(agent_id, None)
         self._changed.set()
+
+    async def report_load(self, agent_id: str, load: LoadReport) -> None:
+        """Send an agent's load on the stream now (or with the next beat, when the stream is down); it
+        goes with every beat from then on, so the daemon never takes it for stale."""
+        self.loads[agent_id] = load
+        stream = self._stream
+        if stream is not None and agent_id in self._bound:
+            with contextlib.suppress(RegistryError):  # the stream is lost: the next beat sends it
+                await self._handle(stream, await stream.beat([agent_id], loads=[((agent_id,), load)]))
+
+    def _bound_loads(self) -> list[tuple[tuple[str, ...], LoadReport]]:
+        return [((agent_id,), load) for agent_id, load in self.loads.items() if agent_id in self._bound]
 
     async def report(self, agent_id: str, status: AgentStatus) -> None:
         """Self-report ACTIVE or DEGRADED for one of this runtime's agents on the stream now (or at the
@@ -164,7 +178,7 @@ class RuntimeHeartbeat:
                     self._changed.clear()
                     await self._sync(stream)
                 if time.monotonic() >= next_beat:
-                    await self._handle(stream, await stream.beat())
+                    await self._handle(stream, await stream.beat(loads=self._bound_loads()))
                     self._backoff.reset()  # this stream works: the next failure starts from the start
                     next_beat = time.monotonic() + self._interval()
         finally:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from types import TracebackType
@@ -37,9 +37,13 @@ from agentregistry.types import (
     AgentNotFoundError,
     AgentRegistryConfig,
     AgentStatus,
+    LoadReport,
+    NoAgentAvailableError,
+    Outcome,
     RegistryEvent,
     RegistryEventType,
     RemoteAgent,
+    SelectionStrategy,
 )
 from agentregistry.watch import RegistryWatch
 
@@ -400,6 +404,83 @@ class AgentRegistry:
         result = await self.client.find_agents(capability, _statuses(status_filter), limit or 1000)
         return [self._localize(m.agent) for m in result.matches]
 
+    async def select_agent(
+        self,
+        capability: str,
+        strategy: SelectionStrategy = SelectionStrategy.P2C,
+        *,
+        affinity_key: str = "",
+        exclude: Iterable[str] = (),
+        exclude_runtimes: Iterable[str] = (),
+        allow_degraded: bool = False,
+    ) -> AgentMetadata | None:
+        """One ACTIVE agent for a task among those `find_agents_by_capability(capability)` would
+        answer, chosen by the daemon by load (the less loaded of two at random by default; see
+        SelectionStrategy); never one that is draining or at its max concurrency. DEGRADED agents only
+        with `allow_degraded`, and only when no ACTIVE agent fits. None when none fits. To count the task
+        against the agent at once, use `reserve_agent`."""
+        selection = await self.client.select_agent(
+            capability,
+            strategy,
+            affinity_key=affinity_key,
+            exclude_agent_ids=exclude,
+            exclude_runtime_ids=exclude_runtimes,
+            allow_degraded=allow_degraded,
+        )
+        return None if selection.agent is None else self._localize(selection.agent)
+
+    @contextlib.asynccontextmanager
+    async def reserve_agent(
+        self,
+        capability: str,
+        strategy: SelectionStrategy = SelectionStrategy.P2C,
+        *,
+        affinity_key: str = "",
+        exclude: Iterable[str] = (),
+        exclude_runtimes: Iterable[str] = (),
+        allow_degraded: bool = False,
+        ttl: float | None = None,
+    ) -> AsyncIterator[AgentMetadata]:
+        """`async with registry.reserve_agent("code generation") as agent:` selects an agent as
+        `select_agent` does and reserves it: it counts one more task at once, so other routers see it
+        busy before its next load report. Leaving the block releases it with the outcome: OK, TIMEOUT
+        for a TimeoutError, ERROR for any other exception (both raise the agent's error rate, which
+        lowers its share); a cancelled block releases it without an outcome. `ttl` (seconds, default 60)
+        ends a reservation never released. NoAgentAvailableError when none fits."""
+        selection = await self.client.select_agent(
+            capability,
+            strategy,
+            affinity_key=affinity_key,
+            exclude_agent_ids=exclude,
+            exclude_runtime_ids=exclude_runtimes,
+            allow_degraded=allow_degraded,
+            reserve=True,
+            reservation_ttl=ttl,
+        )
+        if selection.agent is None or selection.reservation is None:
+            raise NoAgentAvailableError(selection.reason)
+        outcome: Outcome | None = Outcome.OK
+        try:
+            yield self._localize(selection.agent)
+        except TimeoutError:
+            outcome = Outcome.TIMEOUT
+            raise
+        except Exception:
+            outcome = Outcome.ERROR
+            raise
+        except BaseException:
+            outcome = None
+            raise
+        finally:
+            try:
+                await asyncio.shield(
+                    self.client.release_reservation(selection.reservation.reservation_id, outcome)
+                )
+            except Exception as error:  # expired meanwhile, or the daemon is away: its TTL ends it
+                log.warning(
+                    "could not release reservation %s: %s", selection.reservation.reservation_id, error
+                )
+
     async def find_agents_by_runtime(self, runtime_id: str) -> list[AgentMetadata]:
         return await self.list_agents(runtime_id=runtime_id)
 
@@ -448,6 +529,33 @@ class AgentRegistry:
             await self._heartbeat_for(own.runtime_id).report(agent_id, status)
         else:
             await self.client.heartbeat(own.runtime_id, [agent_id], status, self.config.liveness)
+
+    async def report_load(
+        self,
+        agent_id: str,
+        *,
+        in_flight: int,
+        max_concurrency: int = 0,
+        queue_depth: int = 0,
+        accepting: bool = True,
+        utilization: float | None = None,
+        latency_ewma: float | None = None,
+    ) -> None:
+        """Report the load of an agent registered through this client: tasks in flight, how many it
+        takes at once (0: no limit), tasks queued, whether it takes new work (False while draining), and
+        optionally its utilization (0..1) and latency moving average (seconds). Sent on the runtime's
+        heartbeat stream now and with every beat after, until the next report; SelectAgent never picks
+        the agent while it is at `max_concurrency` or not accepting."""
+        own = self._own.get(agent_id)
+        if own is None:
+            raise ValueError(
+                f"agent {agent_id} was not registered through this client; it cannot report load"
+            )
+        load = LoadReport(in_flight, max_concurrency, queue_depth, accepting, utilization, latency_ewma)
+        if self.config.enable_heartbeat_monitoring:
+            await self._heartbeat_for(own.runtime_id).report_load(agent_id, load)
+        else:
+            await self.client.heartbeat(own.runtime_id, [agent_id], loads=[((agent_id,), load)])
 
     async def update_agent_heartbeat(self, agent_id: str) -> bool:
         """Beat one agent now (the heartbeat stream already beats this client's agents); False when the

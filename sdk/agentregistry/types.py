@@ -80,6 +80,24 @@ class MatchKind(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
+class SelectionStrategy(enum.StrEnum):
+    """How SelectAgent picks among the agents that fit (see the proto's SelectionStrategy)."""
+
+    P2C = "p2c"  # the default: the less loaded of two at random (Envoy's least-request rule)
+    LEAST_LOADED = "least_loaded"
+    ROUND_ROBIN = "round_robin"
+    RANDOM = "random"
+    AFFINITY = "affinity"  # rendezvous hashing of an affinity key, spilling over when its agent is full
+
+
+class Outcome(enum.StrEnum):
+    """How a reserved task ended; ERROR and TIMEOUT raise the agent's error rate."""
+
+    OK = "ok"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+
+
 class ServingStatus(enum.StrEnum):
     """The answer of the standard gRPC health check."""
 
@@ -514,6 +532,53 @@ PemSource = bytes | str | Path
 
 
 @dataclass(frozen=True)
+class LoadReport:
+    """An agent's load, sent by its runtime on heartbeats. `max_concurrency` 0: no limit declared;
+    `accepting` False while draining; `latency_ewma` in seconds."""
+
+    in_flight: int = 0
+    max_concurrency: int = 0
+    queue_depth: int = 0
+    accepting: bool = True
+    utilization: float | None = None
+    latency_ewma: float | None = None
+
+
+@dataclass(frozen=True)
+class AgentLoad:
+    """What SelectAgent knew of the chosen agent's load: `in_flight` is the last fresh report plus the
+    reservations made since (this one included); `known` False when no fresh report exists."""
+
+    in_flight: int
+    max_concurrency: int
+    queue_depth: int
+    known: bool
+    error_rate: float
+    utilization: float | None = None
+    latency_ewma: float | None = None
+
+
+@dataclass(frozen=True)
+class Reservation:
+    reservation_id: str
+    agent_id: str
+    ttl: float  # seconds
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Selection:
+    """SelectAgent's answer: the agent (None when none fits), why, and the reservation if one was asked."""
+
+    agent: AgentMetadata | None
+    reason: str
+    load: AgentLoad | None
+    reservation: Reservation | None
+    matched: int  # agents the query matched with an allowed status
+    eligible: int  # of those, the ones that fit
+
+
+@dataclass(frozen=True)
 class AgentRegistryConfig:
     """Configuration of `AgentRegistry`.
 
@@ -672,6 +737,14 @@ class SubscriberOverflowError(RegistryError):
     @property
     def last_revision(self) -> int:
         return int(self.error_metadata.get("last_revision", "0"))
+
+
+class ReservationNotFoundError(RegistryError, LookupError):
+    """The reservation is not open: released already, or expired."""
+
+
+class NoAgentAvailableError(RegistryError, LookupError):
+    """SelectAgent found no agent that fits (the message says why: none matches, all full, ...)."""
 
 
 class RegistryUnavailableError(RegistryError):

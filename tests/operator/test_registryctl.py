@@ -430,3 +430,25 @@ def test_version_on_registryctl_and_registryd() -> None:
             [str(REGISTRYCTL.with_name(program)), "--version"], capture_output=True, text=True, timeout=30
         )
         assert result.returncode == 0 and result.stdout.startswith(f"{program} 0."), result
+
+
+def test_agents_select_picks_one_and_says_why(registry: tuple[str, Any]) -> None:
+    address, stub = registry
+    picked = registryctl(address, "agents", "select", "python", "--strategy", "least_loaded")
+    assert picked.returncode == 0, picked.stderr
+    assert picked.stdout.split()[0] in ("coder", "reviewer")
+    assert "why: least loaded of 2 that fit" in picked.stdout
+    keyed = registryctl(
+        address, "-o", "json", "agents", "select", "python", "--strategy", "affinity", "--key", "k1"
+    )
+    assert keyed.returncode == 0, keyed.stderr
+    document = json.loads(keyed.stdout)
+    assert document["agent"]["agent_id"] in ("coder", "reviewer") and document["eligible"] == 2
+    stub.Heartbeat(
+        pb.HeartbeatRequest(runtime_id="rt-a", loads=[pb.LoadReport(in_flight=1, max_concurrency=1)])
+    )
+    full = registryctl(address, "agents", "select", "python", "--exclude", "nobody")
+    assert full.returncode == 1
+    assert "no agent fits: 2 ACTIVE agents match, none fits (2 at max concurrency)" in full.stdout
+    bad = registryctl(address, "agents", "select", "python", "--strategy", "affinity")
+    assert bad.returncode == 1 and "INVALID_ARGUMENT" in bad.stderr and "affinity_key" in bad.stderr

@@ -57,6 +57,14 @@ async def _subscribe(stub: pb_grpc.RegistryServiceStub, t: Target, md: tuple) ->
         call.cancel()
 
 
+async def _release(stub: pb_grpc.RegistryServiceStub, t: Target, md: tuple) -> None:
+    """A router releases what it reserved (SelectAgent needs the same role)."""
+    selected = await stub.SelectAgent(pb.SelectAgentRequest(capability="python", reserve=True), metadata=md)
+    await stub.ReleaseReservation(
+        pb.ReleaseReservationRequest(reservation_id=selected.reservation.reservation_id), metadata=md
+    )
+
+
 CALLS: dict[str, Call] = {
     "RegisterAgent": lambda s, t, md: s.RegisterAgent(
         pb.RegisterAgentRequest(agent_id="agent-new", runtime_id=t.runtime, card=CARD), metadata=md
@@ -78,6 +86,10 @@ CALLS: dict[str, Call] = {
     "Subscribe": _subscribe,
     "ListRuntimes": lambda s, t, md: s.ListRuntimes(pb.ListRuntimesRequest(), metadata=md),
     "GetStats": lambda s, t, md: s.GetStats(pb.GetStatsRequest(), metadata=md),
+    "SelectAgent": lambda s, t, md: s.SelectAgent(
+        pb.SelectAgentRequest(capability="python", reserve=True), metadata=md
+    ),
+    "ReleaseReservation": _release,
 }
 
 CALLERS = ["none", "unknown", "reader", "runtime-own", "runtime-foreign", "admin"]
@@ -97,7 +109,7 @@ MATRIX = [(rpc, caller) for rpc in CALLS for caller in CALLERS]
 def test_matrix_covers_every_rpc_and_caller():
     service_methods = set(pb.DESCRIPTOR.services_by_name["RegistryService"].methods_by_name)
     assert set(CALLS) == service_methods == set(METHOD_ROLES)
-    assert len(MATRIX) == len(service_methods) * len(CALLERS) == 66
+    assert len(MATRIX) == len(service_methods) * len(CALLERS) == 78
     print(f"authorization matrix: {len(service_methods)} RPCs x {len(CALLERS)} callers = {len(MATRIX)} cells")
 
 

@@ -56,6 +56,12 @@ async def _second_stream(stub, calls: list) -> None:
     calls.append(await _open_stream(stub))
 
 
+async def _reserve_too_many(stub, calls: list) -> None:
+    await _fill(stub, 1, lambda i: "rt")
+    for _ in range(3):
+        await stub.SelectAgent(pb.SelectAgentRequest(capability="code", reserve=True))
+
+
 async def _bind_too_many(stub, calls: list) -> None:
     await _fill(stub, 2, lambda i: "rt")
     call = stub.HeartbeatStream()
@@ -104,6 +110,7 @@ CASES = [
          INVALID, "agent_ids", "the limit is 2"),
     Case("max_query_length", 5, lambda s, c: s.FindAgents(pb.FindAgentsRequest(capability="python")), INVALID,
          "capability", "the limit is 5"),
+    Case("max_reservations", 2, _reserve_too_many, EXHAUSTED, None, "max_reservations=2"),
 ]  # fmt: skip
 
 

@@ -53,6 +53,22 @@ class MatchKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MATCH_KIND_EXACT: _ClassVar[MatchKind]
     MATCH_KIND_WORD: _ClassVar[MatchKind]
     MATCH_KIND_SUBSTRING: _ClassVar[MatchKind]
+
+class SelectionStrategy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SELECTION_STRATEGY_UNSPECIFIED: _ClassVar[SelectionStrategy]
+    SELECTION_STRATEGY_P2C: _ClassVar[SelectionStrategy]
+    SELECTION_STRATEGY_LEAST_LOADED: _ClassVar[SelectionStrategy]
+    SELECTION_STRATEGY_ROUND_ROBIN: _ClassVar[SelectionStrategy]
+    SELECTION_STRATEGY_RANDOM: _ClassVar[SelectionStrategy]
+    SELECTION_STRATEGY_AFFINITY: _ClassVar[SelectionStrategy]
+
+class ReservationOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RESERVATION_OUTCOME_UNSPECIFIED: _ClassVar[ReservationOutcome]
+    RESERVATION_OUTCOME_OK: _ClassVar[ReservationOutcome]
+    RESERVATION_OUTCOME_ERROR: _ClassVar[ReservationOutcome]
+    RESERVATION_OUTCOME_TIMEOUT: _ClassVar[ReservationOutcome]
 AGENT_STATUS_UNSPECIFIED: AgentStatus
 AGENT_STATUS_ACTIVE: AgentStatus
 AGENT_STATUS_DEGRADED: AgentStatus
@@ -80,6 +96,64 @@ MATCH_KIND_UNSPECIFIED: MatchKind
 MATCH_KIND_EXACT: MatchKind
 MATCH_KIND_WORD: MatchKind
 MATCH_KIND_SUBSTRING: MatchKind
+SELECTION_STRATEGY_UNSPECIFIED: SelectionStrategy
+SELECTION_STRATEGY_P2C: SelectionStrategy
+SELECTION_STRATEGY_LEAST_LOADED: SelectionStrategy
+SELECTION_STRATEGY_ROUND_ROBIN: SelectionStrategy
+SELECTION_STRATEGY_RANDOM: SelectionStrategy
+SELECTION_STRATEGY_AFFINITY: SelectionStrategy
+RESERVATION_OUTCOME_UNSPECIFIED: ReservationOutcome
+RESERVATION_OUTCOME_OK: ReservationOutcome
+RESERVATION_OUTCOME_ERROR: ReservationOutcome
+RESERVATION_OUTCOME_TIMEOUT: ReservationOutcome
+
+class LoadReport(_message.Message):
+    __slots__ = ("agent_ids", "in_flight", "max_concurrency", "queue_depth", "accepting", "utilization", "latency_ewma")
+    AGENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    IN_FLIGHT_FIELD_NUMBER: _ClassVar[int]
+    MAX_CONCURRENCY_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_DEPTH_FIELD_NUMBER: _ClassVar[int]
+    ACCEPTING_FIELD_NUMBER: _ClassVar[int]
+    UTILIZATION_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_EWMA_FIELD_NUMBER: _ClassVar[int]
+    agent_ids: _containers.RepeatedScalarFieldContainer[str]
+    in_flight: int
+    max_concurrency: int
+    queue_depth: int
+    accepting: bool
+    utilization: float
+    latency_ewma: _duration_pb2.Duration
+    def __init__(self, agent_ids: _Optional[_Iterable[str]] = ..., in_flight: _Optional[int] = ..., max_concurrency: _Optional[int] = ..., queue_depth: _Optional[int] = ..., accepting: _Optional[bool] = ..., utilization: _Optional[float] = ..., latency_ewma: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class AgentLoad(_message.Message):
+    __slots__ = ("in_flight", "max_concurrency", "queue_depth", "known", "error_rate", "utilization", "latency_ewma")
+    IN_FLIGHT_FIELD_NUMBER: _ClassVar[int]
+    MAX_CONCURRENCY_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_DEPTH_FIELD_NUMBER: _ClassVar[int]
+    KNOWN_FIELD_NUMBER: _ClassVar[int]
+    ERROR_RATE_FIELD_NUMBER: _ClassVar[int]
+    UTILIZATION_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_EWMA_FIELD_NUMBER: _ClassVar[int]
+    in_flight: int
+    max_concurrency: int
+    queue_depth: int
+    known: bool
+    error_rate: float
+    utilization: float
+    latency_ewma: _duration_pb2.Duration
+    def __init__(self, in_flight: _Optional[int] = ..., max_concurrency: _Optional[int] = ..., queue_depth: _Optional[int] = ..., known: _Optional[bool] = ..., error_rate: _Optional[float] = ..., utilization: _Optional[float] = ..., latency_ewma: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class Reservation(_message.Message):
+    __slots__ = ("reservation_id", "agent_id", "ttl", "expires_at")
+    RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TTL_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    reservation_id: str
+    agent_id: str
+    ttl: _duration_pb2.Duration
+    expires_at: _timestamp_pb2.Timestamp
+    def __init__(self, reservation_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class AgentInterface(_message.Message):
     __slots__ = ("url", "protocol_binding", "tenant", "protocol_version")
@@ -555,6 +629,56 @@ class FindAgentsRequest(_message.Message):
     limit: int
     def __init__(self, capability: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[AgentStatus, str]]] = ..., limit: _Optional[int] = ...) -> None: ...
 
+class SelectAgentRequest(_message.Message):
+    __slots__ = ("capability", "strategy", "affinity_key", "exclude_agent_ids", "exclude_runtime_ids", "allow_degraded", "reserve", "reservation_ttl")
+    CAPABILITY_FIELD_NUMBER: _ClassVar[int]
+    STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    AFFINITY_KEY_FIELD_NUMBER: _ClassVar[int]
+    EXCLUDE_AGENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    EXCLUDE_RUNTIME_IDS_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_DEGRADED_FIELD_NUMBER: _ClassVar[int]
+    RESERVE_FIELD_NUMBER: _ClassVar[int]
+    RESERVATION_TTL_FIELD_NUMBER: _ClassVar[int]
+    capability: str
+    strategy: SelectionStrategy
+    affinity_key: str
+    exclude_agent_ids: _containers.RepeatedScalarFieldContainer[str]
+    exclude_runtime_ids: _containers.RepeatedScalarFieldContainer[str]
+    allow_degraded: bool
+    reserve: bool
+    reservation_ttl: _duration_pb2.Duration
+    def __init__(self, capability: _Optional[str] = ..., strategy: _Optional[_Union[SelectionStrategy, str]] = ..., affinity_key: _Optional[str] = ..., exclude_agent_ids: _Optional[_Iterable[str]] = ..., exclude_runtime_ids: _Optional[_Iterable[str]] = ..., allow_degraded: _Optional[bool] = ..., reserve: _Optional[bool] = ..., reservation_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class SelectAgentResponse(_message.Message):
+    __slots__ = ("agent", "reason", "load", "reservation", "matched", "eligible")
+    AGENT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    LOAD_FIELD_NUMBER: _ClassVar[int]
+    RESERVATION_FIELD_NUMBER: _ClassVar[int]
+    MATCHED_FIELD_NUMBER: _ClassVar[int]
+    ELIGIBLE_FIELD_NUMBER: _ClassVar[int]
+    agent: Agent
+    reason: str
+    load: AgentLoad
+    reservation: Reservation
+    matched: int
+    eligible: int
+    def __init__(self, agent: _Optional[_Union[Agent, _Mapping]] = ..., reason: _Optional[str] = ..., load: _Optional[_Union[AgentLoad, _Mapping]] = ..., reservation: _Optional[_Union[Reservation, _Mapping]] = ..., matched: _Optional[int] = ..., eligible: _Optional[int] = ...) -> None: ...
+
+class ReleaseReservationRequest(_message.Message):
+    __slots__ = ("reservation_id", "outcome")
+    RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    reservation_id: str
+    outcome: ReservationOutcome
+    def __init__(self, reservation_id: _Optional[str] = ..., outcome: _Optional[_Union[ReservationOutcome, str]] = ...) -> None: ...
+
+class ReleaseReservationResponse(_message.Message):
+    __slots__ = ("agent_id",)
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    def __init__(self, agent_id: _Optional[str] = ...) -> None: ...
+
 class AgentMatch(_message.Message):
     __slots__ = ("agent", "matched_capability", "match_kind")
     AGENT_FIELD_NUMBER: _ClassVar[int]
@@ -594,18 +718,20 @@ class UpdateAgentStatusResponse(_message.Message):
     def __init__(self, agent: _Optional[_Union[Agent, _Mapping]] = ..., changed: _Optional[bool] = ..., revision: _Optional[int] = ...) -> None: ...
 
 class HeartbeatRequest(_message.Message):
-    __slots__ = ("runtime_id", "agent_ids", "status", "heartbeat_timeout", "auto_deregister_timeout")
+    __slots__ = ("runtime_id", "agent_ids", "status", "heartbeat_timeout", "auto_deregister_timeout", "loads")
     RUNTIME_ID_FIELD_NUMBER: _ClassVar[int]
     AGENT_IDS_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     AUTO_DEREGISTER_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    LOADS_FIELD_NUMBER: _ClassVar[int]
     runtime_id: str
     agent_ids: _containers.RepeatedScalarFieldContainer[str]
     status: AgentStatus
     heartbeat_timeout: _duration_pb2.Duration
     auto_deregister_timeout: _duration_pb2.Duration
-    def __init__(self, runtime_id: _Optional[str] = ..., agent_ids: _Optional[_Iterable[str]] = ..., status: _Optional[_Union[AgentStatus, str]] = ..., heartbeat_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., auto_deregister_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    loads: _containers.RepeatedCompositeFieldContainer[LoadReport]
+    def __init__(self, runtime_id: _Optional[str] = ..., agent_ids: _Optional[_Iterable[str]] = ..., status: _Optional[_Union[AgentStatus, str]] = ..., heartbeat_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., auto_deregister_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., loads: _Optional[_Iterable[_Union[LoadReport, _Mapping]]] = ...) -> None: ...
 
 class HeartbeatResponse(_message.Message):
     __slots__ = ("unknown_agent_ids", "server_time", "heartbeat_timeout", "revision", "auto_deregister_timeout", "refused_agent_ids")
@@ -636,12 +762,14 @@ class Bind(_message.Message):
     def __init__(self, runtime_id: _Optional[str] = ..., agent_ids: _Optional[_Iterable[str]] = ..., heartbeat_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., auto_deregister_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class Beat(_message.Message):
-    __slots__ = ("agent_ids", "status")
+    __slots__ = ("agent_ids", "status", "loads")
     AGENT_IDS_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
+    LOADS_FIELD_NUMBER: _ClassVar[int]
     agent_ids: _containers.RepeatedScalarFieldContainer[str]
     status: AgentStatus
-    def __init__(self, agent_ids: _Optional[_Iterable[str]] = ..., status: _Optional[_Union[AgentStatus, str]] = ...) -> None: ...
+    loads: _containers.RepeatedCompositeFieldContainer[LoadReport]
+    def __init__(self, agent_ids: _Optional[_Iterable[str]] = ..., status: _Optional[_Union[AgentStatus, str]] = ..., loads: _Optional[_Iterable[_Union[LoadReport, _Mapping]]] = ...) -> None: ...
 
 class Unbind(_message.Message):
     __slots__ = ("agent_ids",)

@@ -90,6 +90,16 @@ class RegistryServiceStub:
                 request_serializer=agentregistry_dot_v1_dot_registry__pb2.GetStatsRequest.SerializeToString,
                 response_deserializer=agentregistry_dot_v1_dot_registry__pb2.GetStatsResponse.FromString,
                 _registered_method=True)
+        self.SelectAgent = channel.unary_unary(
+                '/agentregistry.v1.RegistryService/SelectAgent',
+                request_serializer=agentregistry_dot_v1_dot_registry__pb2.SelectAgentRequest.SerializeToString,
+                response_deserializer=agentregistry_dot_v1_dot_registry__pb2.SelectAgentResponse.FromString,
+                _registered_method=True)
+        self.ReleaseReservation = channel.unary_unary(
+                '/agentregistry.v1.RegistryService/ReleaseReservation',
+                request_serializer=agentregistry_dot_v1_dot_registry__pb2.ReleaseReservationRequest.SerializeToString,
+                response_deserializer=agentregistry_dot_v1_dot_registry__pb2.ReleaseReservationResponse.FromString,
+                _registered_method=True)
 
 
 class RegistryServiceServicer:
@@ -194,6 +204,24 @@ class RegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SelectAgent(self, request, context):
+        """Picks one agent for a task among those FindAgents would answer the query with, by load (see
+        SelectionStrategy), and optionally reserves it. Never an agent that is not ACTIVE (DEGRADED only with
+        allow_degraded, and only when no ACTIVE agent fits), not accepting, or at its max concurrency. When no
+        agent fits, the answer has no agent and the reason says why (not an error: the router backs off).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReleaseReservation(self, request, context):
+        """Ends a reservation before its TTL, with the task's outcome (feeds the agent's error rate). NOT_FOUND
+        when it is not open (released already, or expired).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RegistryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -251,6 +279,16 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     servicer.GetStats,
                     request_deserializer=agentregistry_dot_v1_dot_registry__pb2.GetStatsRequest.FromString,
                     response_serializer=agentregistry_dot_v1_dot_registry__pb2.GetStatsResponse.SerializeToString,
+            ),
+            'SelectAgent': grpc.unary_unary_rpc_method_handler(
+                    servicer.SelectAgent,
+                    request_deserializer=agentregistry_dot_v1_dot_registry__pb2.SelectAgentRequest.FromString,
+                    response_serializer=agentregistry_dot_v1_dot_registry__pb2.SelectAgentResponse.SerializeToString,
+            ),
+            'ReleaseReservation': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseReservation,
+                    request_deserializer=agentregistry_dot_v1_dot_registry__pb2.ReleaseReservationRequest.FromString,
+                    response_serializer=agentregistry_dot_v1_dot_registry__pb2.ReleaseReservationResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -551,6 +589,60 @@ class RegistryService:
             '/agentregistry.v1.RegistryService/GetStats',
             agentregistry_dot_v1_dot_registry__pb2.GetStatsRequest.SerializeToString,
             agentregistry_dot_v1_dot_registry__pb2.GetStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SelectAgent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentregistry.v1.RegistryService/SelectAgent',
+            agentregistry_dot_v1_dot_registry__pb2.SelectAgentRequest.SerializeToString,
+            agentregistry_dot_v1_dot_registry__pb2.SelectAgentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseReservation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentregistry.v1.RegistryService/ReleaseReservation',
+            agentregistry_dot_v1_dot_registry__pb2.ReleaseReservationRequest.SerializeToString,
+            agentregistry_dot_v1_dot_registry__pb2.ReleaseReservationResponse.FromString,
             options,
             channel_credentials,
             insecure,
