@@ -171,12 +171,9 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     async def ListRuntimes(
         self, request: pb.ListRuntimesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListRuntimesResponse:
-        revision = self._registry.revision
-        runtimes = self._registry.runtimes()
-        return pb.ListRuntimesResponse(
-            runtimes=[convert.runtime_to_proto(r) for r in runtimes],
-            revision=await self._registry.durable(revision),
-        )
+        limit = page_size(request.page_size, self._registry.limits)
+        page = self._registry.runtimes(decode_page_token(request.page_token, "", ()), limit)
+        return convert.runtime_page_to_proto(page, await self._registry.durable(page.revision))
 
     @unary
     async def GetStats(

@@ -8,6 +8,7 @@ index, sorted ids) are kept by `_put`/`_drop` only, so they cannot drift apart.
 from __future__ import annotations
 
 import bisect
+import heapq
 import math
 import uuid
 from collections import Counter
@@ -19,6 +20,7 @@ import structlog
 
 from registryd.core.clock import Clock, Timer
 from registryd.core.commit import Committer
+from registryd.core.encoded_size import agent_size, runtime_size, text_size
 from registryd.core.errors import (
     AlreadyExists,
     InvalidArgument,
@@ -40,6 +42,7 @@ from registryd.core.model import (
     FoundAgent,
     Page,
     RuntimeInfo,
+    RuntimePage,
     Stats,
     StatusReason,
 )
@@ -47,7 +50,6 @@ from registryd.core.status import SELF_REPORTABLE, Trigger, apply, beat_trigger,
 from registryd.core.sweeper import Sweeper
 from registryd.core.validation import (
     Limits,
-    card_size,
     validate_card,
     validate_id,
     validate_ids,
@@ -63,6 +65,7 @@ log = structlog.get_logger("registryd.registry")
 
 ALL_STATUSES = frozenset(AgentStatus)
 DIGEST_INTERVAL = 1.0  # seconds between heartbeat digests
+STATS_TOP_RUNTIMES = 100  # runtimes named in Stats.runtime_distribution (the largest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +186,7 @@ class Registry:
         self.limits = self.settings.limits
         self._store: Store = store if store is not None else MemoryStore()
         self._agents: dict[str, Agent] = {}
-        self._wire_sizes: dict[str, int] = {}  # see _wire_size
+        self._wire_sizes: dict[str, int] = {}  # see _encoded_size
         self._sorted_ids: list[str] = []
         self._runtimes: dict[str, set[str]] = {}
         self._by_status: dict[AgentStatus, set[str]] = {s: set() for s in AgentStatus}
@@ -294,7 +297,7 @@ class Registry:
             agent = self._agents[ids[i]]
             if agent.status not in wanted:
                 continue
-            budget -= self._wire_size(agent)
+            budget -= self._encoded_size(agent)
             if len(page.agents) == limit or (budget < 0 and page.agents):
                 page.next_after = page.agents[-1].agent_id
                 break
@@ -310,26 +313,37 @@ class Registry:
         budget = self.limits.max_response_bytes
         for match in self._index.find(normalize(query), [self._by_status[s] for s in wanted], limit):
             agent = self._agents[match.agent_id]
-            budget -= self._wire_size(agent)
+            spelling = self._index.spelling(agent.agent_id, match.text)
+            budget -= self._encoded_size(agent) + text_size(spelling)
             if budget < 0 and found:
                 break
-            found.append(FoundAgent(agent, self._index.spelling(agent.agent_id, match.text), match.kind))
+            found.append(FoundAgent(agent, spelling, match.kind))
         return found
 
-    def runtimes(self) -> list[RuntimeInfo]:
-        result = []
-        for runtime_id, ids in sorted(self._runtimes.items()):
+    def runtimes(self, after: str = "", limit: int = 100) -> RuntimePage:
+        """Runtimes ordered by id after `after`: at most `limit`, and no more than fit max_response_bytes."""
+        if after:
+            validate_id("page_token", after, self.limits)
+        page = RuntimePage(revision=self._revision)
+        budget = self.limits.max_response_bytes
+        ids = sorted(self._runtimes)
+        for runtime_id in ids[bisect.bisect_right(ids, after) if after else 0 :]:
+            agent_ids = tuple(sorted(self._runtimes[runtime_id]))
+            budget -= runtime_size(runtime_id, agent_ids)
+            if len(page.runtimes) == limit or (budget < 0 and page.runtimes):
+                page.next_after = page.runtimes[-1].runtime_id
+                break
             terms = self.terms_of(runtime_id)
-            result.append(
+            page.runtimes.append(
                 RuntimeInfo(
                     runtime_id,
-                    tuple(sorted(ids)),
+                    agent_ids,
                     self._streaming[runtime_id] > 0,
                     terms.heartbeat_timeout,
                     terms.auto_deregister_timeout,
                 )
             )
-        return result
+        return page
 
     def terms_of(self, runtime_id: str) -> Terms:
         """The liveness terms in force for a runtime's agents."""
@@ -340,7 +354,13 @@ class Registry:
             total_agents=len(self._agents),
             total_runtimes=len(self._runtimes),
             status_distribution={s.name: len(ids) for s, ids in self._by_status.items()},
-            runtime_distribution={r: len(ids) for r, ids in self._runtimes.items()},
+            runtime_distribution=dict(
+                heapq.nsmallest(
+                    STATS_TOP_RUNTIMES,
+                    ((r, len(ids)) for r, ids in self._runtimes.items()),
+                    key=lambda item: (-item[1], item[0]),
+                )
+            ),
             total_queries=self.counters["queries"],
             total_registrations=self.counters["registrations"],
             total_deregistrations=self.counters["deregistrations"],
@@ -799,11 +819,11 @@ class Registry:
                 self._by_status[old.status].discard(agent_id)
             self._by_status[new.status].add(agent_id)
 
-    def _wire_size(self, agent: Agent) -> int:
-        """About what the agent takes in a response (its card plus ids and timestamps), computed once."""
+    def _encoded_size(self, agent: Agent) -> int:
+        """At most what the agent takes in a response (core/encoded_size.py), computed once per state."""
         size = self._wire_sizes.get(agent.agent_id)
         if size is None:
-            size = self._wire_sizes[agent.agent_id] = card_size(agent.card) + 2 * len(agent.agent_id) + 128
+            size = self._wire_sizes[agent.agent_id] = agent_size(agent)
         return size
 
     def _drop(self, agent: Agent) -> None:

@@ -40,8 +40,8 @@ class Limits:
     max_query_length: int = _limit(256, "characters in a FindAgents capability query")
     max_response_bytes: int = _limit(
         3_145_728,
-        "approximate bytes of agents in one ListAgents page or FindAgents answer; beyond it fewer agents "
-        "are returned, so default clients (4 MiB receive limit) can always read the answer",
+        "encoded bytes (at most) of one ListAgents or ListRuntimes page or FindAgents answer; beyond it "
+        "fewer are returned, so default clients (4 MiB receive limit) can always read the answer",
     )
 
     def __post_init__(self) -> None:

@@ -320,6 +320,7 @@ class RuntimeInfo:
 class RuntimeList:
     runtimes: list[RuntimeInfo]
     revision: int
+    next_page_token: str = ""  # empty on the last page (list_runtimes joins every page)
 
 
 @dataclass(frozen=True)
