@@ -50,6 +50,9 @@ class Config:
         "after a restart, seconds a runtime that held a heartbeat stream has to bind again before its "
         "agents turn UNHEALTHY",
     )
+    bind_timeout: float = _opt(
+        10.0, "seconds a heartbeat stream may stay open without binding a runtime before it is ended"
+    )
     min_heartbeat_timeout: float = _opt(
         -1.0,
         "shortest heartbeat timeout a runtime may ask for (negative: 1 s, or heartbeat_timeout if shorter)",
@@ -89,6 +92,7 @@ class Config:
             expiry_guard_min_agents=self.expiry_guard_min_agents,
             expiry_guard_max_hold=None if self.expiry_guard_max_hold < 0 else self.expiry_guard_max_hold,
             rebind_grace=self.rebind_grace,
+            bind_timeout=self.bind_timeout,
             min_heartbeat_timeout=None if self.min_heartbeat_timeout < 0 else self.min_heartbeat_timeout,
             max_heartbeat_timeout=self.max_heartbeat_timeout,
             max_auto_deregister_timeout=self.max_auto_deregister_timeout,

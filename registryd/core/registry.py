@@ -46,6 +46,7 @@ from registryd.core.model import (
     Stats,
     StatusReason,
 )
+from registryd.core.slots import CallerSlots
 from registryd.core.status import SELF_REPORTABLE, Trigger, apply, beat_trigger, operator_trigger
 from registryd.core.sweeper import Sweeper
 from registryd.core.validation import (
@@ -80,6 +81,8 @@ class RegistrySettings:
     # After a restart, agents of runtimes that held a heartbeat stream turn UNHEALTHY unless the runtime
     # binds a stream again within this long.
     rebind_grace: float = 5.0
+    # A heartbeat stream that has not bound a runtime this long after it opened is ended.
+    bind_timeout: float = 10.0
     # Bounds on the liveness terms a runtime may ask for (requests outside them are clamped).
     min_heartbeat_timeout: float | None = None  # default: 1 s, or heartbeat_timeout if that is shorter
     max_heartbeat_timeout: float = 3600.0
@@ -91,6 +94,7 @@ class RegistrySettings:
             "heartbeat_timeout",
             "auto_deregister_timeout",
             "rebind_grace",
+            "bind_timeout",
             "max_heartbeat_timeout",
             "max_auto_deregister_timeout",
         ):
@@ -202,7 +206,22 @@ class Registry:
             self.settings.auto_deregister_timeout if max_hold is None else max_hold,
         )
         self._bound: dict[str, HeartbeatSession] = {}
-        self._sessions: set[HeartbeatSession] = set()
+        self._sessions: dict[HeartbeatSession, tuple[Callable[[], None], Timer]] = {}  # slot, bind timer
+        limits = self.limits
+        self._stream_slots = CallerSlots(
+            "heartbeat streams",
+            limits.max_streams,
+            limits.max_streams_per_caller,
+            "max_streams",
+            "max_streams_per_caller",
+        )
+        self._subscriber_slots = CallerSlots(
+            "subscribers",
+            limits.max_subscribers,
+            limits.max_subscribers_per_caller,
+            "max_subscribers",
+            "max_subscribers_per_caller",
+        )
         self._streaming: Counter[str] = Counter()  # runtime_id -> sessions bound to it
         self._awaiting_rebind: set[str] = set()  # runtimes that held a stream before a restart
         self._rebind_timer: Timer | None = None
@@ -372,7 +391,8 @@ class Registry:
             expiry_guard_active=self._guard.active,
         )
 
-    def subscribe(self, event_filter: EventFilter, from_revision: int = 0) -> Subscription:
+    def subscribe(self, event_filter: EventFilter, from_revision: int = 0, caller: str = "") -> Subscription:
+        """A subscription holding one of `caller`'s subscriber slots until it is closed."""
         if from_revision < 0:
             raise InvalidArgument(
                 f"from_revision must not be negative (got {from_revision})", field="from_revision"
@@ -380,11 +400,13 @@ class Registry:
         for name, value in (("runtime_id", event_filter.runtime_id), ("agent_id", event_filter.agent_id)):
             if value:
                 validate_id(name, value, self.limits)
-        if self.hub.subscriber_count >= self.limits.max_subscribers:
-            raise ResourceExhausted(
-                f"the daemon already serves max_subscribers={self.limits.max_subscribers}"
-            )
-        subscription = self.hub.subscribe(event_filter, from_revision)
+        release = self._subscriber_slots.take(caller)
+        try:
+            subscription = self.hub.subscribe(event_filter, from_revision)
+        except BaseException:
+            release()
+            raise
+        subscription.on_close = release
         if event_filter.heartbeat_digests and self._digest_timer is None and self.started:
             self._digest_timer = self._clock.call_later(DIGEST_INTERVAL, self._send_digests)
         return subscription
@@ -599,13 +621,17 @@ class Registry:
 
     # ------------------------------------------------------------------ streams (see core/streams.py)
 
-    def attach_session(self, session: HeartbeatSession) -> None:
-        if len(self._sessions) >= self.limits.max_streams:
-            raise ResourceExhausted(f"the daemon already holds max_streams={self.limits.max_streams}")
-        self._sessions.add(session)
+    def attach_session(self, session: HeartbeatSession, caller: str = "") -> None:
+        """Takes one of `caller`'s stream slots; the session must bind within bind_timeout."""
+        release = self._stream_slots.take(caller)
+        self._sessions[session] = (
+            release,
+            self._clock.call_later(self.settings.bind_timeout, session.expire),
+        )
 
     def hold_runtime(self, session: HeartbeatSession, runtime_id: str) -> None:
         """A session speaks for `runtime_id` from its first bind on."""
+        self._sessions[session][1].cancel()
         self._streaming[runtime_id] += 1
         self._awaiting_rebind.discard(runtime_id)
         if self._streaming[runtime_id] == 1:
@@ -628,7 +654,9 @@ class Registry:
     def detach_session(self, session: HeartbeatSession, outcome: Trigger | None) -> None:
         """The stream ended: its bound agents take `outcome` (None: drained, nothing changes, and the
         runtime still counts as holding a stream when the daemon starts again)."""
-        self._sessions.discard(session)
+        release, bind_timer = self._sessions.pop(session)
+        release()
+        bind_timer.cancel()
         bound = sorted(session.bound)
         self.unbind(session, bound)
         runtime_id = session.runtime_id

@@ -30,8 +30,14 @@ class Limits:
     max_card_bytes: int = _limit(65536, "UTF-8 bytes of all texts of one card")
     max_agents: int = _limit(1_000_000, "agents registered in total")
     max_agents_per_runtime: int = _limit(10_000, "agents registered by one runtime")
-    max_subscribers: int = _limit(10_000, "open Subscribe streams")
+    max_subscribers: int = _limit(10_000, "open Subscribe streams (HTTP event streams included)")
+    max_subscribers_per_caller: int = _limit(
+        1000, "open Subscribe streams of one token, client certificate, or peer address without either"
+    )
     max_streams: int = _limit(20_000, "open HeartbeatStream streams")
+    max_streams_per_caller: int = _limit(
+        2000, "open HeartbeatStream streams of one token, client certificate, or peer address without either"
+    )
     max_agents_per_stream: int = _limit(10_000, "agents bound to one heartbeat stream")
     max_agents_per_request: int = _limit(10_000, "agent ids named in one heartbeat, bind, beat or unbind")
     max_page_size: int = _limit(
