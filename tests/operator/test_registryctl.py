@@ -427,3 +427,32 @@ def test_version_on_registryctl_and_registryd() -> None:
             [str(REGISTRYCTL.with_name(program)), "--version"], capture_output=True, text=True, timeout=30
         )
         assert result.returncode == 0 and result.stdout.startswith(f"{program} 0."), result
+
+
+HOSTILE = "\x1b[2J\x1b[8mhidden\u202eevil\x07[bold]x[/bold]"
+
+
+def test_tables_escape_control_and_bidi_characters_and_json_stays_exact(
+    daemon_process: Callable[..., Any],
+) -> None:
+    daemon = daemon_process("--store", "memory")
+    with grpc.insecure_channel(daemon.address) as channel:
+        card = pb.AgentCard(name=HOSTILE, capabilities=[f"cap {HOSTILE}"], description=HOSTILE)
+        pb_grpc.RegistryServiceStub(channel).RegisterAgent(
+            pb.RegisterAgentRequest(agent_id="evil", runtime_id="rt", card=card)
+        )
+    runs = {
+        "list": registryctl(daemon.address, "agents", "list"),
+        "get": registryctl(daemon.address, "agents", "get", "evil"),
+        "find": registryctl(daemon.address, "agents", "find", "cap"),
+        "watch": registryctl(daemon.address, "watch", "--from-revision", "1", "--count", "2"),
+    }
+    for name, run in runs.items():
+        assert run.returncode == 0, (name, run.stderr)
+        printed = run.stdout
+        assert not {"\x1b", "\x07", "\u202e"} & set(printed), name
+        if name != "watch":  # watch shows the capabilities of a registration
+            assert "\\x1b[2J\\x1b[8mhidden\\u202eevil\\x07[bold]x[/bold]" in printed, name
+    assert "\\x1b[2J" in runs["watch"].stdout
+    exact = registryctl(daemon.address, "-o", "json", "agents", "get", "evil")
+    assert json.loads(exact.stdout)["card"]["name"] == HOSTILE
