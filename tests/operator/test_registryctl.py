@@ -456,3 +456,32 @@ def test_tables_escape_control_and_bidi_characters_and_json_stays_exact(
     assert "\\x1b[2J" in runs["watch"].stdout
     exact = registryctl(daemon.address, "-o", "json", "agents", "get", "evil")
     assert json.loads(exact.stdout)["card"]["name"] == HOSTILE
+
+
+@pytest.mark.parametrize(
+    ("args", "files", "message"),
+    [
+        (["--timeout", "-1"], {}, "--timeout: must be more than 0"),
+        (["--timeout", "nan"], {}, "--timeout: must be more than 0"),
+        (["--timeout", "inf"], {}, "--timeout: must be more than 0"),
+        (["--timeout", "1e12"], {}, "--timeout: must be more than 0"),
+        (["--timeout", "soon"], {}, "--timeout: not a number of seconds"),
+        (["--token", "abc\ndef"], {}, "--token: a bearer token is visible ASCII only"),
+        (["--token-file", "{empty}"], {"empty": ""}, "--token-file is empty"),
+        (["--token-file", "{two}"], {"two": "abc\ndef\n"}, "--token-file: a bearer token is visible ASCII"),
+        (
+            ["--tls-ca", "{ca}"],
+            {"ca": "not a certificate"},
+            "is not a PEM file (no '-----BEGIN CERTIFICATE-----'",
+        ),
+    ],
+)
+def test_nonsense_options_exit_2_with_a_clear_message(
+    tmp_path: Path, args: list[str], files: dict[str, str], message: str
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    args = [a.format(**{name: str(tmp_path / name) for name in files}) for a in args]
+    run = registryctl("127.0.0.1:1", *args, "stats")
+    assert run.returncode == 2, run.stderr
+    assert message in run.stderr and "Traceback" not in run.stderr
