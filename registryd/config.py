@@ -72,6 +72,11 @@ class Config:
     data_dir: str = _opt(
         "registryd-data", "directory of the sqlite store (relative to the working directory)"
     )
+    accept_data_loss: bool = _opt(
+        False,
+        "start even from a data file that lost data (empty, rewound, copied without its -wal), serving "
+        "what it holds; for one start, after reading why the daemon refused",
+    )
     ready_file: str = _opt(
         "", "write the bound address to this file once serving (for supervisors and tests)"
     )
@@ -184,7 +189,8 @@ def parser() -> argparse.ArgumentParser:
                 f"--{f.name.replace('_', '-')}",
                 dest=f.name,
                 default=argparse.SUPPRESS,
-                metavar=f.type.upper() if isinstance(f.type, str) else None,
+                metavar=f.type.upper() if isinstance(f.type, str) and f.type != "bool" else None,
+                **({"nargs": "?", "const": "true"} if f.type == "bool" else {}),  # --flag means true
                 help=f"{f.metadata['help']} [env {env_name(f.name)}; default {f.default!r}]",
             )
     return p

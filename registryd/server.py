@@ -55,7 +55,7 @@ class DaemonError(Exception):
 def make_store(config: Config) -> Store:
     if config.store == "memory":
         return MemoryStore()
-    return SqliteStore(Path(config.data_dir), config.event_retention)
+    return SqliteStore(Path(config.data_dir), config.event_retention, config.accept_data_loss)
 
 
 def _load_tokens(path: str) -> TokenTable:

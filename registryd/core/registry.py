@@ -55,7 +55,9 @@ from registryd.core.validation import (
     validate_id,
     validate_ids,
     validate_query,
+    validate_stored,
 )
+from registryd.store.base import StoreError
 from registryd.store.memory import MemoryStore
 
 if TYPE_CHECKING:
@@ -245,6 +247,13 @@ class Registry:
         self._revision = snapshot.revision
         now = self._sweeper.now()
         for agent in snapshot.agents:
+            try:
+                validate_stored(agent, self.limits)
+            except InvalidArgument as error:
+                raise StoreError(
+                    f"stored agent {str(agent.agent_id)[:128]!r} breaks the rules a registration follows "
+                    f"({error.message}); restore a backup, or raise the limit if it was lowered"
+                ) from None
             self._put(None, agent)
             self._tracker.track(agent.agent_id, now, self._default_terms)
         self._sorted_ids.sort()

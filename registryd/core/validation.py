@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, fields
 
 from registryd.core.errors import InvalidArgument
-from registryd.core.model import AgentCard
+from registryd.core.model import Agent, AgentCard
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]*")
 
@@ -116,6 +117,24 @@ def validate_card(card: AgentCard, limits: Limits) -> None:
         raise InvalidArgument(f"card is {size} bytes; the limit is {limits.max_card_bytes}", field="card")
     if not card.name.strip() and not any(t.strip() for t in card.indexed_texts()):
         raise InvalidArgument("card needs a name or at least one capability", field="card")
+
+
+def validate_stored(agent: Agent, limits: Limits) -> None:
+    """A loaded agent follows the rules a registration does (a data file edited outside registryd, or
+    written by a daemon with wider limits, is not served as if it did)."""
+    card = agent.card
+    texts = [agent.agent_id, agent.runtime_id, card.name, card.description, card.version, card.url]
+    texts += [*card.capabilities, *(t for kv in card.labels for t in kv)]
+    for skill in card.skills:
+        texts += [skill.id, skill.name, skill.description, *skill.tags]
+    if not all(isinstance(t, str) for t in texts):
+        raise InvalidArgument("a card text or id is not text", field="card")
+    times = (agent.registered_at, agent.last_heartbeat, agent.status_changed_at)
+    if not all(isinstance(t, int | float) and math.isfinite(t) for t in times):
+        raise InvalidArgument("a time is not a finite number", field="registered_at")
+    validate_id("agent_id", agent.agent_id, limits)
+    validate_id("runtime_id", agent.runtime_id, limits)
+    validate_card(card, limits)
 
 
 def card_size(card: AgentCard) -> int:
