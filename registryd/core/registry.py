@@ -105,6 +105,8 @@ class RegistrySettings:
                 raise ValueError(f"{name} must be a finite number of seconds, not negative (got {value})")
         if self.heartbeat_timeout <= 0:
             raise ValueError(f"heartbeat_timeout must be positive (got {self.heartbeat_timeout})")
+        if self.bind_timeout <= 0:
+            raise ValueError(f"bind_timeout must be positive (got {self.bind_timeout})")
         if not self.min_heartbeat <= self.heartbeat_timeout <= self.max_heartbeat_timeout:
             raise ValueError(
                 f"heartbeat_timeout ({self.heartbeat_timeout}) must be within min_heartbeat_timeout "
