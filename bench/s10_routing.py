@@ -112,10 +112,12 @@ async def _all(address: str, seconds: float) -> dict[str, Any]:
     async with grpc.aio.insecure_channel(address) as channel:
         stub = pb_grpc.RegistryServiceStub(channel)
         agents = [SimAgent(f"sim-{i:02d}", f"sim-rt-{i % RUNTIMES}") for i in range(AGENTS)]
-        card = pb.AgentCard(name="coder", capabilities=[CAPABILITY])
+        card = pb.AgentCard(name="coder")
         for agent in agents:
             await stub.RegisterAgent(
-                pb.RegisterAgentRequest(agent_id=agent.agent_id, runtime_id=agent.runtime_id, card=card)
+                pb.RegisterAgentRequest(
+                    agent_id=agent.agent_id, runtime_id=agent.runtime_id, card=card, capabilities=[CAPABILITY]
+                )
             )
         idle_cost = {
             "FindAgents": await _mean_call_us(stub.FindAgents, pb.FindAgentsRequest(capability=CAPABILITY)),

@@ -6,12 +6,15 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from registryd import logs
+from registryd import logs, maintenance
 from registryd.config import ConfigError, load_config
 from registryd.server import Daemon, DaemonError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] and argv[0] in maintenance.COMMANDS:
+        return maintenance.main(argv)
     try:
         config = load_config(argv)
     except ConfigError as error:

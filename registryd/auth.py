@@ -60,6 +60,16 @@ _HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
 _ENTRY_KEYS = {"name", "role", "sha256", "runtimes"}
 
 
+def caller_name(principal: Principal | None, certificate: str, address: str) -> str:
+    """Who holds a stream slot (registryd/core/slots.py): the token, else the client certificate (mTLS
+    without tokens), else the peer's address (without its port)."""
+    if principal is not None:
+        return f"token {principal.name!r}"
+    if certificate:
+        return f"client certificate {certificate!r}"
+    return f"address {address}"
+
+
 class TokenFileError(Exception):
     """The token file is missing or wrong; the daemon refuses to start."""
 

@@ -51,6 +51,9 @@ class Config:
         "after a restart, seconds a runtime that held a heartbeat stream has to bind again before its "
         "agents turn UNHEALTHY",
     )
+    bind_timeout: float = _opt(
+        10.0, "seconds a heartbeat stream may stay open without binding a runtime before it is ended"
+    )
     min_heartbeat_timeout: float = _opt(
         -1.0,
         "shortest heartbeat timeout a runtime may ask for (negative: 1 s, or heartbeat_timeout if shorter)",
@@ -80,6 +83,11 @@ class Config:
     data_dir: str = _opt(
         "registryd-data", "directory of the sqlite store (relative to the working directory)"
     )
+    accept_data_loss: bool = _opt(
+        False,
+        "start even from a data file that lost data (empty, rewound, copied without its -wal), serving "
+        "what it holds; for one start, after reading why the daemon refused",
+    )
     ready_file: str = _opt(
         "", "write the bound address to this file once serving (for supervisors and tests)"
     )
@@ -100,6 +108,7 @@ class Config:
             expiry_guard_min_agents=self.expiry_guard_min_agents,
             expiry_guard_max_hold=None if self.expiry_guard_max_hold < 0 else self.expiry_guard_max_hold,
             rebind_grace=self.rebind_grace,
+            bind_timeout=self.bind_timeout,
             min_heartbeat_timeout=None if self.min_heartbeat_timeout < 0 else self.min_heartbeat_timeout,
             max_heartbeat_timeout=self.max_heartbeat_timeout,
             max_auto_deregister_timeout=self.max_auto_deregister_timeout,
@@ -214,7 +223,8 @@ def parser() -> argparse.ArgumentParser:
                 f"--{f.name.replace('_', '-')}",
                 dest=f.name,
                 default=argparse.SUPPRESS,
-                metavar=f.type.upper() if isinstance(f.type, str) else None,
+                metavar=f.type.upper() if isinstance(f.type, str) and f.type != "bool" else None,
+                **({"nargs": "?", "const": "true"} if f.type == "bool" else {}),  # --flag means true
                 help=f"{f.metadata['help']} [env {env_name(f.name)}; default {f.default!r}]",
             )
     return p

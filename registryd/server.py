@@ -69,7 +69,7 @@ def make_store(config: Config) -> Store | SharedStore:
                 endpoints, config.etcd_prefix, config.etcd_username or None, password, config.etcd_timeout
             )
         )
-    return SqliteStore(Path(config.data_dir), config.event_retention)
+    return SqliteStore(Path(config.data_dir), config.event_retention, config.accept_data_loss)
 
 
 def _load_tokens(path: str) -> TokenTable:

@@ -8,6 +8,7 @@ the runtime. Health and reflection stay open so probes and `grpcurl list` work.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import grpc
 import structlog
 
-from registryd.auth import Principal, TokenTable, bearer_token
+from registryd.auth import Principal, TokenTable, bearer_token, caller_name
 from registryd.core.errors import PermissionDenied
 
 log = structlog.get_logger("registryd.auth")
@@ -69,6 +70,17 @@ class Authorizer(grpc.aio.ServerInterceptor):
             raise PermissionDenied(
                 f"token {name!r} does not own runtime {runtime_id[:128]!r}", field="runtime_id"
             )
+
+
+def caller(context: grpc.aio.ServicerContext) -> str:
+    """The caller whose slots a stream takes (registryd.auth.caller_name)."""
+    auth = context.auth_context() or {}
+    certificate = b",".join(auth.get("x509_common_name") or ()).decode(errors="replace")
+    if not certificate and auth.get("x509_pem_cert"):  # a certificate without a common name
+        certificate = "sha256:" + hashlib.sha256(auth["x509_pem_cert"][0]).hexdigest()[:16]
+    peer = context.peer() or ""  # ipv4:127.0.0.1:5000, ipv6:[::1]:5000, unix:/path
+    address = peer.partition(":")[2].rpartition(":")[0] if peer.startswith(("ipv4:", "ipv6:")) else peer
+    return caller_name(_principal.get(), certificate, address)
 
 
 def _refusal(handler: grpc.RpcMethodHandler | None, code: grpc.StatusCode, message: str) -> Any:

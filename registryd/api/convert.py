@@ -13,6 +13,7 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from registryd.api.memo import IdentityMemo
+from registryd.api.paging import encode_page_token
 from registryd.core.errors import InvalidArgument
 from registryd.core.load import AgentLoadReport, LoadReport, Outcome
 from registryd.core.model import (
@@ -29,6 +30,7 @@ from registryd.core.model import (
     FoundAgent,
     HeartbeatDigest,
     RuntimeInfo,
+    RuntimePage,
     Skill,
     Stats,
 )
@@ -311,6 +313,13 @@ def runtime_to_proto(runtime: RuntimeInfo) -> pb.Runtime:
         stream_connected=runtime.stream_connected,
         heartbeat_timeout=duration(runtime.heartbeat_timeout),
         auto_deregister_timeout=duration(runtime.auto_deregister_timeout),
+    )
+
+
+def runtime_page_to_proto(page: RuntimePage, revision: int) -> pb.ListRuntimesResponse:
+    token = encode_page_token(page.next_after, "", ()) if page.next_after else ""
+    return pb.ListRuntimesResponse(
+        runtimes=[runtime_to_proto(r) for r in page.runtimes], next_page_token=token, revision=revision
     )
 
 

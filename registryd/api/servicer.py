@@ -15,7 +15,7 @@ from agentregistry.v1 import registry_pb2 as pb
 from agentregistry.v1 import registry_pb2_grpc as pb_grpc
 
 from registryd.api import convert
-from registryd.api.auth import Authorizer
+from registryd.api.auth import Authorizer, caller
 from registryd.api.errors import abort, code_for, set_status
 from registryd.api.memo import IdentityMemo
 from registryd.api.paging import decode_page_token, encode_page_token
@@ -192,12 +192,9 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     async def ListRuntimes(
         self, request: pb.ListRuntimesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListRuntimesResponse:
-        revision = self._registry.revision
-        runtimes = self._registry.runtimes()
-        return pb.ListRuntimesResponse(
-            runtimes=[convert.runtime_to_proto(r) for r in runtimes],
-            revision=await self._registry.durable(revision),
-        )
+        limit = page_size(request.page_size, self._registry.limits)
+        page = self._registry.runtimes(decode_page_token(request.page_token, "", ()), limit)
+        return convert.runtime_page_to_proto(page, await self._registry.durable(page.revision))
 
     @unary
     async def GetStats(
@@ -213,11 +210,11 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         self, request_iterator: AsyncIterator[pb.HeartbeatStreamRequest], context: grpc.aio.ServicerContext
     ) -> None:
         try:
-            session = HeartbeatSession(self._registry)
+            session = HeartbeatSession(self._registry, caller(context))
         except RegistryError as error:
             await abort(context, error)
         end = StreamEnd.LOST
-        self._track_stream()
+        session.on_expired = self._track_stream().cancel
         try:  # context.write rather than yield, for the reason given in Subscribe
             async for raw in request_iterator:
                 try:
@@ -254,11 +251,14 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         except CommitFailed as error:
             set_status(context, error)
         except asyncio.CancelledError:
-            if not self._draining:
+            if session.expired is not None:  # nothing was bound: nothing changes
+                set_status(context, session.expired)
+            elif self._draining:
+                end = StreamEnd.DRAINED
+                _set_draining(context, "reconnect and bind again; your agents keep their status")
+            else:
                 log.debug("heartbeat stream lost", runtime_id=session.runtime_id)
                 raise
-            end = StreamEnd.DRAINED
-            _set_draining(context, "reconnect and bind again; your agents keep their status")
         finally:
             session.close(StreamEnd.DRAINED if self._draining else end)
 
@@ -290,7 +290,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             event_filter = EventFilter(
                 types or DEFAULT_TYPES, request.runtime_id, request.agent_id, request.heartbeat_digests
             )
-            subscription = self._registry.subscribe(event_filter, request.from_revision)
+            subscription = self._registry.subscribe(event_filter, request.from_revision, caller(context))
         except RegistryError as error:
             await abort(context, error)
         if self._registry.history_id:

@@ -88,6 +88,7 @@ class Subscription:
         self._overflow: SubscriberOverflow | None = None
         self._closed = False
         self.on_overflow: Callable[[], object] | None = None  # lets the owner stop a write it is blocked in
+        self.on_close: Callable[[], object] | None = None  # gives back the registry's slot
         # Every matching event up to here has been handed out by next().
         # A resume ahead of the hub claims no more than the hub has: a client that resumes from a
         # revision the daemon never reached (it restarted without its data) sees the real one.
@@ -174,6 +175,8 @@ class Subscription:
             self._closed = True
             self._hub.remove(self)
             self._ready.set()
+            if self.on_close is not None:
+                self.on_close()
 
     @property
     def closed(self) -> bool:

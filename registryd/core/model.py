@@ -195,6 +195,13 @@ class RuntimeInfo:
     auto_deregister_timeout: float
 
 
+@dataclass(slots=True)
+class RuntimePage:
+    runtimes: list[RuntimeInfo] = field(default_factory=list)
+    next_after: str | None = None  # the last runtime_id of this page when more follow
+    revision: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class Stats:
     total_agents: int

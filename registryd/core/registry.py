@@ -10,6 +10,7 @@ capability index, sorted ids) are kept by `_put`/`_drop` only, so they cannot dr
 from __future__ import annotations
 
 import bisect
+import heapq
 import math
 import uuid
 from collections import Counter
@@ -22,6 +23,7 @@ import structlog
 from registryd.core.clock import Clock, Timer
 from registryd.core.cluster import ClusterCommitter
 from registryd.core.commit import Committer, Decision
+from registryd.core.encoded_size import agent_size, runtime_size, text_size
 from registryd.core.errors import (
     AlreadyExists,
     InvalidArgument,
@@ -44,10 +46,12 @@ from registryd.core.model import (
     FoundAgent,
     Page,
     RuntimeInfo,
+    RuntimePage,
     Stats,
     StatusReason,
 )
 from registryd.core.placement import Placement
+from registryd.core.slots import CallerSlots
 from registryd.core.status import (
     SELF_REPORTABLE,
     Trigger,
@@ -59,13 +63,13 @@ from registryd.core.status import (
 from registryd.core.sweeper import LagHistogram, Sweeper
 from registryd.core.validation import (
     Limits,
-    card_size,
     validate_card,
     validate_id,
     validate_ids,
     validate_query,
+    validate_stored,
 )
-from registryd.store.base import SharedStore
+from registryd.store.base import SharedStore, StoreError
 from registryd.store.memory import MemoryStore
 
 if TYPE_CHECKING:
@@ -76,6 +80,7 @@ log = structlog.get_logger("registryd.registry")
 
 ALL_STATUSES = frozenset(AgentStatus)
 DIGEST_INTERVAL = 1.0  # seconds between heartbeat digests
+STATS_TOP_RUNTIMES = 100  # runtimes named in Stats.runtime_distribution (the largest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +95,8 @@ class RegistrySettings:
     # After a restart, agents of runtimes that held a heartbeat stream turn UNHEALTHY unless the runtime
     # binds a stream again within this long.
     rebind_grace: float = 5.0
+    # A heartbeat stream that has not bound a runtime this long after it opened is ended.
+    bind_timeout: float = 10.0
     # Bounds on the liveness terms a runtime may ask for (requests outside them are clamped).
     min_heartbeat_timeout: float | None = None  # default: 1 s, or heartbeat_timeout if that is shorter
     max_heartbeat_timeout: float = 3600.0
@@ -101,6 +108,7 @@ class RegistrySettings:
             "heartbeat_timeout",
             "auto_deregister_timeout",
             "rebind_grace",
+            "bind_timeout",
             "max_heartbeat_timeout",
             "max_auto_deregister_timeout",
         ):
@@ -109,6 +117,8 @@ class RegistrySettings:
                 raise ValueError(f"{name} must be a finite number of seconds, not negative (got {value})")
         if self.heartbeat_timeout <= 0:
             raise ValueError(f"heartbeat_timeout must be positive (got {self.heartbeat_timeout})")
+        if self.bind_timeout <= 0:
+            raise ValueError(f"bind_timeout must be positive (got {self.bind_timeout})")
         if not self.min_heartbeat <= self.heartbeat_timeout <= self.max_heartbeat_timeout:
             raise ValueError(
                 f"heartbeat_timeout ({self.heartbeat_timeout}) must be within min_heartbeat_timeout "
@@ -197,7 +207,7 @@ class Registry:
         self.limits = self.settings.limits
         self._store: Store | SharedStore = store if store is not None else MemoryStore()
         self._agents: dict[str, Agent] = {}
-        self._wire_sizes: dict[str, int] = {}  # see _wire_size
+        self._wire_sizes: dict[str, int] = {}  # see _encoded_size
         self._sorted_ids: list[str] = []
         self._runtimes: dict[str, set[str]] = {}
         self._by_status: dict[AgentStatus, set[str]] = {s: set() for s in AgentStatus}
@@ -213,7 +223,22 @@ class Registry:
             self.settings.auto_deregister_timeout if max_hold is None else max_hold,
         )
         self._bound: dict[str, HeartbeatSession] = {}
-        self._sessions: set[HeartbeatSession] = set()
+        self._sessions: dict[HeartbeatSession, tuple[Callable[[], None], Timer]] = {}  # slot, bind timer
+        limits = self.limits
+        self._stream_slots = CallerSlots(
+            "heartbeat streams",
+            limits.max_streams,
+            limits.max_streams_per_caller,
+            "max_streams",
+            "max_streams_per_caller",
+        )
+        self._subscriber_slots = CallerSlots(
+            "subscribers",
+            limits.max_subscribers,
+            limits.max_subscribers_per_caller,
+            "max_subscribers",
+            "max_subscribers_per_caller",
+        )
         self._streaming: Counter[str] = Counter()  # runtime_id -> sessions bound to it
         self._awaiting_rebind: set[str] = set()  # runtimes that held a stream before a restart
         self._rebind_timer: Timer | None = None
@@ -251,6 +276,13 @@ class Registry:
         self.history_id = snapshot.history_id
         now = self._sweeper.now()
         for agent in snapshot.agents:
+            try:
+                validate_stored(agent, self.limits)
+            except InvalidArgument as error:
+                raise StoreError(
+                    f"stored agent {str(agent.agent_id)[:128]!r} breaks the rules a registration follows "
+                    f"({error.message}); restore a backup, or raise the limit if it was lowered"
+                ) from None
             self._put(None, agent)
             self._tracker.track(agent.agent_id, now, self._default_terms)
         self._sorted_ids.sort()
@@ -332,7 +364,7 @@ class Registry:
             agent = self._agents[ids[i]]
             if agent.status not in wanted:
                 continue
-            budget -= self._wire_size(agent)
+            budget -= self._encoded_size(agent)
             if len(page.agents) == limit or (budget < 0 and page.agents):
                 page.next_after = page.agents[-1].agent_id
                 break
@@ -348,10 +380,11 @@ class Registry:
         budget = self.limits.max_response_bytes
         for match in self._index.find(normalize(query), [self._by_status[s] for s in wanted], limit):
             agent = self._agents[match.agent_id]
-            budget -= self._wire_size(agent)
+            spelling = self._index.spelling(agent.agent_id, match.text)
+            budget -= self._encoded_size(agent) + text_size(spelling)
             if budget < 0 and found:
                 break
-            found.append(FoundAgent(agent, self._index.spelling(agent.agent_id, match.text), match.kind))
+            found.append(FoundAgent(agent, spelling, match.kind))
         return found
 
     def matching(self, query: str, status: AgentStatus, limit: int) -> list[Agent]:
@@ -362,20 +395,30 @@ class Registry:
             for m in self._index.find(normalize(query), [self._by_status[status]], limit)
         ]
 
-    def runtimes(self) -> list[RuntimeInfo]:
-        result = []
-        for runtime_id, ids in sorted(self._runtimes.items()):
+    def runtimes(self, after: str = "", limit: int = 100) -> RuntimePage:
+        """Runtimes ordered by id after `after`: at most `limit`, and no more than fit max_response_bytes."""
+        if after:
+            validate_id("page_token", after, self.limits)
+        page = RuntimePage(revision=self._revision)
+        budget = self.limits.max_response_bytes
+        ids = sorted(self._runtimes)
+        for runtime_id in ids[bisect.bisect_right(ids, after) if after else 0 :]:
+            agent_ids = tuple(sorted(self._runtimes[runtime_id]))
+            budget -= runtime_size(runtime_id, agent_ids)
+            if len(page.runtimes) == limit or (budget < 0 and page.runtimes):
+                page.next_after = page.runtimes[-1].runtime_id
+                break
             terms = self.terms_of(runtime_id)
-            result.append(
+            page.runtimes.append(
                 RuntimeInfo(
                     runtime_id,
-                    tuple(sorted(ids)),
+                    agent_ids,
                     self._streaming[runtime_id] > 0,
                     terms.heartbeat_timeout,
                     terms.auto_deregister_timeout,
                 )
             )
-        return result
+        return page
 
     def terms_of(self, runtime_id: str) -> Terms:
         """The liveness terms in force for a runtime's agents."""
@@ -386,7 +429,13 @@ class Registry:
             total_agents=len(self._agents),
             total_runtimes=len(self._runtimes),
             status_distribution={s.name: len(ids) for s, ids in self._by_status.items()},
-            runtime_distribution={r: len(ids) for r, ids in self._runtimes.items()},
+            runtime_distribution=dict(
+                heapq.nsmallest(
+                    STATS_TOP_RUNTIMES,
+                    ((r, len(ids)) for r, ids in self._runtimes.items()),
+                    key=lambda item: (-item[1], item[0]),
+                )
+            ),
             total_queries=self.counters["queries"],
             total_registrations=self.counters["registrations"],
             total_deregistrations=self.counters["deregistrations"],
@@ -398,7 +447,8 @@ class Registry:
             expiry_guard_active=self._guard.active,
         )
 
-    def subscribe(self, event_filter: EventFilter, from_revision: int = 0) -> Subscription:
+    def subscribe(self, event_filter: EventFilter, from_revision: int = 0, caller: str = "") -> Subscription:
+        """A subscription holding one of `caller`'s subscriber slots until it is closed."""
         if from_revision < 0:
             raise InvalidArgument(
                 f"from_revision must not be negative (got {from_revision})", field="from_revision"
@@ -406,11 +456,13 @@ class Registry:
         for name, value in (("runtime_id", event_filter.runtime_id), ("agent_id", event_filter.agent_id)):
             if value:
                 validate_id(name, value, self.limits)
-        if self.hub.subscriber_count >= self.limits.max_subscribers:
-            raise ResourceExhausted(
-                f"the daemon already serves max_subscribers={self.limits.max_subscribers}"
-            )
-        subscription = self.hub.subscribe(event_filter, from_revision)
+        release = self._subscriber_slots.take(caller)
+        try:
+            subscription = self.hub.subscribe(event_filter, from_revision)
+        except BaseException:
+            release()
+            raise
+        subscription.on_close = release
         if event_filter.heartbeat_digests and self._digest_timer is None and self.started:
             self._digest_timer = self._clock.schedule(DIGEST_INTERVAL, self._send_digests)
         return subscription
@@ -688,13 +740,17 @@ class Registry:
 
     # ------------------------------------------------------------------ streams (see core/streams.py)
 
-    def attach_session(self, session: HeartbeatSession) -> None:
-        if len(self._sessions) >= self.limits.max_streams:
-            raise ResourceExhausted(f"the daemon already holds max_streams={self.limits.max_streams}")
-        self._sessions.add(session)
+    def attach_session(self, session: HeartbeatSession, caller: str = "") -> None:
+        """Takes one of `caller`'s stream slots; the session must bind within bind_timeout."""
+        release = self._stream_slots.take(caller)
+        self._sessions[session] = (
+            release,
+            self._clock.schedule(self.settings.bind_timeout, session.expire),
+        )
 
     def hold_runtime(self, session: HeartbeatSession, runtime_id: str) -> None:
         """A session speaks for `runtime_id` from its first bind on."""
+        self._sessions[session][1].cancel()
         self._streaming[runtime_id] += 1
         self._awaiting_rebind.discard(runtime_id)
         if self._streaming[runtime_id] == 1:
@@ -717,7 +773,9 @@ class Registry:
     def detach_session(self, session: HeartbeatSession, outcome: Trigger | None) -> None:
         """The stream ended: its bound agents take `outcome` (None: drained, nothing changes, and the
         runtime still counts as holding a stream when the daemon starts again)."""
-        self._sessions.discard(session)
+        release, bind_timer = self._sessions.pop(session)
+        release()
+        bind_timer.cancel()
         bound = sorted(session.bound)
         self.unbind(session, bound)
         runtime_id = session.runtime_id
@@ -961,11 +1019,11 @@ class Registry:
             self._by_status[old.status].discard(agent_id)
             self._by_status[new.status].add(agent_id)
 
-    def _wire_size(self, agent: Agent) -> int:
-        """About what the agent takes in a response (its card plus ids and timestamps), computed once."""
+    def _encoded_size(self, agent: Agent) -> int:
+        """At most what the agent takes in a response (core/encoded_size.py), computed once per state."""
         size = self._wire_sizes.get(agent.agent_id)
         if size is None:
-            size = self._wire_sizes[agent.agent_id] = card_size(agent.card) + 2 * len(agent.agent_id) + 128
+            size = self._wire_sizes[agent.agent_id] = agent_size(agent)
         return size
 
     def _drop(self, agent: Agent) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from registryd.core.errors import FailedPrecondition, PermissionDenied, ResourceExhausted
 from registryd.core.load import AgentLoadReport
@@ -34,13 +34,16 @@ _OUTCOMES = {
 
 
 class HeartbeatSession:
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, caller: str = "") -> None:
         self.id = next(_ids)
         self._registry = registry
         self.runtime_id = ""
         self.bound: set[str] = set()
         self._closed = False
-        registry.attach_session(self)
+        # Set when no bind came within bind_timeout; on_expired lets the owner end the stream.
+        self.expired: FailedPrecondition | None = None
+        self.on_expired: Callable[[], object] | None = None
+        registry.attach_session(self, caller)
 
     def __hash__(self) -> int:
         return self.id
@@ -107,6 +110,17 @@ class HeartbeatSession:
         validate_ids("unbind.agent_ids", agent_ids, self._registry.limits)
         self._registry.unbind(self, agent_ids)
         return BeatResult(bound_agents=len(self.bound))
+
+    def expire(self) -> None:
+        if not self.runtime_id and not self._closed:
+            timeout = self._registry.settings.bind_timeout
+            self.expired = FailedPrecondition(
+                f"no bind within bind_timeout={timeout:g}s of opening the heartbeat stream; "
+                "the first message must be a bind",
+                field="bind",
+            )
+            if self.on_expired is not None:
+                self.on_expired()
 
     def close(self, end: StreamEnd) -> None:
         if not self._closed:

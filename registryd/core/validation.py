@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, fields
 
 from registryd.core.errors import InvalidArgument
-from registryd.core.model import AgentCard
+from registryd.core.model import Agent, AgentCard
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]*")
 
@@ -37,8 +38,14 @@ class Limits:
     max_card_bytes: int = _limit(65536, "UTF-8 bytes of all texts of one card")
     max_agents: int = _limit(1_000_000, "agents registered in total")
     max_agents_per_runtime: int = _limit(10_000, "agents registered by one runtime")
-    max_subscribers: int = _limit(10_000, "open Subscribe streams")
+    max_subscribers: int = _limit(10_000, "open Subscribe streams (HTTP event streams included)")
+    max_subscribers_per_caller: int = _limit(
+        1000, "open Subscribe streams of one token, client certificate, or peer address without either"
+    )
     max_streams: int = _limit(20_000, "open HeartbeatStream streams")
+    max_streams_per_caller: int = _limit(
+        2000, "open HeartbeatStream streams of one token, client certificate, or peer address without either"
+    )
     max_agents_per_stream: int = _limit(10_000, "agents bound to one heartbeat stream")
     max_agents_per_request: int = _limit(10_000, "agent ids named in one heartbeat, bind, beat or unbind")
     max_page_size: int = _limit(
@@ -48,8 +55,8 @@ class Limits:
     max_query_length: int = _limit(256, "characters in a FindAgents capability query")
     max_response_bytes: int = _limit(
         3_145_728,
-        "approximate bytes of agents in one ListAgents page or FindAgents answer; beyond it fewer agents "
-        "are returned, so default clients (4 MiB receive limit) can always read the answer",
+        "encoded bytes (at most) of one ListAgents or ListRuntimes page or FindAgents answer; beyond it "
+        "fewer are returned, so default clients (4 MiB receive limit) can always read the answer",
     )
 
     def __post_init__(self) -> None:
@@ -148,6 +155,20 @@ def validate_card(card: AgentCard, limits: Limits) -> None:
 def _texts(field: str, values: tuple[str, ...], limit: int) -> None:
     for i, value in enumerate(values):
         _text(f"{field}[{i}]", value, limit)
+
+
+def validate_stored(agent: Agent, limits: Limits) -> None:
+    """A loaded agent follows the rules a registration does (a data file edited outside registryd, or
+    written by a daemon with wider limits, is not served as if it did)."""
+    times = (agent.registered_at, agent.last_heartbeat, agent.status_changed_at)
+    if not all(isinstance(t, int | float) and math.isfinite(t) for t in times):
+        raise InvalidArgument("a time is not a finite number", field="registered_at")
+    try:
+        validate_id("agent_id", agent.agent_id, limits)
+        validate_id("runtime_id", agent.runtime_id, limits)
+        validate_card(agent.card, limits)
+    except (TypeError, AttributeError) as error:  # a value of the wrong type where text belongs
+        raise InvalidArgument(f"a stored value has the wrong type ({error})", field="card") from None
 
 
 def card_size(card: AgentCard) -> int:

@@ -184,11 +184,11 @@ async def events(request: web.Request) -> web.Response:
 
 @refusing
 async def list_runtimes(request: web.Request) -> web.Response:
+    """ListRuntimes, paged the same way (`page_size`, `page_token`)."""
     registry = request.app[REGISTRY]
-    revision = registry.revision
-    runtimes = [convert.runtime_to_proto(r) for r in registry.runtimes()]
-    response = pb.ListRuntimesResponse(runtimes=runtimes, revision=await registry.durable(revision))
-    return proto_response(response)
+    limit = page_size(integer(request, "page_size"), registry.limits)
+    page = registry.runtimes(decode_page_token(request.query.get("page_token", ""), "", ()), limit)
+    return proto_response(convert.runtime_page_to_proto(page, await registry.durable(page.revision)))
 
 
 @refusing

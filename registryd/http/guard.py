@@ -17,7 +17,7 @@ import grpc
 import structlog
 from aiohttp import web
 
-from registryd.auth import Principal, Role, TokenTable, bearer_token
+from registryd.auth import Principal, Role, TokenTable, bearer_token, caller_name
 from registryd.http.errors import error_response
 
 log = structlog.get_logger("registryd.http")
@@ -33,6 +33,16 @@ PRINCIPAL = web.RequestKey("principal", Principal)
 def principal_of(request: web.Request) -> Principal | None:
     """The caller; None when the daemon runs without tokens."""
     return request.get(PRINCIPAL)
+
+
+def caller_of(request: web.Request) -> str:
+    """The caller whose slots an event stream takes (registryd.auth.caller_name)."""
+    transport = request.transport
+    peer_cert = transport.get_extra_info("peercert") if transport is not None else None
+    names = [
+        value for rdn in (peer_cert or {}).get("subject", ()) for key, value in rdn if key == "commonName"
+    ]
+    return caller_name(principal_of(request), ",".join(names), request.remote or "")
 
 
 def guard(tokens: TokenTable | None) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:

@@ -25,6 +25,7 @@ from registryd.api import convert
 from registryd.core.errors import InvalidArgument, SubscriberOverflow
 from registryd.core.events import Subscription, SubscriptionClosed
 from registryd.http.api import REGISTRY, event_filter, refusing, to_json
+from registryd.http.guard import caller_of
 
 log = structlog.get_logger("registryd.http")
 
@@ -81,7 +82,7 @@ class _Writer:
 @refusing
 async def event_stream(request: web.Request) -> web.StreamResponse:
     registry = request.app[REGISTRY]
-    subscription = registry.subscribe(event_filter(request), resume_point(request))
+    subscription = registry.subscribe(event_filter(request), resume_point(request), caller_of(request))
     try:
         response = web.StreamResponse(
             headers={

@@ -34,6 +34,7 @@ from registryd.store.codec import (
     event_from_row,
     event_row,
 )
+from registryd.store.marker import DataMarker
 
 DATA_FILE = "registry.sqlite3"
 LOCK_FILE = "registryd.lock"
@@ -138,9 +139,13 @@ T = TypeVar("T")
 
 
 class SqliteStore:
-    def __init__(self, data_dir: Path, event_retention: int) -> None:
+    def __init__(self, data_dir: Path, event_retention: int, accept_data_loss: bool = False) -> None:
         self.data_dir = data_dir.absolute()  # error messages name the full path
-        self.path = data_dir / DATA_FILE
+        self.path = self.data_dir / DATA_FILE
+        self._marker = DataMarker(self.data_dir, self.path)
+        self._accept_data_loss = accept_data_loss
+        self._revision = 0
+        self._serving = False  # loaded and checked: the marker follows this store from here on
         self.lock_path = data_dir / LOCK_FILE
         self._retention = event_retention
         self._compacted = 0
@@ -173,15 +178,23 @@ class SqliteStore:
 
     def _open_and_read(self) -> Snapshot:
         self._lock()
+        if not self._accept_data_loss:
+            self._marker.check_before_open()
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None)
             self._prepare(self._db)
-            return self._read(self._db)
+            snapshot = self._read(self._db)
         except (sqlite3.Error, CorruptRow) as error:
             raise StoreError(
                 f"data file {self.path} is unreadable or corrupt ({error}); refusing to start empty. "
                 "Restore it from a backup, or move it aside to start with an empty registry."
             ) from None
+        if not self._accept_data_loss:
+            self._marker.check_loaded(snapshot.revision)
+        self._revision = snapshot.revision
+        self._marker.opened(snapshot.revision)
+        self._serving = True
+        return snapshot
 
     def _lock(self) -> None:
         try:
@@ -262,6 +275,9 @@ class SqliteStore:
                 db.execute("ROLLBACK")
             raise
         self._compacted = compacted
+        if events:
+            self._revision = events[-1].revision
+            self._marker.committed(self._revision)
 
     def _write_events(self, db: sqlite3.Connection, events: Sequence[Event]) -> int:
         """Write the events and the agent states they carry; returns the new compacted revision."""
@@ -296,8 +312,10 @@ class SqliteStore:
 
     def _close(self) -> None:
         if self._db is not None:
-            self._db.close()
+            self._db.close()  # the last connection: checkpoints and removes the -wal
             self._db = None
+            if self._serving:
+                self._marker.write(self._revision, is_open=False)
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None

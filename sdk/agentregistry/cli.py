@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from importlib.metadata import version
@@ -276,7 +277,7 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--timeout",
-        type=float,
+        type=_timeout,
         metavar="SECONDS",
         default=env("TIMEOUT", "10"),
         help="seconds to wait for each call [env REGISTRYCTL_TIMEOUT; default 10]",
@@ -449,17 +450,45 @@ def _client(args: argparse.Namespace) -> RegistryClient:
         raise UsageError("--tls-cert and --tls-key go together")
     if args.tls_cert and not args.tls_ca:
         raise UsageError("--tls-cert (mTLS) needs --tls-ca (TLS) as well")
-    token = args.token
+    token = _token(args.token, "--token") if args.token else None
     if args.token_file:
-        token = _read(args.token_file, "--token-file").decode().strip()
+        token = _token(
+            _read(args.token_file, "--token-file").decode(errors="replace").strip(), "--token-file"
+        )
     return RegistryClient(
         args.target,
-        root_certificates=_read(args.tls_ca, "--tls-ca") if args.tls_ca else None,
-        client_certificate=_read(args.tls_cert, "--tls-cert") if args.tls_cert else None,
-        client_key=_read(args.tls_key, "--tls-key") if args.tls_key else None,
-        token=token or None,
+        root_certificates=_read_pem(args.tls_ca, "--tls-ca", "CERTIFICATE") if args.tls_ca else None,
+        client_certificate=_read_pem(args.tls_cert, "--tls-cert", "CERTIFICATE") if args.tls_cert else None,
+        client_key=_read_pem(args.tls_key, "--tls-key", "PRIVATE KEY") if args.tls_key else None,
+        token=token,
         timeout=args.timeout,
     )
+
+
+MAX_TIMEOUT = 86_400.0
+
+
+def _timeout(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < seconds <= MAX_TIMEOUT:  # also refuses nan
+        raise argparse.ArgumentTypeError(
+            f"must be more than 0 and at most {MAX_TIMEOUT:g} seconds (got {text})"
+        )
+    return seconds
+
+
+def _token(token: str, flag: str) -> str:
+    """A token as it can travel in an `authorization` header: visible ASCII, nothing else."""
+    if not token:
+        raise UsageError(f"{flag} is empty")
+    if not all("!" <= ch <= "~" for ch in token):
+        raise UsageError(
+            f"{flag}: a bearer token is visible ASCII only (this one has a space, newline or other)"
+        )
+    return token
 
 
 def _read(path: str, flag: str) -> bytes:
@@ -467,6 +496,15 @@ def _read(path: str, flag: str) -> bytes:
         return Path(path).read_bytes()
     except OSError as error:
         raise UsageError(f"cannot read {flag} {path}: {error.strerror}") from None
+
+
+def _read_pem(path: str, flag: str, kind: str) -> bytes:
+    data = _read(path, flag)
+    if f"-----BEGIN {kind}-----".encode() not in data and not (
+        kind == "PRIVATE KEY" and re.search(rb"-----BEGIN [A-Z ]*PRIVATE KEY-----", data)
+    ):
+        raise UsageError(f"{flag} {path} is not a PEM file (no '-----BEGIN {kind}-----' line)")
+    return data
 
 
 async def _run(args: argparse.Namespace, out: Output) -> int:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from agentregistry.types import (
     AgentMatch,
@@ -117,6 +119,23 @@ def _age(value: datetime) -> str:
     return f"{seconds // 3600}h ago"
 
 
+def shown(text: str) -> Text:
+    """A text from the registry as a table shows it: control, bidi and other invisible characters escaped
+    (ESC[2J, U+202E...) so a card cannot drive the operator's terminal, and no rich markup applied."""
+    return Text(escaped(text))
+
+
+def escaped(text: str) -> str:
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or unicodedata.category(ch) == "Zs" else _escape(ch) for ch in text)
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
 def _reason(agent: AgentMetadata) -> str:
     return agent.status_reason.name if agent.status_reason else ""
 
@@ -178,8 +197,8 @@ class Output:
                 a.runtime_id,
                 a.status.name,
                 _reason(a),
-                a.card.name,
-                ", ".join(a.card.capabilities),
+                shown(a.card.name),
+                shown(", ".join(a.card.capabilities)),
                 _age(a.last_heartbeat),
             )
         self._show(table)
@@ -209,7 +228,7 @@ class Output:
             ("revision", str(agent.revision)),
         ]
         for key, value in rows:
-            table.add_row(key, value)
+            table.add_row(key, shown(value))
         self.console.print(table)
 
     def matches(self, found: FindResult) -> None:
@@ -220,7 +239,12 @@ class Output:
         for m in found.matches:
             a = m.agent
             table.add_row(
-                a.agent_id, a.runtime_id, a.status.name, m.matched_capability, m.match_kind.name, a.card.name
+                a.agent_id,
+                a.runtime_id,
+                a.status.name,
+                shown(m.matched_capability),
+                m.match_kind.name,
+                shown(a.card.name),
             )
         self._show(table)
         self.console.print(f"{len(found.matches)} matches at revision {found.revision}")
@@ -309,7 +333,7 @@ class Output:
         subject = event.agent_id or event.runtime_id or ""
         if event.agent_id and event.runtime_id:
             subject = f"{event.runtime_id}/{event.agent_id}"
-        details = _event_details(event)
+        details = escaped(_event_details(event))
         line = f"{event.revision:>8}  {_time(event.timestamp)}  {event.event_type.name:<20}  {subject}"
         sys.stdout.write(f"{line}  {details}".rstrip() + "\n")
         sys.stdout.flush()

@@ -402,9 +402,21 @@ class RegistryClient:
 
     # ------------------------------------------------------------------------------------ others
 
-    async def list_runtimes(self) -> RuntimeList:
-        """Runtimes with their agent ids and whether a heartbeat stream is bound to them."""
-        response = await self._unary(self._stub.ListRuntimes, pb.ListRuntimesRequest())
+    async def list_runtimes(self, page_size: int = 0) -> RuntimeList:
+        """Every runtime with its agent ids and whether a heartbeat stream is bound to it: every page
+        joined, with the first page's revision (as `list_all_agents`)."""
+        first = await self.list_runtimes_page(page_size)
+        runtimes, token = list(first.runtimes), first.next_page_token
+        while token:
+            page = await self.list_runtimes_page(page_size, token)
+            runtimes.extend(page.runtimes)
+            token = page.next_page_token
+        return RuntimeList(runtimes, first.revision)
+
+    async def list_runtimes_page(self, page_size: int = 0, page_token: str = "") -> RuntimeList:
+        """One page of runtimes ordered by id; pass its `next_page_token` for the next."""
+        request = pb.ListRuntimesRequest(page_size=page_size, page_token=page_token)
+        response = await self._unary(self._stub.ListRuntimes, request)
         return convert.runtime_list(response)
 
     async def get_stats(self) -> RegistryStats:

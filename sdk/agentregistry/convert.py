@@ -351,7 +351,7 @@ def runtime_list(response: pb.ListRuntimesResponse) -> RuntimeList:
         )
         for r in response.runtimes
     ]
-    return RuntimeList(runtimes, response.revision)
+    return RuntimeList(runtimes, response.revision, response.next_page_token)
 
 
 def stats(response: pb.GetStatsResponse) -> RegistryStats:

@@ -508,6 +508,7 @@ class RuntimeInfo:
 class RuntimeList:
     runtimes: list[RuntimeInfo]
     revision: int
+    next_page_token: str = ""  # empty on the last page (list_runtimes joins every page)
 
 
 @dataclass(frozen=True)
@@ -515,7 +516,7 @@ class RegistryStats:
     total_agents: int
     total_runtimes: int
     status_distribution: dict[AgentStatus, int]
-    runtime_distribution: dict[str, int]
+    runtime_distribution: dict[str, int]  # the 100 runtimes with the most agents (total_runtimes: all)
     total_queries: int
     total_registrations: int
     total_deregistrations: int

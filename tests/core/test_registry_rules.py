@@ -270,7 +270,7 @@ async def test_stats_and_runtimes_reflect_the_registry(registry: Registry):
     assert stats.status_distribution["ACTIVE"] == 2 and stats.status_distribution["DEGRADED"] == 1
     assert stats.runtime_distribution == {"rt": 2, "other": 1}
     assert stats.capability_index_size == 2
-    assert [(r.runtime_id, r.agent_ids) for r in registry.runtimes()] == [
+    assert [(r.runtime_id, r.agent_ids) for r in registry.runtimes().runtimes] == [
         ("other", ("b1",)),
         ("rt", ("a1", "a2")),
     ]

@@ -41,7 +41,7 @@ async def test_first_bind_with_no_ids_binds_every_agent_of_the_runtime(registry:
     session = HeartbeatSession(registry)
     result = await session.bind("rt", [])
     assert session.bound == {"a1"} and result.bound_agents == 1
-    assert [(r.runtime_id, r.stream_connected) for r in registry.runtimes()] == [
+    assert [(r.runtime_id, r.stream_connected) for r in registry.runtimes().runtimes] == [
         ("other", False),
         ("rt", True),
     ]

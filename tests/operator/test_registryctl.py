@@ -452,3 +452,63 @@ def test_agents_select_picks_one_and_says_why(registry: tuple[str, Any]) -> None
     assert "no agent fits: 2 ACTIVE agents match, none fits (2 at max concurrency)" in full.stdout
     bad = registryctl(address, "agents", "select", "python", "--strategy", "affinity")
     assert bad.returncode == 1 and "INVALID_ARGUMENT" in bad.stderr and "affinity_key" in bad.stderr
+
+
+HOSTILE = "\x1b[2J\x1b[8mhidden\u202eevil\x07[bold]x[/bold]"
+
+
+def test_tables_escape_control_and_bidi_characters_and_json_stays_exact(
+    daemon_process: Callable[..., Any],
+) -> None:
+    daemon = daemon_process("--store", "memory")
+    with grpc.insecure_channel(daemon.address) as channel:
+        card = pb.AgentCard(name=HOSTILE, description=HOSTILE)
+        pb_grpc.RegistryServiceStub(channel).RegisterAgent(
+            pb.RegisterAgentRequest(
+                agent_id="evil", runtime_id="rt", card=card, capabilities=[f"cap {HOSTILE}"]
+            )
+        )
+    runs = {
+        "list": registryctl(daemon.address, "agents", "list"),
+        "get": registryctl(daemon.address, "agents", "get", "evil"),
+        "find": registryctl(daemon.address, "agents", "find", "cap"),
+        "watch": registryctl(daemon.address, "watch", "--from-revision", "1", "--count", "2"),
+    }
+    for name, run in runs.items():
+        assert run.returncode == 0, (name, run.stderr)
+        printed = run.stdout
+        assert not {"\x1b", "\x07", "\u202e"} & set(printed), name
+        if name != "watch":  # watch shows the capabilities of a registration
+            assert "\\x1b[2J\\x1b[8mhidden\\u202eevil\\x07[bold]x[/bold]" in printed, name
+    assert "\\x1b[2J" in runs["watch"].stdout
+    exact = registryctl(daemon.address, "-o", "json", "agents", "get", "evil")
+    assert json.loads(exact.stdout)["card"]["name"] == HOSTILE
+
+
+@pytest.mark.parametrize(
+    ("args", "files", "message"),
+    [
+        (["--timeout", "-1"], {}, "--timeout: must be more than 0"),
+        (["--timeout", "nan"], {}, "--timeout: must be more than 0"),
+        (["--timeout", "inf"], {}, "--timeout: must be more than 0"),
+        (["--timeout", "1e12"], {}, "--timeout: must be more than 0"),
+        (["--timeout", "soon"], {}, "--timeout: not a number of seconds"),
+        (["--token", "abc\ndef"], {}, "--token: a bearer token is visible ASCII only"),
+        (["--token-file", "{empty}"], {"empty": ""}, "--token-file is empty"),
+        (["--token-file", "{two}"], {"two": "abc\ndef\n"}, "--token-file: a bearer token is visible ASCII"),
+        (
+            ["--tls-ca", "{ca}"],
+            {"ca": "not a certificate"},
+            "is not a PEM file (no '-----BEGIN CERTIFICATE-----'",
+        ),
+    ],
+)
+def test_nonsense_options_exit_2_with_a_clear_message(
+    tmp_path: Path, args: list[str], files: dict[str, str], message: str
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    args = [a.format(**{name: str(tmp_path / name) for name in files}) for a in args]
+    run = registryctl("127.0.0.1:1", *args, "stats")
+    assert run.returncode == 2, run.stderr
+    assert message in run.stderr and "Traceback" not in run.stderr

@@ -265,11 +265,15 @@ async def test_list_runtimes_and_stats(client: RegistryClient) -> None:
     await client.register_agent("rt-1", CODER, "b")
     await client.register_agent("rt-2", CODER, "c")
     await client.update_agent_status("c", AgentStatus.OFFLINE)
-    runtimes = await client.list_runtimes()
+    runtimes = await client.list_runtimes(page_size=1)  # every page joined
     assert [(r.runtime_id, r.agent_ids, r.agent_count) for r in runtimes.runtimes] == [
         ("rt-1", ("a", "b"), 2),
         ("rt-2", ("c",), 1),
     ]
+    first = await client.list_runtimes_page(page_size=1)
+    assert [r.runtime_id for r in first.runtimes] == ["rt-1"] and first.next_page_token
+    rest = await client.list_runtimes_page(page_size=1, page_token=first.next_page_token)
+    assert [r.runtime_id for r in rest.runtimes] == ["rt-2"] and not rest.next_page_token
     stats = await client.get_stats()
     assert (stats.total_agents, stats.total_runtimes, stats.total_registrations) == (3, 2, 3)
     assert stats.status_distribution[AgentStatus.ACTIVE] == 2

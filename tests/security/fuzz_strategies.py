@@ -91,7 +91,11 @@ UNARY: dict[str, st.SearchStrategy] = {
         pb.UpdateAgentStatusRequest, agent_id=agent_ids, status=statuses, runtime_id=runtime_ids
     ),
     "Heartbeat": st.builds(pb.HeartbeatRequest, runtime_id=runtime_ids, agent_ids=id_lists, status=statuses),
-    "ListRuntimes": st.just(pb.ListRuntimesRequest()),
+    "ListRuntimes": st.builds(
+        pb.ListRuntimesRequest,
+        page_size=INT32,
+        page_token=st.one_of(texts, st.binary(max_size=64).map(lambda b: b.hex())),
+    ),
     "GetStats": st.just(pb.GetStatsRequest()),
 }
 
@@ -174,3 +178,18 @@ def raw_payloads(method: str) -> st.SearchStrategy[bytes]:
     if string_paths(REQUEST_TYPES[method]):
         strategies.append(with_invalid_utf8(method))
     return st.one_of(strategies)
+
+
+def stream_payloads() -> st.SearchStrategy[pb.HeartbeatStreamRequest | bytes]:
+    """A heartbeat stream message: a well-formed one, or bytes that are none."""
+    return st.one_of(stream_messages, raw_payloads("HeartbeatStream"))
+
+
+# Filters a subscriber can be served with: known types, pool ids or none.
+served_filters = st.builds(
+    pb.SubscribeRequest,
+    types=st.lists(st.sampled_from([t for t in pb.EventType.values() if t]), max_size=3),
+    runtime_id=st.sampled_from(["", *RUNTIME_POOL]),
+    agent_id=st.sampled_from(["", *AGENT_POOL]),
+    from_revision=st.integers(0, 40),
+)

@@ -26,7 +26,17 @@ from registryd.auth import Role
 from registryd.server import SERVICE_NAME
 
 TOTAL = int(os.environ.get("REGISTRYD_FUZZ_EXAMPLES", "400"))
-SHARES = {"unary": 0.4, "raw": 0.2, "utf8": 0.1, "stream": 0.15, "subscribe": 0.1, "auth": 0.05}
+SHARES = {
+    "unary": 0.33,
+    "raw": 0.18,
+    "utf8": 0.1,
+    "stream": 0.1,
+    "stream_raw": 0.08,
+    "subscribe": 0.07,
+    "subscribe_events": 0.06,
+    "auth": 0.05,
+    "auth_streams": 0.03,
+}
 
 
 def fuzz_settings(share: str) -> settings:
@@ -105,7 +115,7 @@ class Target:
 
 
 FUZZ_DAEMON = ["--store", "memory", "--heartbeat-timeout", "3600", "--auto-deregister-timeout", "7200",
-               "--log-level", "warning"]  # fmt: skip
+               "--log-level", "warning", "--bookmark-interval", "0.2"]  # fmt: skip
 
 
 @pytest.fixture
@@ -213,6 +223,32 @@ def test_heartbeat_stream_answers_random_message_sequences_clearly(target, messa
     assert target.state() == before
 
 
+@fuzz_settings("stream_raw")
+@given(payloads=st.lists(fz.stream_payloads(), min_size=1, max_size=6))
+def test_heartbeat_stream_answers_every_message_even_after_malformed_ones(target, payloads):
+    """Each message, well-formed or not, gets its ack (an error ack when refused) on a stream that stays
+    open, until the client half-closes."""
+    fresh = f"fz-stream-{next(_streams)}"
+    for message in payloads:
+        if isinstance(message, pb.HeartbeatStreamRequest) and message.bind.runtime_id == fz.FRESH:
+            message.bind.runtime_id = fresh
+    payloads = [p.SerializeToString() if isinstance(p, pb.HeartbeatStreamRequest) else p for p in payloads]
+    before = target.state()
+    target.cases += 1
+    call = target.channel.stream_stream(f"/{SERVICE_NAME}/HeartbeatStream")(iter(payloads), timeout=TIMEOUT)
+    acks = 0
+    try:
+        for raw in call:
+            ack = pb.HeartbeatStreamResponse.FromString(raw)
+            if ack.HasField("error"):
+                target.check_refusal(RefusedStreamMessage(ack), f"HeartbeatStream payload {acks}")
+            acks += 1
+    except grpc.RpcError as error:
+        target.check_refusal(error, f"HeartbeatStream payload {acks}")
+    assert acks == len(payloads), f"{acks} acks for {len(payloads)} messages"
+    assert target.state() == before
+
+
 @fuzz_settings("subscribe")
 @given(request=fz.subscribe_requests)
 def test_subscribe_answers_random_filters_clearly(target, request):
@@ -227,6 +263,37 @@ def test_subscribe_answers_random_filters_clearly(target, request):
     finally:
         call.cancel()
     assert target.state() == before
+
+
+@fuzz_settings("subscribe_events")
+@given(request=fz.served_filters)
+def test_subscribe_sends_matching_events_in_revision_order(target, request):
+    """A served filter: replayed events come in strictly increasing revisions, each one the filter
+    matches, then a bookmark that claims no more than the daemon's revision."""
+    revision = target.state()[0]
+    target.cases += 1
+    call = target.stub.Subscribe(request, timeout=TIMEOUT)
+    seen: list[pb.Event] = []
+    bookmarks = 0
+    try:
+        for message in call:
+            if message.HasField("bookmark"):
+                assert message.bookmark.revision <= revision
+                bookmarks += 1
+                if bookmarks == 2:  # the first one comes before the replay
+                    break
+            elif message.HasField("event"):
+                seen.append(message.event)
+    finally:
+        call.cancel()
+    revisions = [e.revision for e in seen]
+    assert revisions == sorted(set(revisions)) and all(
+        request.from_revision <= r <= revision for r in revisions
+    )
+    for event in seen:
+        assert not request.types or event.type in request.types
+        assert not request.runtime_id or event.runtime_id == request.runtime_id
+        assert not request.agent_id or event.agent_id == request.agent_id
 
 
 # Header values a client library can send: printable ASCII.
@@ -255,3 +322,22 @@ def test_random_authorization_never_authenticates(guarded, data, method, header)
         getattr(guarded.stub, method)(request, timeout=TIMEOUT, metadata=metadata)
     assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED, refused.value.details()
     assert guarded.state() == before
+
+
+@fuzz_settings("auth_streams")
+@given(
+    method=st.sampled_from(["Subscribe", "HeartbeatStream"]),
+    header=st.one_of(st.none(), _header_values, st.lists(_header_values, min_size=2, max_size=3)),
+)
+def test_random_authorization_never_opens_a_stream(guarded, method, header):
+    headers = [] if header is None else [header] if isinstance(header, str) else header
+    metadata = tuple(("authorization", value) for value in headers)
+    guarded.cases += 1
+    if method == "Subscribe":
+        call = guarded.stub.Subscribe(pb.SubscribeRequest(), timeout=TIMEOUT, metadata=metadata)
+    else:
+        bind = pb.HeartbeatStreamRequest(sequence=1, bind=pb.Bind(runtime_id="rt-1"))
+        call = guarded.stub.HeartbeatStream(iter([bind]), timeout=TIMEOUT, metadata=metadata)
+    with pytest.raises(grpc.RpcError) as refused:
+        next(call)
+    assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED, refused.value.details()

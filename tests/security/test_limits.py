@@ -105,6 +105,8 @@ CASES = [
          "max_agents_per_runtime=2"),
     Case("max_subscribers", 1, _second_subscriber, EXHAUSTED, None, "max_subscribers=1"),
     Case("max_streams", 1, _second_stream, EXHAUSTED, None, "max_streams=1"),
+    Case("max_subscribers_per_caller", 1, _second_subscriber, EXHAUSTED, None, "max_subscribers_per_caller=1"),
+    Case("max_streams_per_caller", 1, _second_stream, EXHAUSTED, None, "max_streams_per_caller=1"),
     Case("max_agents_per_stream", 1, _bind_too_many, EXHAUSTED, "bind.agent_ids", "max_agents_per_stream=1"),
     Case("max_agents_per_request", 2, lambda s, c: s.Heartbeat(pb.HeartbeatRequest(runtime_id="rt", agent_ids=["a", "b", "c"])),
          INVALID, "agent_ids", "the limit is 2"),

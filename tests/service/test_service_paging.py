@@ -82,3 +82,20 @@ async def test_negative_page_size_is_invalid(daemon):
         await daemon.stub.ListAgents(pb.ListAgentsRequest(page_size=-5))
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert bad_request_fields(error.value) == ["page_size"]
+
+
+async def test_list_runtimes_pages_like_list_agents(daemon):
+    for i in range(7):
+        await register(daemon.stub, f"rt-{i}", f"agent-{i}")
+    seen, token, pages = [], "", 0
+    while True:
+        page = await daemon.stub.ListRuntimes(pb.ListRuntimesRequest(page_size=3, page_token=token))
+        seen += [(r.runtime_id, list(r.agent_ids)) for r in page.runtimes]
+        pages += 1
+        token = page.next_page_token
+        if not token:
+            break
+    assert seen == [(f"rt-{i}", [f"agent-{i}"]) for i in range(7)] and pages == 3
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await daemon.stub.ListRuntimes(pb.ListRuntimesRequest(page_token="not-a-token"))
+    assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT

@@ -21,6 +21,7 @@ from web_support import STEADY, card, register, write_tokens
 
 from registryd.auth import Role
 from registryd.config import Config
+from registryd.core.validation import Limits
 from registryd.server import Daemon
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "security"))
@@ -347,3 +348,19 @@ async def test_https_with_the_daemons_tls_settings(tmp_path: Path) -> None:
                 await session.get(f"{daemon.console_url}api/v1/stats")  # not trusted without the CA
     finally:
         await daemon.stop()
+
+
+async def test_event_streams_take_subscriber_slots_of_their_caller(
+    serve: Serve, http: aiohttp.ClientSession
+) -> None:
+    """The SSE stream counts as a subscriber: the same per-caller limit as Subscribe (issue 11, item 4)."""
+    daemon, base = await started(serve, limits=Limits(max_subscribers_per_caller=1))
+    grpc_sub = daemon.stub.Subscribe(pb.SubscribeRequest())
+    assert (await grpc_sub.read()).HasField("bookmark")  # the one slot of 127.0.0.1
+    async with http.get(f"{base}/api/v1/events/stream") as refused:
+        assert refused.status == 429, await refused.text()
+        assert "max_subscribers_per_caller=1" in (await refused.json())["error"]["message"]
+    grpc_sub.cancel()
+    await wait_for(lambda: daemon.daemon.registry.stats().subscribers == 0, timeout=10)
+    async with http.get(f"{base}/api/v1/events/stream") as served:
+        assert served.status == 200

@@ -479,8 +479,19 @@ async function act(path, method, body) {
 
 // ------------------------------------------------------------------ runtimes
 
+async function allRuntimes() {
+  const runtimes = [];
+  let token = "";
+  do {  // pages, as ListRuntimes answers them
+    const page = await api(`/api/v1/runtimes?page_size=1000&page_token=${encodeURIComponent(token)}`);
+    runtimes.push(...(page.runtimes || []));
+    token = page.nextPageToken || "";
+  } while (token);
+  return runtimes;
+}
+
 async function renderRuntimes() {
-  const { runtimes } = await api("/api/v1/runtimes");
+  const runtimes = await allRuntimes();
   $("runtimes").tBodies[0].replaceChildren(
     ...runtimes.map((r) => {
       const show = el("a", { href: "#/agents", onclick: () => showRuntime(r.runtimeId) }, r.runtimeId);

@@ -864,8 +864,12 @@ class SubscribeResponse(_message.Message):
     def __init__(self, event: _Optional[_Union[Event, _Mapping]] = ..., bookmark: _Optional[_Union[Bookmark, _Mapping]] = ..., heartbeat_digest: _Optional[_Union[HeartbeatDigest, _Mapping]] = ...) -> None: ...
 
 class ListRuntimesRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class Runtime(_message.Message):
     __slots__ = ("runtime_id", "agent_ids", "agent_count", "stream_connected", "heartbeat_timeout", "auto_deregister_timeout")
@@ -884,12 +888,14 @@ class Runtime(_message.Message):
     def __init__(self, runtime_id: _Optional[str] = ..., agent_ids: _Optional[_Iterable[str]] = ..., agent_count: _Optional[int] = ..., stream_connected: _Optional[bool] = ..., heartbeat_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., auto_deregister_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class ListRuntimesResponse(_message.Message):
-    __slots__ = ("runtimes", "revision")
+    __slots__ = ("runtimes", "revision", "next_page_token")
     RUNTIMES_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     runtimes: _containers.RepeatedCompositeFieldContainer[Runtime]
     revision: int
-    def __init__(self, runtimes: _Optional[_Iterable[_Union[Runtime, _Mapping]]] = ..., revision: _Optional[int] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, runtimes: _Optional[_Iterable[_Union[Runtime, _Mapping]]] = ..., revision: _Optional[int] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GetStatsRequest(_message.Message):
     __slots__ = ()

@@ -169,7 +169,9 @@ class RegistryServiceServicer:
         """One long-lived stream per runtime. The first message must be a bind. A refused message is answered by
         an ack carrying the error, and the stream stays open. Abrupt loss of the stream
         marks its bound agents UNHEALTHY at once (STREAM_LOST); a client half-close marks them OFFLINE
-        (STREAM_CLOSED); a server drain on shutdown changes nothing.
+        (STREAM_CLOSED); a server drain on shutdown changes nothing. A stream that has not bound within the
+        daemon's bind_timeout (10 s by default) is ended with FAILED_PRECONDITION. Streams are limited per
+        caller (token, client certificate, or peer address) as well as in total: RESOURCE_EXHAUSTED beyond.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -184,21 +186,22 @@ class RegistryServiceServicer:
         the daemon reaches from_revision - 1, so no bookmark claims an event that was skipped. FAILED_PRECONDITION
         with ErrorInfo reason REVISION_COMPACTED when from_revision is no longer retained; RESOURCE_EXHAUSTED
         with ErrorInfo reason SUBSCRIBER_OVERFLOW (metadata last_revision) when the subscriber fell too far
-        behind.
+        behind, or when the caller (token, client certificate, or peer address) or the daemon holds as many
+        subscriptions as allowed.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListRuntimes(self, request, context):
-        """Lists runtimes with their agents.
+        """Lists runtimes with their agents, in pages.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetStats(self, request, context):
-        """Totals, distributions and counters.
+        """Totals, distributions and counters: a summary that stays small at any registry size.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
