@@ -18,7 +18,7 @@ from pathlib import Path
 
 from agentregistry.backoff import Backoff
 from agentregistry.cli_output import Output
-from agentregistry.client import RegistryClient
+from agentregistry.client import LOAD_BALANCING, RegistryClient
 from agentregistry.types import (
     AgentMetadata,
     AgentStatus,
@@ -265,7 +265,14 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         "--target",
         default=env("TARGET", "127.0.0.1:50051"),
         metavar="HOST:PORT",
-        help="daemon address host:port [env REGISTRYCTL_TARGET; default 127.0.0.1:50051]",
+        help="daemon address host:port, or several replicas as ipv4:a:p,b:p or dns:///name:port "
+        "[env REGISTRYCTL_TARGET; default 127.0.0.1:50051]",
+    )
+    p.add_argument(
+        "--load-balancing",
+        choices=LOAD_BALANCING,
+        default=env("LOAD_BALANCING", "pick_first"),
+        help="gRPC policy over several replicas [env REGISTRYCTL_LOAD_BALANCING; default pick_first]",
     )
     p.add_argument(
         "-o",
@@ -459,6 +466,7 @@ def _client(args: argparse.Namespace) -> RegistryClient:
         client_key=_read(args.tls_key, "--tls-key") if args.tls_key else None,
         token=token or None,
         timeout=args.timeout,
+        load_balancing=args.load_balancing,
     )
 
 
