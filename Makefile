@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PROTO := protos/agentregistry/v1/registry.proto
 
 .DEFAULT_GOAL := help
-.PHONY: help run test fuzz proto lint fmt bench bench-full clean
+.PHONY: help run run-cluster test fuzz proto lint fmt bench bench-full clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -21,6 +21,9 @@ HTTP_LISTEN ?= 127.0.0.1:8080
 run: $(STAMP) ## start the daemon in the foreground on 127.0.0.1:50051, the web console on HTTP_LISTEN
 	@echo "registryd console: http://$(HTTP_LISTEN)/"
 	$(VENV)/bin/registryd --http-listen $(HTTP_LISTEN)
+
+run-cluster: $(STAMP) ## a local etcd and three replicas (cluster mode) on 127.0.0.1:50051-50053; Ctrl-C stops all
+	$(PY) -m scripts.run_cluster
 
 test: $(STAMP) ## run the whole test suite
 	$(PY) -m pytest

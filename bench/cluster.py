@@ -21,7 +21,7 @@ from registryd.core.registry import Registry
 from registryd.store.etcd import EtcdOptions, EtcdStore
 from registryd.store.memory import MemoryStore
 from registryd.store.sqlite import SqliteStore
-from tests.etcd_server import start_etcd  # run from the repository root, as `make bench` does
+from scripts.etcd_server import start_etcd
 
 WRITES = 2000
 CONCURRENCY = 32

@@ -80,6 +80,11 @@ class Config:
     etcd_timeout: float = _opt(
         2.0, "seconds an etcd request may take before a write is refused (UNAVAILABLE)"
     )
+    etcd_lease_ttl: int = _opt(
+        3,
+        "seconds a dead replica's lease outlives it: its runtimes' agents turn UNHEALTHY (unless they "
+        "re-bound elsewhere) and another replica takes over leadership within this + 1 s",
+    )
     data_dir: str = _opt(
         "registryd-data", "directory of the sqlite store (relative to the working directory)"
     )
@@ -125,6 +130,8 @@ class Config:
             raise ConfigError(f"etcd_prefix must start with / and name something (got {self.etcd_prefix!r})")
         if bool(self.etcd_username) != bool(self.etcd_password_file):
             raise ConfigError("etcd_username and etcd_password_file go together")
+        if not 1 <= self.etcd_lease_ttl <= 600:
+            raise ConfigError(f"etcd_lease_ttl must be within 1 and 600 seconds (got {self.etcd_lease_ttl})")
         if self.etcd_timeout <= 0:
             raise ConfigError(f"etcd_timeout must be positive (got {self.etcd_timeout})")
 

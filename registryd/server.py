@@ -66,7 +66,12 @@ def make_store(config: Config) -> Store | SharedStore:
         endpoints = tuple(e.strip() for e in config.etcd_endpoints.split(","))
         return EtcdStore(
             EtcdOptions(
-                endpoints, config.etcd_prefix, config.etcd_username or None, password, config.etcd_timeout
+                endpoints,
+                config.etcd_prefix,
+                config.etcd_username or None,
+                password,
+                config.etcd_timeout,
+                config.etcd_lease_ttl,
             )
         )
     return SqliteStore(Path(config.data_dir), config.event_retention, config.accept_data_loss)

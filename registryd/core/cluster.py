@@ -22,7 +22,7 @@ import structlog
 
 from registryd.core.commit import Apply, CommitFailed, Decision
 from registryd.core.model import Event
-from registryd.store.base import Conflict, SharedStore, Snapshot, StoreUnavailable
+from registryd.store.base import Conflict, Fence, Fenced, SharedStore, Snapshot, StoreUnavailable
 
 log = structlog.get_logger("registryd.cluster")
 
@@ -45,7 +45,7 @@ class ClusterCommitter:
         self._probe_interval = probe_interval
         self._prober: asyncio.Task[None] | None = None
         self.available = True  # the store answered the last request
-        self._queue: deque[tuple[Decision, asyncio.Future[list[Event]] | None]] = deque()
+        self._queue: deque[tuple[Decision, Fence | None, asyncio.Future[list[Event]] | None]] = deque()
         self._worker: asyncio.Task[None] | None = None
         self._follower: asyncio.Task[None] | None = None
         self._applied = 0  # the store revision of the last change the view applied
@@ -81,9 +81,9 @@ class ClusterCommitter:
                 self._note_availability(True)
             await asyncio.sleep(self._probe_interval)
 
-    def submit(self, decide: Decision) -> None:
-        """Decide and commit a change in the background (refusals are logged)."""
-        self._queue.append((decide, None))
+    def submit(self, decide: Decision, fence: Fence | None = None) -> None:
+        """Decide and commit a change in the background, if `fence` holds (refusals are logged)."""
+        self._queue.append((decide, fence, None))
         self._start()
 
     def note_stream(self, runtime_id: str, held: bool) -> None:
@@ -92,7 +92,7 @@ class ClusterCommitter:
     async def commit(self, decide: Decision) -> list[Event]:
         """Decide and commit a change; its events once this replica's view has applied it."""
         done: asyncio.Future[list[Event]] = asyncio.get_running_loop().create_future()
-        self._queue.append((decide, done))
+        self._queue.append((decide, None, done))
         self._start()
         return await done
 
@@ -116,9 +116,9 @@ class ClusterCommitter:
     async def _work(self) -> None:
         try:
             while self._queue:
-                decide, done = self._queue.popleft()
+                decide, fence, done = self._queue.popleft()
                 try:
-                    events = await self._commit(decide)
+                    events = await self._commit(decide, fence)
                 except Exception as error:
                     if done is None:
                         log.warning("background change not committed", error=str(error))
@@ -130,23 +130,27 @@ class ClusterCommitter:
         finally:
             self._worker = None
 
-    async def _commit(self, decide: Decision) -> list[Event]:
+    async def _commit(self, decide: Decision, fence: Fence | None) -> list[Event]:
         while True:
             events = decide()
             durable = [event for event in events if event.revision]
-            if durable:
+            if durable or (fence is not None and fence.release):
                 try:
-                    revision = await self._store.commit(durable, self._applied)
+                    revision = await self._store.commit(durable, self._applied, fence)
                 except Conflict as conflict:
                     self._rewind()
                     await self._applied_up_to(conflict.store_revision)
                     continue
+                except Fenced:
+                    self._rewind()
+                    return []  # the runtime is held elsewhere now, or this replica no longer leads
                 except StoreUnavailable as error:
                     self._rewind()
                     self._note_availability(False)
                     raise CommitFailed(str(error)) from error
                 self._note_availability(True)
-                await self._applied_up_to(revision)
+                if durable:
+                    await self._applied_up_to(revision)
             ephemeral = [event for event in events if not event.revision]
             if ephemeral:
                 self._publish(ephemeral)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 import structlog
 
 from registryd.core.model import Event
-from registryd.store.base import Store
+from registryd.store.base import Fence, Store
 
 log = structlog.get_logger("registryd.commit")
 
@@ -48,8 +48,9 @@ class Committer:
         self._task: asyncio.Task[None] | None = None
         self.failure: BaseException | None = None
 
-    def submit(self, decide: Decision) -> list[Event]:
-        """Decide and apply a change now; queue its events for the next write without waiting for it."""
+    def submit(self, decide: Decision, fence: Fence | None = None) -> list[Event]:
+        """Decide and apply a change now; queue its events for the next write without waiting for it.
+        (`fence` is for replicas sharing a store: in one process every fence holds.)"""
         events = decide()
         if events:
             self._apply(events)

@@ -32,6 +32,7 @@ class _Track:
     terms: Terms
     timed_out: bool = False
     scheduled: float = 0.0
+    parked: bool = False  # another replica judges the agent (cluster mode): no deadlines here
 
 
 class DeadlineTracker:
@@ -50,6 +51,8 @@ class DeadlineTracker:
         """The agent follows new terms from now on, measured from its last beat."""
         track = self._tracks[agent_id]
         track.terms = terms
+        if track.parked:
+            return
         timeout = terms.auto_deregister_timeout if track.timed_out else terms.heartbeat_timeout
         self._schedule(agent_id, track, track.last_beat + timeout)
 
@@ -57,13 +60,33 @@ class DeadlineTracker:
         """Record a heartbeat; True when the agent was stale (its next deadline moved earlier)."""
         track = self._tracks[agent_id]
         track.last_beat = now
-        if not track.timed_out:
+        if not track.timed_out or track.parked:
             return False
         # The pending entry sits at the expiry deadline, later than the new timeout deadline.
         track.timed_out = False
         self.stale -= 1
         self._schedule(agent_id, track, now + track.terms.heartbeat_timeout)
         return True
+
+    def park(self, agent_id: str) -> None:
+        """Stop judging the agent here (another replica holds its runtime's stream)."""
+        track = self._tracks[agent_id]
+        if track.timed_out:
+            track.timed_out = False
+            self.stale -= 1
+        track.parked = True
+        track.scheduled = -1.0  # drops the pending heap entry
+
+    def unpark(self, agent_id: str, now: float) -> None:
+        """Judge the agent here again, as if it had beaten at `now` (its last beats were seen elsewhere)."""
+        track = self._tracks[agent_id]
+        if track.parked:
+            track.parked = False
+            track.last_beat = max(track.last_beat, now)
+            self._schedule(agent_id, track, track.last_beat + track.terms.heartbeat_timeout)
+
+    def timed_out_ids(self) -> list[str]:
+        return sorted(agent_id for agent_id, track in self._tracks.items() if track.timed_out)
 
     def last_beat(self, agent_id: str) -> float:
         return self._tracks[agent_id].last_beat

@@ -22,6 +22,7 @@ import structlog
 
 from registryd.core.clock import Clock, Timer
 from registryd.core.cluster import ClusterCommitter
+from registryd.core.cluster_liveness import ClusterLiveness
 from registryd.core.commit import Committer, Decision
 from registryd.core.encoded_size import agent_size, runtime_size, text_size
 from registryd.core.errors import (
@@ -69,7 +70,7 @@ from registryd.core.validation import (
     validate_query,
     validate_stored,
 )
-from registryd.store.base import SharedStore, StoreError
+from registryd.store.base import Fence, SharedStore, StoreError
 from registryd.store.memory import MemoryStore
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger("registryd.registry")
 
 ALL_STATUSES = frozenset(AgentStatus)
+ANYWHERE = Fence()  # a change this process may always make (one daemon; the local store ignores fences)
 DIGEST_INTERVAL = 1.0  # seconds between heartbeat digests
 STATS_TOP_RUNTIMES = 100  # runtimes named in Stats.runtime_distribution (the largest)
 
@@ -247,16 +249,15 @@ class Registry:
         self._revision = 0
         self.hub = EventHub(self.settings.event_retention, self.settings.event_queue_size)
         self.committer: Committer | ClusterCommitter
+        self.cluster: ClusterLiveness | None = None  # cluster mode: who judges which agents' liveness
         if isinstance(self._store, SharedStore):
             self.committer = ClusterCommitter(
                 self._store, self._apply, self.hub.publish, self._rewind, on_store_availability
             )
+            self.cluster = ClusterLiveness(self._store.sessions(), self, clock)
         else:
             self.committer = Committer(self._store, self._apply, self.hub.publish, on_store_failure)
         self.history_id = ""  # the store's history (cluster mode); changes when the history does
-        # Cluster mode, until an elected replica runs timeouts: a replica acts on the deadlines of the
-        # agents registered or beaten through it only (None: all agents, as in the single daemon).
-        self._beaten_here: set[str] | None = set() if isinstance(self._store, SharedStore) else None
         # Totals since start. Keys with a colon count by label: "deregistrations:EXPIRED",
         # "status_changes:STREAM_LOST:UNHEALTHY" (reason, new status).
         self.counters: Counter[str] = Counter()
@@ -292,6 +293,8 @@ class Registry:
         self._started_at = now
         if isinstance(self.committer, ClusterCommitter):
             await self.committer.start(snapshot)
+        if self.cluster is not None:
+            await self.cluster.start()
         self.started = True
         self._sweeper.start()
         if self._awaiting_rebind:
@@ -308,6 +311,8 @@ class Registry:
         self.started = False
         self.loads.stop()
         self.hub.close_all()
+        if self.cluster is not None:
+            await self.cluster.stop()
         await self.committer.drain()
         await self._store.close()
 
@@ -413,7 +418,8 @@ class Registry:
                 RuntimeInfo(
                     runtime_id,
                     agent_ids,
-                    self._streaming[runtime_id] > 0,
+                    self._streaming[runtime_id] > 0
+                    or (self.cluster is not None and runtime_id in self.cluster.held_elsewhere),
                     terms.heartbeat_timeout,
                     terms.auto_deregister_timeout,
                 )
@@ -542,8 +548,6 @@ class Registry:
             return events
 
         events = await self._change(decide)
-        if self._beaten_here is not None:
-            self._beaten_here.add(agent_id)
         if heartbeat_timeout is not None or auto_deregister_timeout is not None:
             self._set_terms(runtime_id, terms)
         if not events:
@@ -567,15 +571,15 @@ class Registry:
         self._log_events(events)  # after the commit: the log says what the store holds
         return events
 
-    def _submit(self, decide: Decision) -> None:
-        """Commit a decision without waiting for it."""
+    def _submit(self, decide: Decision, fence: Fence = ANYWHERE) -> None:
+        """Commit a decision without waiting for it, if `fence` holds."""
 
         def logged() -> list[Event]:
             events = decide()
             self._log_events(events)
             return events
 
-        self.committer.submit(logged)
+        self.committer.submit(logged, fence)
 
     async def update_status(
         self, agent_id: str, status: AgentStatus, runtime_id: str = ""
@@ -613,6 +617,8 @@ class Registry:
         self.request_terms(runtime_id, heartbeat_timeout, auto_deregister_timeout)
         targets = agent_ids or tuple(self._runtimes.get(runtime_id, ()))
         known, unknown, refused = self.split_owned(runtime_id, targets)
+        if self.cluster is not None:
+            self.cluster.note_beats(known)
         result = await self.beat(runtime_id, known, status, loads)
         return result.merge(unknown, refused), self.committed_revision
 
@@ -726,8 +732,6 @@ class Registry:
         beats = 0
         for agent_id in agent_ids:
             agent = self._agents[agent_id]
-            if self._beaten_here is not None:
-                self._beaten_here.add(agent_id)
             rearm |= self._tracker.beat(agent_id, mono)
             beats += 1
             self._put(agent, agent.beaten(now))
@@ -779,18 +783,63 @@ class Registry:
         bound = sorted(session.bound)
         self.unbind(session, bound)
         runtime_id = session.runtime_id
+        fence = ANYWHERE
         if runtime_id:
             self._streaming[runtime_id] -= 1
             if not self._streaming[runtime_id]:
                 del self._streaming[runtime_id]
                 if outcome is not None:
                     self.committer.note_stream(runtime_id, False)
+                    if self.cluster is not None:
+                        fence = self.cluster.release(runtime_id)
                 if runtime_id not in self._runtimes:
                     self._terms.pop(runtime_id, None)
         if outcome is not None:
-            self._apply_to(bound, outcome)
+            self._apply_to(bound, outcome, fence)
 
-    def _apply_to(self, agent_ids: Iterable[str], trigger: Trigger) -> None:
+    async def stream_held(self, runtime_id: str) -> None:
+        """Wait until a crash cannot forget that the runtime holds a stream here (cluster mode: its session
+        key carries this replica's lease, fencing any replica that held it before)."""
+        if self.cluster is not None:
+            await self.cluster.hold(runtime_id)
+        await self.committer.barrier()
+
+    def streams_here(self, runtime_id: str) -> bool:
+        return self._streaming[runtime_id] > 0
+
+    def streaming_runtimes(self) -> list[str]:
+        return sorted(self._streaming)
+
+    # ------------------------------------------------------------------ cluster liveness (core/cluster_liveness.py)
+
+    def park(self, runtime_id: str) -> None:
+        """Another replica holds the runtime's stream: it judges the runtime's agents."""
+        for agent_id in self._runtimes.get(runtime_id, ()):
+            self._tracker.park(agent_id)
+
+    def unpark(self, runtime_id: str) -> None:
+        now = self._sweeper.now()
+        for agent_id in self._runtimes.get(runtime_id, ()):
+            self._tracker.unpark(agent_id, now)
+        self._arm()
+
+    def lose_stream(self, runtime_id: str, fence: Fence) -> None:
+        """The runtime's session ended on another replica (or with it): its agents turn UNHEALTHY."""
+        self._apply_to(self.agents_of(runtime_id), Trigger.STREAM_LOST, fence)
+
+    def heard_beats(self, agent_ids: Sequence[str]) -> None:
+        """Agents beaten through another replica."""
+        known = [agent_id for agent_id in agent_ids if agent_id in self._agents]
+        self._touch(known, self._clock.wall())
+
+    def take_over_deadlines(self) -> None:
+        """This replica leads now: time out the agents whose deadlines passed while another led (or none
+        did); the status rule leaves those already timed out as they are."""
+        stale = [agent_id for agent_id in self._tracker.timed_out_ids() if agent_id in self._agents]
+        self._apply_to(stale, Trigger.TIMEOUT, Fence(leader=True))
+        self._arm()
+
+    def _apply_to(self, agent_ids: Iterable[str], trigger: Trigger, fence: Fence = ANYWHERE) -> None:
         agent_ids = list(agent_ids)
 
         def decide() -> list[Event]:
@@ -802,7 +851,7 @@ class Registry:
                     self._transition(agent, trigger, now, events)
             return events
 
-        self._submit(decide)
+        self._submit(decide, fence)
 
     def _end_rebind_grace(self) -> None:
         """Runtimes that held a stream before the restart and did not bind again: their agents that were
@@ -830,17 +879,21 @@ class Registry:
 
     def expire_due(self, now: float) -> None:
         """Apply every timeout and expiry whose deadline (in liveness time) has passed."""
-        timed_out: list[str] = []
-        expiring: list[Agent] = []
+        timed_out: list[tuple[str, Fence]] = []
+        expiring: list[tuple[Agent, Fence]] = []
         for agent_id, due in self._tracker.pop_due(now):
             agent = self._agents.get(agent_id)
-            if agent is None or (self._beaten_here is not None and agent_id not in self._beaten_here):
+            if agent is None:
                 continue
-            if due is Due.TIMEOUT:
-                timed_out.append(agent_id)
+            fence = self._judge(agent.runtime_id)
+            if fence is None:  # another replica judges it; this one keeps the deadlines to take over
+                if due is Due.EXPIRY:
+                    self._tracker.defer(agent_id, now + 1.0)
+            elif due is Due.TIMEOUT:
+                timed_out.append((agent_id, fence))
             else:
-                expiring.append(agent)
-        expired: list[str] = []
+                expiring.append((agent, fence))
+        expired: list[tuple[str, Fence]] = []
         if expiring:
             self._release_guard()
             was_active = self._guard.active
@@ -854,7 +907,7 @@ class Registry:
                         max_hold=self._guard.max_hold,
                     )
                 recheck = now + min(1.0, self.settings.heartbeat_timeout / 2)
-                for agent in expiring:
+                for agent, _ in expiring:
                     self._tracker.defer(agent.agent_id, recheck)
             else:
                 if was_active:
@@ -863,10 +916,22 @@ class Registry:
                         stale=self._tracker.stale,
                         total=len(self._agents),
                     )
-                expired = [agent.agent_id for agent in expiring]
-        if not timed_out and not expired:
-            return
+                expired = [(agent.agent_id, fence) for agent, fence in expiring]
+        fences = {fence for _, fence in timed_out} | {fence for _, fence in expired}
+        for fence in sorted(fences, key=lambda f: (f.held_here, f.leader)):
+            self._expire(
+                [agent_id for agent_id, f in timed_out if f == fence],
+                [agent_id for agent_id, f in expired if f == fence],
+                fence,
+            )
 
+    def _judge(self, runtime_id: str) -> Fence | None:
+        """The fence under which this process acts on a runtime's deadlines; None: another replica does."""
+        if self.cluster is None:
+            return ANYWHERE
+        return self.cluster.judge(runtime_id, self._streaming[runtime_id] > 0)
+
+    def _expire(self, timed_out: list[str], expired: list[str], fence: Fence) -> None:
         def decide() -> list[Event]:
             events: list[Event] = []
             wall = self._clock.wall()
@@ -878,7 +943,7 @@ class Registry:
             events.extend(self._remove(gone, DeregisterReason.EXPIRED))
             return events
 
-        self._submit(decide)
+        self._submit(decide, fence)
 
     @property
     def expiry_guard_active(self) -> bool:
@@ -951,6 +1016,8 @@ class Registry:
                 self._put(old, event.agent)
                 if old is None:
                     self._tracker.track(event.agent_id, self._sweeper.now(), self.terms_of(event.runtime_id))
+                    if self.cluster is not None and event.runtime_id in self.cluster.held_elsewhere:
+                        self._tracker.park(event.agent_id)
                     self.counters["registrations"] += 1
                     rearm = True
                 if event.status_reason is not None and event.new_status is not None:
@@ -959,8 +1026,6 @@ class Registry:
             self._arm()
 
     def _forget(self, agent: Agent, reason: DeregisterReason) -> None:
-        if self._beaten_here is not None:
-            self._beaten_here.discard(agent.agent_id)
         session = self._bound.pop(agent.agent_id, None)
         if session is not None:
             session.bound.discard(agent.agent_id)

@@ -88,7 +88,7 @@ class HeartbeatSession:
         registry.bind(self, known)
         result = await self._beat(known, None, unknown, refused)
         if first:  # acknowledged only once a crash cannot forget that the runtime holds a stream
-            await registry.committer.barrier()
+            await registry.stream_held(runtime)
         return result
 
     async def beat(

@@ -48,8 +48,60 @@ class Conflict(Exception):
         self.store_revision = store_revision
 
 
+class Fenced(Exception):
+    """A shared store refused a change because its fence no longer holds (the runtime's session is held
+    elsewhere now, or this replica no longer leads): the change must not happen."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fence:
+    """Conditions a shared store checks in the same transaction as a change (cluster mode)."""
+
+    leader: bool = False  # this replica still leads
+    held_here: str = ""  # a runtime whose session this replica must still hold (its lease)
+    unheld: str = ""  # a runtime that must hold no session anywhere
+    release: bool = False  # end held_here's session in the same transaction
+
+
 class StoreUnavailable(Exception):
     """A shared store cannot be reached now; the write did not happen (or its outcome is unknown)."""
+
+
+class SessionListener(Protocol):
+    """What a replica's liveness hears from the other replicas through the shared store."""
+
+    def session_changed(self, runtime_id: str, held_here: bool | None) -> None:
+        """A runtime's session is now held by this replica (True), by another (False), or by none (None:
+        its holder ended it, or the holder's lease expired)."""
+
+    def leadership_changed(self, leading: bool) -> None: ...
+
+    def beats_heard(self, agent_ids: Sequence[str]) -> None:
+        """Agents beaten through another replica (coalesced, a moment ago)."""
+
+    def lease_renewed(self) -> None:
+        """This replica's lease had expired (it was cut off or stopped) and a new one was granted: the
+        sessions it still holds must be taken again."""
+
+
+class SessionPort(Protocol):
+    """A replica's lease, its runtimes' session keys, the leader election, and beat times shared through
+    the store (DESIGN.md section 5, liveness)."""
+
+    async def start(self, listener: SessionListener) -> None:
+        """Take a lease, keep it alive, campaign for leadership and follow the sessions and beats."""
+        ...
+
+    async def hold(self, runtime_id: str, take: bool = True) -> None:
+        """Write the runtime's session key with this replica's lease (`take=False`: only if no replica
+        holds it, so a replica back from a lost lease never takes a runtime that re-bound elsewhere)."""
+        ...
+
+    async def publish_beats(self, agent_ids: Sequence[str]) -> None: ...
+
+    async def stop(self) -> None:
+        """Stop renewing (the lease runs out by itself: runtimes get its TTL to re-bind elsewhere)."""
+        ...
 
 
 @runtime_checkable
@@ -60,9 +112,9 @@ class SharedStore(Protocol):
 
     async def load(self) -> Snapshot: ...
 
-    async def commit(self, events: Sequence[Event], expected: int) -> int:
-        """Commit one change (its events, with the agent states they carry) atomically; returns its store
-        revision. Raises Conflict or StoreUnavailable."""
+    async def commit(self, events: Sequence[Event], expected: int, fence: Fence | None = None) -> int:
+        """Commit one change (its events, with the agent states they carry) atomically, if `fence` holds;
+        returns its store revision. Raises Conflict, Fenced or StoreUnavailable."""
         ...
 
     def follow(self, after: int) -> AsyncIterator[tuple[int, list[Event]]]:
@@ -71,6 +123,10 @@ class SharedStore(Protocol):
 
     async def read_revision(self) -> int:
         """The store revision of the last change committed, for reads that must reflect it."""
+        ...
+
+    def sessions(self) -> SessionPort:
+        """Leases, session keys, leadership and shared beat times (core/cluster_liveness.py uses them)."""
         ...
 
     async def close(self) -> None: ...

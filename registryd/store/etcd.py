@@ -27,7 +27,7 @@ import structlog
 from aetcd import rpc
 
 from registryd.core.model import Agent, Event, EventType
-from registryd.store.base import Conflict, Snapshot, StoreError, StoreUnavailable
+from registryd.store.base import Conflict, Fence, Fenced, Snapshot, StoreError, StoreUnavailable
 from registryd.store.codec import (
     CardDecoder,
     CorruptRow,
@@ -36,6 +36,7 @@ from registryd.store.codec import (
     event_from_row,
     event_row,
 )
+from registryd.store.etcd_lease import EtcdSessions, _range_end
 
 log = structlog.get_logger("registryd.etcd")
 
@@ -50,6 +51,7 @@ class EtcdOptions:
     username: str | None = None
     password: str | None = None
     timeout: float = 2.0  # per request: a cut-off etcd fails writes fast instead of hanging them
+    lease_ttl: int = 3  # seconds a dead replica's sessions and leadership outlive it
 
 
 def encode_agent(agent: Agent) -> bytes:
@@ -94,6 +96,16 @@ class EtcdStore:
         self._log_key = f"{prefix}/log".encode()
         self._agents = f"{prefix}/agents/".encode()
         self._cards = CardDecoder()
+        self._sessions: EtcdSessions | None = None
+
+    @property
+    def client(self) -> aetcd.Client:
+        return self._client
+
+    def sessions(self) -> EtcdSessions:
+        if self._sessions is None:
+            self._sessions = EtcdSessions(self, self.options.lease_ttl)
+        return self._sessions
 
     async def _call(self, method: str, request: Any) -> Any:
         """One KV request (`method` of etcd's KV service) with the request timeout."""
@@ -156,7 +168,7 @@ class EtcdStore:
             return made.decode()
         return bytes(response.responses[0].response_range.kvs[0].value).decode()
 
-    async def commit(self, events: Sequence[Event], expected: int) -> int:
+    async def commit(self, events: Sequence[Event], expected: int, fence: Fence | None = None) -> int:
         states: dict[str, Agent | None] = {}
         for event in events:
             if event.type is EventType.AGENT_DEREGISTERED:
@@ -171,25 +183,34 @@ class EtcdStore:
             )
             for agent_id, agent in states.items()
         ]
-        ops.append(rpc.RequestOp(request_put=rpc.PutRequest(key=self._log_key, value=encode_change(events))))
+        if events:
+            ops.append(
+                rpc.RequestOp(request_put=rpc.PutRequest(key=self._log_key, value=encode_change(events)))
+            )
+        compare = [
+            rpc.Compare(
+                key=self._log_key, result=rpc.Compare.EQUAL, target=rpc.Compare.MOD, mod_revision=expected
+            )
+        ]
+        if fence is not None:
+            compare += self.sessions().compares(fence)
+            if fence.release:
+                key = self.sessions().session_key(fence.held_here)
+                ops.append(rpc.RequestOp(request_delete_range=rpc.DeleteRangeRequest(key=key)))
         response = await self._call(
             "Txn",
             rpc.TxnRequest(
-                compare=[
-                    rpc.Compare(
-                        key=self._log_key,
-                        result=rpc.Compare.EQUAL,
-                        target=rpc.Compare.MOD,
-                        mod_revision=expected,
-                    )
-                ],
+                compare=compare,
                 success=ops,
                 failure=[rpc.RequestOp(request_range=rpc.RangeRequest(key=self._log_key))],
             ),
         )
         if not response.succeeded:
             kvs = response.responses[0].response_range.kvs
-            raise Conflict(kvs[0].mod_revision if kvs else 0)
+            store_revision = kvs[0].mod_revision if kvs else 0
+            if store_revision != expected:
+                raise Conflict(store_revision)
+            raise Fenced(f"the change's fence no longer holds: {fence}")
         return int(response.header.revision)
 
     async def read_revision(self) -> int:
@@ -221,8 +242,3 @@ class EtcdStore:
 
     async def close(self) -> None:
         await self._client.close()
-
-
-def _range_end(prefix: bytes) -> bytes:
-    """The end of etcd's range of keys that start with `prefix`."""
-    return prefix[:-1] + bytes([prefix[-1] + 1])

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from agentregistry.backoff import Backoff
 from agentregistry.cli_output import Output
-from agentregistry.client import RegistryClient
+from agentregistry.client import LOAD_BALANCING, RegistryClient
 from agentregistry.types import (
     AgentMetadata,
     AgentStatus,
@@ -266,7 +266,14 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         "--target",
         default=env("TARGET", "127.0.0.1:50051"),
         metavar="HOST:PORT",
-        help="daemon address host:port [env REGISTRYCTL_TARGET; default 127.0.0.1:50051]",
+        help="daemon address host:port, or several replicas as ipv4:a:p,b:p or dns:///name:port "
+        "[env REGISTRYCTL_TARGET; default 127.0.0.1:50051]",
+    )
+    p.add_argument(
+        "--load-balancing",
+        choices=LOAD_BALANCING,
+        default=env("LOAD_BALANCING", "pick_first"),
+        help="gRPC policy over several replicas [env REGISTRYCTL_LOAD_BALANCING; default pick_first]",
     )
     p.add_argument(
         "-o",
@@ -462,6 +469,7 @@ def _client(args: argparse.Namespace) -> RegistryClient:
         client_key=_read_pem(args.tls_key, "--tls-key", "PRIVATE KEY") if args.tls_key else None,
         token=token,
         timeout=args.timeout,
+        load_balancing=args.load_balancing,
     )
 
 

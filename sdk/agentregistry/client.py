@@ -64,6 +64,7 @@ Response = TypeVar("Response")
 # 10 s). The channel's own reconnect backoff is capped so a restarted daemon is found quickly.
 # gRPC's default 4 MiB receive limit is too small for the daemon's answers: a ListAgents page of 100 or a
 # FindAgents answer of 1000 agents with 64 KiB cards (the card limit) is 6.4 or 64 MiB.
+LOAD_BALANCING = ("pick_first", "round_robin")  # gRPC's policies over several replicas' addresses
 _CHANNEL_OPTIONS: list[tuple[str, int]] = [
     ("grpc.max_receive_message_length", 128 * 1024 * 1024),
     ("grpc.keepalive_time_ms", 15_000),
@@ -80,9 +81,13 @@ def _pem(source: PemSource | None) -> bytes | None:
 
 
 class RegistryClient:
-    """A connection to one registryd.
+    """A connection to registryd: one daemon, or any of several cluster-mode replicas.
 
-    target: "host:port". TLS is used when `root_certificates` is given (PEM bytes, or a path);
+    target: "host:port", or gRPC's own names for several replicas: "ipv4:10.0.0.1:50051,10.0.0.2:50051"
+    or "dns:///registry.example:50051". `load_balancing` is gRPC's policy over them: "pick_first" (one
+    replica at a time, moving on when it fails) or "round_robin" (calls spread over every replica up).
+    A heartbeat stream or subscription cut off with its replica reconnects to another and re-binds or
+    resumes; every replica emits the same events with the same revisions. TLS is used when `root_certificates` is given (PEM bytes, or a path);
     `client_certificate` and `client_key` add mTLS. `token` is sent on every call as
     `authorization: Bearer <token>`. `timeout` bounds every unary call (seconds; None waits forever).
     `max_reconnect_backoff` caps the channel's own reconnect backoff (seconds). With `wait_for_ready`,
@@ -104,7 +109,12 @@ class RegistryClient:
         timeout: float | None = 10.0,
         max_reconnect_backoff: float = 1.0,
         wait_for_ready: bool = False,
+        load_balancing: str = "pick_first",
     ) -> None:
+        if load_balancing not in LOAD_BALANCING:
+            raise ValueError(
+                f"load_balancing must be one of {', '.join(LOAD_BALANCING)} (got {load_balancing!r})"
+            )
         if (client_certificate is None) != (client_key is None):
             raise ValueError("client_certificate and client_key must be given together")
         if client_certificate is not None and root_certificates is None:
@@ -118,6 +128,7 @@ class RegistryClient:
             ("grpc.initial_reconnect_backoff_ms", min(100, backoff_ms)),
             ("grpc.min_reconnect_backoff_ms", min(100, backoff_ms)),
             ("grpc.max_reconnect_backoff_ms", backoff_ms),
+            ("grpc.lb_policy_name", load_balancing),
         ]
         if root_certificates is None:
             self._channel = grpc.aio.insecure_channel(target, options=options)

