@@ -24,6 +24,12 @@ log = structlog.get_logger("registryd.auth")
 _principal: ContextVar[Principal | None] = ContextVar("registryd_principal", default=None)
 
 
+def principal_name() -> str | None:
+    """The name of the token the current call presented (None without auth)."""
+    principal = _principal.get()
+    return None if principal is None else principal.name
+
+
 class Authorizer(grpc.aio.ServerInterceptor):
     def __init__(self, tokens: TokenTable, service: str) -> None:
         self.tokens = tokens

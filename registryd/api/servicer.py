@@ -15,7 +15,7 @@ from agentregistry.v1 import registry_pb2 as pb
 from agentregistry.v1 import registry_pb2_grpc as pb_grpc
 
 from registryd.api import convert
-from registryd.api.auth import Authorizer
+from registryd.api.auth import Authorizer, principal_name
 from registryd.api.errors import abort, code_for, set_status
 from registryd.api.memo import IdentityMemo
 from registryd.api.paging import decode_page_token, encode_page_token
@@ -177,7 +177,11 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     async def SelectAgent(
         self, request: pb.SelectAgentRequest, context: grpc.aio.ServicerContext
     ) -> pb.SelectAgentResponse:
-        selection = self._registry.placement.select(convert.select_request_from_proto(request))
+        # A waiting call counts against its token's share of the line (without auth: its connection's).
+        caller = principal_name() or context.peer()
+        selection = await self._registry.placement.select_waiting(
+            convert.select_request_from_proto(request), caller
+        )
         return convert.selection_to_proto(selection, time.time())
 
     @unary
@@ -187,6 +191,14 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         outcome = convert.outcome_from_proto(request.outcome)
         reservation = self._registry.loads.release(request.reservation_id, outcome)
         return pb.ReleaseReservationResponse(agent_id=reservation.agent_id)
+
+    @unary
+    async def RenewReservation(
+        self, request: pb.RenewReservationRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RenewReservationResponse:
+        ttl = convert.optional_seconds(request, "ttl")
+        reservation = self._registry.loads.renew(request.reservation_id, ttl)
+        return pb.RenewReservationResponse(reservation=convert.reservation_to_proto(reservation, time.time()))
 
     @unary
     async def ListRuntimes(

@@ -7,7 +7,9 @@ so routers that select between two reports do not all pick the same agent; the n
 supersedes that estimate (the reserved task is in it, or done; the same report again, as a runtime sends
 with every beat, only keeps it fresh), but the estimate never falls below the reservations still open:
 a report taken just before a reserved task arrived must not make room for it twice. A reservation stays
-open until it is released or its TTL runs out. Outcomes given at release feed a per-agent error rate.
+open until it is released or its TTL runs out; a router renews it (a new TTL, in the same bounds) while a
+long task runs. Outcomes given at release feed a per-agent error rate. Whatever may free capacity (a new
+report, a reservation ending) is told to `on_room`, so routers waiting for an agent are served at once.
 """
 
 from __future__ import annotations
@@ -148,8 +150,15 @@ def assign(
 
 
 class LoadBook:
-    def __init__(self, clock: Clock, max_reservations: int, counters: Counter[str]) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        max_reservations: int,
+        counters: Counter[str],
+        on_room: Callable[[str], None] = lambda agent_id: None,
+    ) -> None:
         self._clock = clock
+        self._on_room = on_room
         self._max_reservations = max_reservations
         self._counters = counters
         self._agents: dict[str, _AgentLoad] = {}
@@ -168,6 +177,7 @@ class LoadBook:
         entry.report = load
         entry.epoch += 1
         entry.counted = 0
+        self._on_room(agent_id)
 
     def load_of(self, agent_id: str, stale_after: float) -> Load:
         entry = self._agents.get(agent_id)
@@ -213,20 +223,27 @@ class LoadBook:
         reservation = Reservation(
             f"rsv-{uuid.uuid4().hex}", agent_id, runtime_id, ttl, self._clock.monotonic() + ttl, entry.epoch
         )
-        reservation.timer = self._clock.schedule(ttl, lambda: self._expire(reservation.reservation_id))
+        self._arm(reservation)
         self._reservations[reservation.reservation_id] = reservation
         entry.open += 1
         entry.counted += 1
         self._counters["reservations"] += 1
         return reservation
 
+    def renew(self, reservation_id: str, requested_ttl: float | None) -> Reservation:
+        """The reservation lasts the TTL asked for (see reservation_ttl; None: its own) from now on."""
+        reservation = self._open(reservation_id)
+        ttl = reservation.ttl if requested_ttl is None else reservation_ttl(requested_ttl)
+        if reservation.timer is not None:
+            reservation.timer.cancel()
+        reservation.ttl = ttl
+        reservation.expires_at = self._clock.monotonic() + ttl
+        self._arm(reservation)
+        self._counters["reservation_renewals"] += 1
+        return reservation
+
     def release(self, reservation_id: str, outcome: Outcome | None) -> Reservation:
-        reservation = self._reservations.get(reservation_id)
-        if reservation is None:
-            raise NotFound(
-                f"reservation {reservation_id[:64]!r} is not open (released already, expired, or never made)",
-                field="reservation_id",
-            )
+        reservation = self._open(reservation_id)
         self._end(reservation)
         if reservation.timer is not None:
             reservation.timer.cancel()
@@ -239,6 +256,7 @@ class LoadBook:
                 failed = 0.0 if outcome is Outcome.OK else 1.0
                 entry.error_rate = decayed + ERROR_WEIGHT * (failed - decayed)
                 entry.error_at = now
+        self._on_room(reservation.agent_id)
         return reservation
 
     def stop(self) -> None:
@@ -247,11 +265,26 @@ class LoadBook:
                 reservation.timer.cancel()
         self._reservations.clear()
 
+    def _open(self, reservation_id: str) -> Reservation:
+        reservation = self._reservations.get(reservation_id)
+        if reservation is None:
+            raise NotFound(
+                f"reservation {reservation_id[:64]!r} is not open (released already, expired, or never made)",
+                field="reservation_id",
+            )
+        return reservation
+
+    def _arm(self, reservation: Reservation) -> None:
+        reservation.timer = self._clock.schedule(
+            reservation.ttl, lambda: self._expire(reservation.reservation_id)
+        )
+
     def _expire(self, reservation_id: str) -> None:
         reservation = self._reservations.get(reservation_id)
         if reservation is not None:
             self._end(reservation)
             self._counters["reservations_expired"] += 1
+            self._on_room(reservation.agent_id)
 
     def _end(self, reservation: Reservation) -> None:
         del self._reservations[reservation.reservation_id]

@@ -28,7 +28,7 @@ def clock() -> FakeClock:
 @pytest.fixture
 async def registry(clock: FakeClock) -> AsyncIterator[Registry]:
     async with running(STEADY, clock) as reg:
-        reg.placement = Placement(reg, reg.loads, reg.counters, random.Random(7))
+        reg.placement = Placement(reg, reg.loads, reg.counters, clock, random.Random(7))
         yield reg
 
 
