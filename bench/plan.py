@@ -28,6 +28,7 @@ class Sizes:
     soak_runtimes: int = 1000
     storm_runtimes: int = 0  # scenario 9 (0 = skipped)
     routing_seconds: float = 30.0  # scenario 10: seconds of arrivals per strategy and load
+    routing_repeats: int = 3  # scenario 10: runs of each strategy and load (medians are reported)
 
 
 QUICK = Sizes(
@@ -42,6 +43,7 @@ QUICK = Sizes(
     fanout_events=5,
     restart_agents=10_000,
     routing_seconds=10.0,
+    routing_repeats=1,
 )
 
 FULL = Sizes(

@@ -49,6 +49,7 @@ METHOD_ROLES: dict[str, Role] = {
     # Routers: a reservation touches no agent's record, and only its holder knows its id.
     "SelectAgent": Role.READER,
     "ReleaseReservation": Role.READER,
+    "RenewReservation": Role.READER,
     "RegisterAgent": Role.RUNTIME,
     "DeregisterAgent": Role.RUNTIME,
     "UpdateAgentStatus": Role.RUNTIME,

@@ -46,6 +46,7 @@ class Snapshot:
     lag_sum: float
     stalls: tuple[int, float]
     open_reservations: int
+    select_waiting: int
 
 
 class RegistryCollector(Collector):
@@ -85,6 +86,7 @@ class RegistryCollector(Collector):
             self._registry.loop_lag.total,
             self._registry.stalls,
             self._registry.loads.open_reservations,
+            self._registry.placement.waiting,
         )
 
     def collect(self) -> Iterator[Metric]:
@@ -158,6 +160,26 @@ class RegistryCollector(Collector):
         )
         yield CounterMetricFamily(
             "registryd_reservations", "SelectAgent reservations made.", counters["reservations"]
+        )
+        yield GaugeMetricFamily(
+            "registryd_select_waiting",
+            "SelectAgent calls waiting now for an agent that fits.",
+            snap.select_waiting,
+        )
+        yield CounterMetricFamily(
+            "registryd_select_waits",
+            "SelectAgent calls that waited for an agent that fits.",
+            counters["select_waits"],
+        )
+        yield CounterMetricFamily(
+            "registryd_select_wait_timeouts",
+            "SelectAgent calls whose wait ended with no agent that fits.",
+            counters["select_wait_timeouts"],
+        )
+        yield CounterMetricFamily(
+            "registryd_reservation_renewals",
+            "Reservations renewed with a new TTL.",
+            counters["reservation_renewals"],
         )
         yield CounterMetricFamily(
             "registryd_reservations_expired",

@@ -15,7 +15,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from registryd.api.memo import IdentityMemo
 from registryd.api.paging import encode_page_token
 from registryd.core.errors import InvalidArgument
-from registryd.core.load import AgentLoadReport, LoadReport, Outcome
+from registryd.core.load import AgentLoadReport, LoadReport, Outcome, Reservation
 from registryd.core.model import (
     Agent,
     AgentCapabilities,
@@ -375,6 +375,7 @@ def select_request_from_proto(request: pb.SelectAgentRequest) -> SelectRequest:
         request.allow_degraded,
         request.reserve,
         optional_seconds(request, "reservation_ttl"),
+        optional_seconds(request, "wait_timeout") or 0.0,
     )
 
 
@@ -412,14 +413,16 @@ def selection_to_proto(selection: Selection, now: float) -> pb.SelectAgentRespon
     )
     if load.latency_ewma is not None:
         response.load.latency_ewma.CopyFrom(duration(load.latency_ewma))
-    reservation = selection.reservation
-    if reservation is not None:
-        response.reservation.CopyFrom(
-            pb.Reservation(
-                reservation_id=reservation.reservation_id,
-                agent_id=reservation.agent_id,
-                ttl=duration(reservation.ttl),
-                expires_at=timestamp(now + reservation.ttl),
-            )
-        )
+    if selection.reservation is not None:
+        response.reservation.CopyFrom(reservation_to_proto(selection.reservation, now))
     return response
+
+
+def reservation_to_proto(reservation: Reservation, now: float) -> pb.Reservation:
+    """`now`: the wall time the reservation's expiry is reckoned from."""
+    return pb.Reservation(
+        reservation_id=reservation.reservation_id,
+        agent_id=reservation.agent_id,
+        ttl=duration(reservation.ttl),
+        expires_at=timestamp(now + reservation.ttl),
+    )

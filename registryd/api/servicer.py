@@ -177,7 +177,11 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     async def SelectAgent(
         self, request: pb.SelectAgentRequest, context: grpc.aio.ServicerContext
     ) -> pb.SelectAgentResponse:
-        selection = self._registry.placement.select(convert.select_request_from_proto(request))
+        # A waiting call counts against its caller's share of the line (token, certificate or address).
+        waiter = caller(context)
+        selection = await self._registry.placement.select_waiting(
+            convert.select_request_from_proto(request), waiter
+        )
         return convert.selection_to_proto(selection, time.time())
 
     @unary
@@ -187,6 +191,14 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         outcome = convert.outcome_from_proto(request.outcome)
         reservation = self._registry.loads.release(request.reservation_id, outcome)
         return pb.ReleaseReservationResponse(agent_id=reservation.agent_id)
+
+    @unary
+    async def RenewReservation(
+        self, request: pb.RenewReservationRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RenewReservationResponse:
+        ttl = convert.optional_seconds(request, "ttl")
+        reservation = self._registry.loads.renew(request.reservation_id, ttl)
+        return pb.RenewReservationResponse(reservation=convert.reservation_to_proto(reservation, time.time()))
 
     @unary
     async def ListRuntimes(

@@ -6,8 +6,13 @@ runtime's heartbeat timeout (about three beats). A reservation counts one task a
 so routers that select between two reports do not all pick the same agent; the next report that differs
 supersedes that estimate (the reserved task is in it, or done; the same report again, as a runtime sends
 with every beat, only keeps it fresh), but the estimate never falls below the reservations still open:
-a report taken just before a reserved task arrived must not make room for it twice. A reservation stays
-open until it is released or its TTL runs out. Outcomes given at release feed a per-agent error rate.
+a report taken just before a reserved task arrived must not make room for it twice. Releasing a
+reservation says its task ended: made before the last report, its task is in that report, so the estimate
+drops at once instead of at the next report (waiting up to a report interval per task would idle a share
+of the fleet: 10% at 100 ms reports and 500 ms tasks). An expiry says nothing of the task, so it only
+stops counting the reservation. A reservation stays open until it is released or its TTL runs out; a router renews it (a new TTL, in the same bounds) while a
+long task runs. Outcomes given at release feed a per-agent error rate. Whatever may free capacity (a new
+report, a reservation ending) is told to `on_room`, so routers waiting for an agent are served at once.
 """
 
 from __future__ import annotations
@@ -108,6 +113,7 @@ class _AgentLoad:
     reported_at: float = -math.inf
     epoch: int = 0
     counted: int = 0  # open reservations made since the last report
+    ended: int = 0  # reservations made before the last report released since: their tasks are in it, done
     open: int = 0  # every open reservation
     error_rate: float = 0.0
     error_at: float = 0.0
@@ -148,8 +154,15 @@ def assign(
 
 
 class LoadBook:
-    def __init__(self, clock: Clock, max_reservations: int, counters: Counter[str]) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        max_reservations: int,
+        counters: Counter[str],
+        on_room: Callable[[str], None] = lambda agent_id: None,
+    ) -> None:
         self._clock = clock
+        self._on_room = on_room
         self._max_reservations = max_reservations
         self._counters = counters
         self._agents: dict[str, _AgentLoad] = {}
@@ -167,7 +180,8 @@ class LoadBook:
             return  # the same report again (sent with every beat): fresh, but the reserved tasks are not in it
         entry.report = load
         entry.epoch += 1
-        entry.counted = 0
+        entry.counted = entry.ended = 0
+        self._on_room(agent_id)
 
     def load_of(self, agent_id: str, stale_after: float) -> Load:
         entry = self._agents.get(agent_id)
@@ -181,7 +195,7 @@ class LoadBook:
         return Load(
             # Never below the open reservations: a report taken before a reserved task arrived, and
             # received after, must not make room for it twice.
-            max(report.in_flight + entry.counted, entry.open),
+            max(report.in_flight + entry.counted - entry.ended, entry.open),
             report.max_concurrency,
             report.queue_depth,
             report.accepting,
@@ -213,21 +227,28 @@ class LoadBook:
         reservation = Reservation(
             f"rsv-{uuid.uuid4().hex}", agent_id, runtime_id, ttl, self._clock.monotonic() + ttl, entry.epoch
         )
-        reservation.timer = self._clock.schedule(ttl, lambda: self._expire(reservation.reservation_id))
+        self._arm(reservation)
         self._reservations[reservation.reservation_id] = reservation
         entry.open += 1
         entry.counted += 1
         self._counters["reservations"] += 1
         return reservation
 
+    def renew(self, reservation_id: str, requested_ttl: float | None) -> Reservation:
+        """The reservation lasts the TTL asked for (see reservation_ttl; None: its own) from now on."""
+        reservation = self._open(reservation_id)
+        ttl = reservation.ttl if requested_ttl is None else reservation_ttl(requested_ttl)
+        if reservation.timer is not None:
+            reservation.timer.cancel()
+        reservation.ttl = ttl
+        reservation.expires_at = self._clock.monotonic() + ttl
+        self._arm(reservation)
+        self._counters["reservation_renewals"] += 1
+        return reservation
+
     def release(self, reservation_id: str, outcome: Outcome | None) -> Reservation:
-        reservation = self._reservations.get(reservation_id)
-        if reservation is None:
-            raise NotFound(
-                f"reservation {reservation_id[:64]!r} is not open (released already, expired, or never made)",
-                field="reservation_id",
-            )
-        self._end(reservation)
+        reservation = self._open(reservation_id)
+        self._end(reservation, task_ended=True)
         if reservation.timer is not None:
             reservation.timer.cancel()
         if outcome is not None:
@@ -239,6 +260,7 @@ class LoadBook:
                 failed = 0.0 if outcome is Outcome.OK else 1.0
                 entry.error_rate = decayed + ERROR_WEIGHT * (failed - decayed)
                 entry.error_at = now
+        self._on_room(reservation.agent_id)
         return reservation
 
     def stop(self) -> None:
@@ -247,17 +269,34 @@ class LoadBook:
                 reservation.timer.cancel()
         self._reservations.clear()
 
+    def _open(self, reservation_id: str) -> Reservation:
+        reservation = self._reservations.get(reservation_id)
+        if reservation is None:
+            raise NotFound(
+                f"reservation {reservation_id[:64]!r} is not open (released already, expired, or never made)",
+                field="reservation_id",
+            )
+        return reservation
+
+    def _arm(self, reservation: Reservation) -> None:
+        reservation.timer = self._clock.schedule(
+            reservation.ttl, lambda: self._expire(reservation.reservation_id)
+        )
+
     def _expire(self, reservation_id: str) -> None:
         reservation = self._reservations.get(reservation_id)
         if reservation is not None:
-            self._end(reservation)
+            self._end(reservation, task_ended=False)
             self._counters["reservations_expired"] += 1
+            self._on_room(reservation.agent_id)
 
-    def _end(self, reservation: Reservation) -> None:
+    def _end(self, reservation: Reservation, *, task_ended: bool) -> None:
         del self._reservations[reservation.reservation_id]
         entry = self._agents[reservation.agent_id]
         entry.open -= 1
         if reservation.epoch == entry.epoch:
             entry.counted -= 1
+        elif task_ended:
+            entry.ended += 1
         if not entry.open and entry.gone:
             del self._agents[reservation.agent_id]

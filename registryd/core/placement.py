@@ -16,29 +16,36 @@ the strategy picks:
   not fit, the next in the key's order takes the task (spill-over).
 
 Selection and reservation happen in one step on the event loop, so concurrent routers see each other's
-reservations.
+reservations. A router that finds none that fits may wait (up to MAX_WAIT) in a first-come line
+(core/waiting.py) that is served the moment room appears, instead of polling.
 """
 
 from __future__ import annotations
 
 import enum
 import hashlib
+import math
 import random
 from collections import Counter, OrderedDict
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from typing import Protocol
 
+from registryd.core.clock import Clock
 from registryd.core.errors import InvalidArgument
 from registryd.core.index import normalize
 from registryd.core.liveness import Terms
 from registryd.core.load import Load, LoadBook, Reservation, reservation_ttl
 from registryd.core.model import Agent, AgentStatus
 from registryd.core.validation import Limits, validate_ids, validate_query
+from registryd.core.waiting import WaitLine
 
 MAX_CANDIDATES = 1000  # matching agents considered per status (FindAgents' largest answer)
 BIAS = 1.0  # Envoy's active_request_bias
 MIN_HEALTH = 0.1  # an agent that only fails keeps this share of its score, so it can show it recovered
 _CURSORS = 1024  # round-robin cursors kept (one per recent query)
+MAX_WAIT = 30.0  # seconds a SelectAgent call may wait for an agent that fits (longer asks are cut)
+SELECTABLE = (AgentStatus.ACTIVE, AgentStatus.DEGRADED)
 
 
 class Strategy(enum.IntEnum):
@@ -56,6 +63,8 @@ class Fleet(Protocol):
 
     def terms_of(self, runtime_id: str) -> Terms: ...
 
+    def agent_or_none(self, agent_id: str) -> Agent | None: ...
+
     @property
     def limits(self) -> Limits: ...
 
@@ -70,6 +79,7 @@ class SelectRequest:
     allow_degraded: bool = False
     reserve: bool = False
     reservation_ttl: float | None = None  # None: the default
+    wait: float = 0.0  # seconds to wait for an agent that fits when none does now (cut to MAX_WAIT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,16 +106,71 @@ class Selection:
 
 class Placement:
     def __init__(
-        self, fleet: Fleet, loads: LoadBook, counters: Counter[str], rng: random.Random | None = None
+        self,
+        fleet: Fleet,
+        loads: LoadBook,
+        counters: Counter[str],
+        clock: Clock,
+        rng: random.Random | None = None,
     ) -> None:
         self._fleet = fleet
         self._loads = loads
         self._counters = counters
         self._rng = rng or random.Random()
         self._cursors: OrderedDict[str, int] = OrderedDict()
+        limits = fleet.limits
+        self._line: WaitLine[SelectRequest, Selection] = WaitLine(
+            clock,
+            self._attempt,
+            self._abandon,
+            limits.max_select_waiters,
+            limits.max_select_waiters_per_caller,
+            counters,
+        )
+
+    @property
+    def waiting(self) -> int:
+        """SelectAgent calls waiting now for an agent that fits."""
+        return len(self._line)
 
     def select(self, request: SelectRequest) -> Selection:
-        """Choose (and, when asked, reserve) one agent; a Selection without one says why not."""
+        """Choose (and, when asked, reserve) one agent now; a Selection without one says why not."""
+        self._check(request)
+        selection, _ = self._choose(request)
+        return self._count(request, selection)
+
+    async def select_waiting(self, request: SelectRequest, caller: str) -> Selection:
+        """As `select`, but when none fits and the request allows, wait in line (bounded per `caller`)
+        for one that does: served first come, first served, as soon as room appears."""
+        self._check(request)
+        selection, matched = self._choose(request)
+        if selection.chosen is None and request.wait > 0:
+            selection = await self._line.wait(
+                request, caller, min(request.wait, MAX_WAIT), selection, matched
+            )
+        return self._count(request, selection)
+
+    def room(self, agent_ids: Collection[str], *, joined: bool = False) -> None:
+        """Room may have appeared on these agents (a reservation ended, a load report, or, `joined`, they
+        registered or turned selectable): serve the waiters it fits."""
+        self._line.room(agent_ids, self._has_room, joined=joined)
+
+    def _has_room(self, agent_id: str) -> bool:
+        agent = self._fleet.agent_or_none(agent_id)
+        if agent is None or agent.status not in SELECTABLE:
+            return False
+        load = self._load_of(agent)
+        return load.accepting and not load.full
+
+    def _attempt(self, request: SelectRequest) -> tuple[bool, Selection, frozenset[str]]:
+        selection, matched = self._choose(request)
+        return selection.chosen is not None, selection, matched
+
+    def _abandon(self, selection: Selection) -> None:
+        if selection.reservation is not None:
+            self._loads.release(selection.reservation.reservation_id, None)
+
+    def _check(self, request: SelectRequest) -> None:
         limits = self._fleet.limits
         validate_query(request.query, limits)
         validate_ids("exclude_agent_ids", sorted(request.exclude_agent_ids), limits)
@@ -117,31 +182,47 @@ class Placement:
             )
         if request.strategy is Strategy.AFFINITY and not request.affinity_key:
             raise InvalidArgument("strategy AFFINITY needs an affinity_key", field="affinity_key")
-        ttl = reservation_ttl(request.reservation_ttl) if request.reserve else 0.0
+        if request.reserve:
+            reservation_ttl(request.reservation_ttl)
+        if not 0.0 <= request.wait < math.inf:
+            raise InvalidArgument(
+                f"wait_timeout must be a finite number of seconds, not negative (got {request.wait})",
+                field="wait_timeout",
+            )
+
+    def _count(self, request: SelectRequest, selection: Selection) -> Selection:
+        result = "NONE_ELIGIBLE" if selection.chosen is None else "CHOSEN"
+        self._counters[f"selections:{request.strategy.name}:{result}"] += 1
+        return selection
+
+    def _choose(self, request: SelectRequest) -> tuple[Selection, frozenset[str]]:
+        """The selection (reserved when asked) and the ids of every agent the query matched."""
         statuses = [AgentStatus.ACTIVE] + ([AgentStatus.DEGRADED] if request.allow_degraded else [])
-        matched = 0
+        matched_ids: set[str] = set()
         refusals: Counter[str] = Counter()
         selection: Selection | None = None
         for status in statuses:
             agents = self._fleet.matching(request.query, status, MAX_CANDIDATES)
-            matched += len(agents)
+            matched_ids.update(a.agent_id for a in agents)
             candidates = [c for a in agents if (c := self._fit(a, request, refusals)) is not None]
             chosen, reason = self._pick(request, candidates, refusals) if candidates else (None, "")
             if chosen is not None:
                 if status is AgentStatus.DEGRADED:
                     reason += "; DEGRADED: no ACTIVE agent fits"
-                selection = Selection(chosen, reason, matched, len(candidates))
+                selection = Selection(chosen, reason, len(matched_ids), len(candidates))
                 break
+        matched = frozenset(matched_ids)
         if selection is None or selection.chosen is None:
-            self._counters[f"selections:{request.strategy.name}:NONE_ELIGIBLE"] += 1
-            return Selection(None, _why_none(matched, refusals, request.allow_degraded), matched, 0)
-        self._counters[f"selections:{request.strategy.name}:CHOSEN"] += 1
+            why = _why_none(len(matched), refusals, request.allow_degraded)
+            return Selection(None, why, len(matched), 0), matched
         if not request.reserve:
-            return selection
+            return selection, matched
         agent = selection.chosen.agent
-        reservation = self._loads.reserve(agent.agent_id, agent.runtime_id, ttl)
+        reservation = self._loads.reserve(
+            agent.agent_id, agent.runtime_id, reservation_ttl(request.reservation_ttl)
+        )
         chosen = Candidate(agent, self._load_of(agent))
-        return Selection(chosen, selection.reason, selection.matched, selection.eligible, reservation)
+        return replace(selection, chosen=chosen, reservation=reservation), matched
 
     def _load_of(self, agent: Agent) -> Load:
         return self._loads.load_of(agent.agent_id, self._fleet.terms_of(agent.runtime_id).heartbeat_timeout)

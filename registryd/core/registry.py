@@ -51,7 +51,7 @@ from registryd.core.model import (
     Stats,
     StatusReason,
 )
-from registryd.core.placement import Placement
+from registryd.core.placement import SELECTABLE, Placement
 from registryd.core.slots import CallerSlots
 from registryd.core.status import (
     SELF_REPORTABLE,
@@ -262,8 +262,13 @@ class Registry:
         # "status_changes:STREAM_LOST:UNHEALTHY" (reason, new status).
         self.counters: Counter[str] = Counter()
         # Load reports and reservations (core/load.py) and SelectAgent (core/placement.py): ephemeral.
-        self.loads = LoadBook(clock, self.limits.max_reservations, self.counters)
-        self.placement = Placement(self, self.loads, self.counters)
+        self.loads = LoadBook(
+            clock,
+            self.limits.max_reservations,
+            self.counters,
+            lambda agent_id: self.placement.room((agent_id,)),
+        )
+        self.placement = Placement(self, self.loads, self.counters, clock)
         self.started = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -348,6 +353,9 @@ class Registry:
     def agents_of(self, runtime_id: str) -> list[str]:
         """The ids of a runtime's agents, sorted."""
         return sorted(self._runtimes.get(runtime_id, ()))
+
+    def agent_or_none(self, agent_id: str) -> Agent | None:
+        return self._agents.get(agent_id)
 
     def get(self, agent_id: str) -> Agent:
         validate_id("agent_id", agent_id, self.limits)
@@ -1003,6 +1011,7 @@ class Registry:
     def _apply(self, events: Sequence[Event]) -> None:
         """Apply committed events to the view: the only place the registered agents change."""
         rearm = False
+        selectable: list[str] = []  # agents that may take a waiting router's task now
         for event in events:
             if event.revision > self._revision:
                 self._revision = event.revision
@@ -1022,8 +1031,12 @@ class Registry:
                     rearm = True
                 if event.status_reason is not None and event.new_status is not None:
                     self.counters[f"status_changes:{event.status_reason.name}:{event.new_status.name}"] += 1
+                if event.agent.status in SELECTABLE:
+                    selectable.append(event.agent_id)
         if rearm:
             self._arm()
+        if selectable:
+            self.placement.room(selectable, joined=True)
 
     def _forget(self, agent: Agent, reason: DeregisterReason) -> None:
         session = self._bound.pop(agent.agent_id, None)

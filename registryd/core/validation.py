@@ -52,6 +52,10 @@ class Limits:
         1000, "agents in one ListAgents page or FindAgents answer (larger asks are cut)"
     )
     max_reservations: int = _limit(100_000, "open SelectAgent reservations (each ends at release or TTL)")
+    max_select_waiters: int = _limit(10_000, "SelectAgent calls waiting at once for an agent that fits")
+    max_select_waiters_per_caller: int = _limit(
+        1_000, "SelectAgent calls of one caller (its token; without auth, its connection) waiting at once"
+    )
     max_query_length: int = _limit(256, "characters in a FindAgents capability query")
     max_response_bytes: int = _limit(
         3_145_728,

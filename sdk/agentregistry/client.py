@@ -45,6 +45,7 @@ from agentregistry.types import (
     RegistryEventType,
     RegistryStats,
     RegistryUnavailableError,
+    Reservation,
     ReservationNotFoundError,
     RuntimeList,
     Selection,
@@ -182,10 +183,13 @@ class RegistryClient:
                 return
             was_down = was_down or state is not grpc.ChannelConnectivity.READY
 
-    async def _unary(self, method: Callable[..., Any], request: Request, *, retry: bool = True) -> Any:
+    async def _unary(
+        self, method: Callable[..., Any], request: Request, *, retry: bool = True, waits: float = 0.0
+    ) -> Any:
         """One call; with `retry` (safe to repeat) and `wait_for_ready`, a call cut off by a lost
-        connection is made again once the daemon is back, all within `timeout`."""
-        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        connection is made again once the daemon is back, all within `timeout` (plus `waits`, the seconds
+        the daemon may hold the call on purpose)."""
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout + waits
         backoff = Backoff(0.05, 1.0)  # a draining daemon answers UNAVAILABLE at once: do not spin
         while True:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -323,10 +327,13 @@ class RegistryClient:
         allow_degraded: bool = False,
         reserve: bool = False,
         reservation_ttl: float | None = None,
+        wait: float = 0.0,
     ) -> Selection:
         """One agent for a task among those `find_agents(capability)` would answer, chosen by load
         (see SelectionStrategy); with `reserve`, it counts one more task at once until released (or
-        `reservation_ttl` seconds pass, default 60). `Selection.agent` is None when none fits."""
+        `reservation_ttl` seconds pass, default 60). When none fits, the daemon holds the call up to
+        `wait` seconds (at most 30) for one that does, first come first served; `Selection.agent` is
+        None when none fits by then."""
         request = pb.SelectAgentRequest(
             capability=capability,
             strategy=convert.strategy_to_proto(strategy),
@@ -336,9 +343,10 @@ class RegistryClient:
             allow_degraded=allow_degraded,
             reserve=reserve,
             reservation_ttl=convert.duration_or_none(reservation_ttl),
+            wait_timeout=convert.duration_or_none(wait or None),
         )
         # A reserving select is not repeated: a repeat would hold a second reservation.
-        response = await self._unary(self._stub.SelectAgent, request, retry=not reserve)
+        response = await self._unary(self._stub.SelectAgent, request, retry=not reserve, waits=wait)
         return convert.selection(response)
 
     async def release_reservation(self, reservation_id: str, outcome: Outcome | None = None) -> str:
@@ -347,11 +355,21 @@ class RegistryClient:
         request = pb.ReleaseReservationRequest(
             reservation_id=reservation_id, outcome=convert.outcome_to_proto(outcome)
         )
+        response = await self._on_reservation(self._stub.ReleaseReservation, request, retry=False)
+        return response.agent_id  # type: ignore[no-any-return]
+
+    async def renew_reservation(self, reservation_id: str, ttl: float | None = None) -> Reservation:
+        """Extend a reservation for a long task: it lasts `ttl` seconds from now (None: the TTL it has;
+        clamped to 1 s..1 h). ReservationNotFoundError when it is not open (released, or expired)."""
+        request = pb.RenewReservationRequest(reservation_id=reservation_id, ttl=convert.duration_or_none(ttl))
+        response = await self._on_reservation(self._stub.RenewReservation, request, retry=True)
+        return convert.reservation_from_proto(response.reservation)
+
+    async def _on_reservation(self, method: Callable[..., Any], request: Request, *, retry: bool) -> Any:
         try:
-            response = await self._unary(self._stub.ReleaseReservation, request, retry=False)
+            return await self._unary(method, request, retry=retry)
         except LookupError as error:
             raise ReservationNotFoundError(str(error.args[0]), grpc.StatusCode.NOT_FOUND) from None
-        return response.agent_id  # type: ignore[no-any-return]
 
     def heartbeat_stream(self, runtime_id: str, liveness: Liveness | None = None) -> HeartbeatStream:
         """Open the long-lived heartbeat stream of a runtime; use as `async with`. Call `bind` first.

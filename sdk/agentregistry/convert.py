@@ -309,6 +309,15 @@ def outcome_to_proto(outcome: Outcome | None) -> int:
     return pb.ReservationOutcome.Value("RESERVATION_OUTCOME_" + Outcome(outcome).name)
 
 
+def reservation_from_proto(reservation: pb.Reservation) -> Reservation:
+    return Reservation(
+        reservation.reservation_id,
+        reservation.agent_id,
+        _seconds(reservation.ttl),
+        _time(reservation.expires_at),
+    )
+
+
 def selection(response: pb.SelectAgentResponse) -> Selection:
     if not response.HasField("agent"):
         return Selection(None, response.reason, None, None, response.matched, response.eligible)
@@ -326,14 +335,7 @@ def selection(response: pb.SelectAgentResponse) -> Selection:
             load.utilization if load.HasField("utilization") else None,
             _seconds(load.latency_ewma) if load.HasField("latency_ewma") else None,
         ),
-        None
-        if reservation is None
-        else Reservation(
-            reservation.reservation_id,
-            reservation.agent_id,
-            _seconds(reservation.ttl),
-            _time(reservation.expires_at),
-        ),
+        None if reservation is None else reservation_from_proto(reservation),
         response.matched,
         response.eligible,
     )

@@ -43,6 +43,8 @@ from agentregistry.types import (
     RegistryEvent,
     RegistryEventType,
     RemoteAgent,
+    Reservation,
+    ReservationNotFoundError,
     SelectionStrategy,
 )
 from agentregistry.watch import RegistryWatch
@@ -414,12 +416,14 @@ class AgentRegistry:
         exclude: Iterable[str] = (),
         exclude_runtimes: Iterable[str] = (),
         allow_degraded: bool = False,
+        wait: float = 0.0,
     ) -> AgentMetadata | None:
         """One ACTIVE agent for a task among those `find_agents_by_capability(capability)` would
         answer, chosen by the daemon by load (the less loaded of two at random by default; see
         SelectionStrategy); never one that is draining or at its max concurrency. DEGRADED agents only
-        with `allow_degraded`, and only when no ACTIVE agent fits. None when none fits. To count the task
-        against the agent at once, use `reserve_agent`."""
+        with `allow_degraded`, and only when no ACTIVE agent fits. When none fits, the daemon holds the
+        call up to `wait` seconds (at most 30) for one that does, first come first served. None when none
+        fits by then. To count the task against the agent at once, use `reserve_agent`."""
         selection = await self.client.select_agent(
             capability,
             strategy,
@@ -427,6 +431,7 @@ class AgentRegistry:
             exclude_agent_ids=exclude,
             exclude_runtime_ids=exclude_runtimes,
             allow_degraded=allow_degraded,
+            wait=wait,
         )
         return None if selection.agent is None else self._localize(selection.agent)
 
@@ -441,13 +446,16 @@ class AgentRegistry:
         exclude_runtimes: Iterable[str] = (),
         allow_degraded: bool = False,
         ttl: float | None = None,
+        wait: float = 0.0,
     ) -> AsyncIterator[AgentMetadata]:
         """`async with registry.reserve_agent("code generation") as agent:` selects an agent as
-        `select_agent` does and reserves it: it counts one more task at once, so other routers see it
-        busy before its next load report. Leaving the block releases it with the outcome: OK, TIMEOUT
-        for a TimeoutError, ERROR for any other exception (both raise the agent's error rate, which
-        lowers its share); a cancelled block releases it without an outcome. `ttl` (seconds, default 60)
-        ends a reservation never released. NoAgentAvailableError when none fits."""
+        `select_agent` does (waiting up to `wait` seconds for one that fits) and reserves it: it counts
+        one more task at once, so other routers see it busy before its next load report. Leaving the block
+        releases it with the outcome: OK, TIMEOUT for a TimeoutError, ERROR for any other exception (both
+        raise the agent's error rate, which lowers its share); a cancelled block releases it without an
+        outcome. While the block runs the reservation is renewed every third of its `ttl` (seconds,
+        default 60), so a long task keeps it and a router that dies loses it within `ttl`.
+        NoAgentAvailableError when none fits."""
         selection = await self.client.select_agent(
             capability,
             strategy,
@@ -457,10 +465,12 @@ class AgentRegistry:
             allow_degraded=allow_degraded,
             reserve=True,
             reservation_ttl=ttl,
+            wait=wait,
         )
         if selection.agent is None or selection.reservation is None:
             raise NoAgentAvailableError(selection.reason)
         outcome: Outcome | None = Outcome.OK
+        renewing = asyncio.create_task(self._keep_reserved(selection.reservation))
         try:
             yield self._localize(selection.agent)
         except TimeoutError:
@@ -473,6 +483,7 @@ class AgentRegistry:
             outcome = None
             raise
         finally:
+            renewing.cancel()
             try:
                 await asyncio.shield(
                     self.client.release_reservation(selection.reservation.reservation_id, outcome)
@@ -481,6 +492,16 @@ class AgentRegistry:
                 log.warning(
                     "could not release reservation %s: %s", selection.reservation.reservation_id, error
                 )
+
+    async def _keep_reserved(self, reservation: Reservation) -> None:
+        while True:
+            await asyncio.sleep(reservation.ttl / 3)
+            try:
+                await self.client.renew_reservation(reservation.reservation_id)
+            except Exception as error:  # expired (the loop stalled past its TTL) or the daemon is away
+                log.warning("could not renew reservation %s: %s", reservation.reservation_id, error)
+                if isinstance(error, ReservationNotFoundError):
+                    return
 
     async def find_agents_by_runtime(self, runtime_id: str) -> list[AgentMetadata]:
         return await self.list_agents(runtime_id=runtime_id)

@@ -28,7 +28,7 @@ def clock() -> FakeClock:
 @pytest.fixture
 async def registry(clock: FakeClock) -> AsyncIterator[Registry]:
     async with running(STEADY, clock) as reg:
-        reg.placement = Placement(reg, reg.loads, reg.counters, random.Random(7))
+        reg.placement = Placement(reg, reg.loads, reg.counters, clock, random.Random(7))
         yield reg
 
 
@@ -106,6 +106,24 @@ async def test_a_report_supersedes_the_reservations_made_before_it(registry: Reg
     await report(registry, a, in_flight=0, max_concurrency=2)  # both done; one router has not released yet
     assert registry.loads.load_of(a, 60).in_flight == 1  # the open reservation still counts until released
     assert registry.loads.open_reservations == 1
+
+
+async def test_a_release_frees_its_slot_at_once_even_when_a_report_counted_its_task(
+    clock: FakeClock, registry: Registry
+):
+    (a,) = await fleet(registry, 1)
+    await report(registry, a, in_flight=0, max_concurrency=2)
+    first = select(registry, reserve=True)
+    second = select(registry, reserve=True)
+    await report(registry, a, in_flight=2, max_concurrency=2)  # both tasks arrived
+    registry.loads.release(first.reservation.reservation_id, Outcome.OK)  # type: ignore[union-attr]
+    assert registry.loads.load_of(a, 60).in_flight == 1  # not 2 until the next report
+    assert chosen_id(select(registry)) == a
+    await report(registry, a, in_flight=2, max_concurrency=2)  # the same report again: still one free
+    assert registry.loads.load_of(a, 60).in_flight == 1
+    clock.advance(second.reservation.ttl)  # type: ignore[union-attr]
+    # an expiry says nothing of the task (the router may have died with it running): the report stands
+    assert registry.loads.load_of(a, 60).in_flight == 1
 
 
 async def test_stale_report_counts_as_unknown(clock: FakeClock, registry: Registry):

@@ -85,3 +85,33 @@ async def test_affinity_keeps_a_key_on_its_agent(daemon: Any, make_registry: Any
         for _ in range(10)
     }
     assert len(picks) == 1
+
+
+async def test_a_router_waits_for_a_slot_and_a_long_task_keeps_its_reservation(
+    daemon: Any, make_registry: Any
+) -> None:
+    worker = await make_registry(daemon.address)
+    router = await make_registry(daemon.address, local_view=False)
+    await worker.register_agent(CARD, runtime_id="rt", agent_id="w1")
+    assert await worker.wait_heartbeats_connected(5)
+    await worker.report_load("w1", in_flight=0, max_concurrency=1)
+
+    async def reported() -> bool:
+        answer = await router.client.select_agent("code generation")
+        return answer.load is not None and answer.load.known
+
+    await eventually(reported)
+    finished = asyncio.Event()
+
+    async def second_task() -> str:
+        async with router.reserve_agent("code generation", wait=20) as agent:  # waits in the daemon's line
+            assert finished.is_set()
+            return agent.agent_id
+
+    async with router.reserve_agent("code generation", ttl=1) as agent:
+        waiting = asyncio.create_task(second_task())
+        await asyncio.sleep(2.5)  # over twice the TTL: renewed while the block runs
+        assert await router.select_agent("code generation") is None
+        assert not waiting.done()
+        finished.set()
+    assert await asyncio.wait_for(waiting, 20) == agent.agent_id

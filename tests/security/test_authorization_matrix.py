@@ -65,6 +65,14 @@ async def _release(stub: pb_grpc.RegistryServiceStub, t: Target, md: tuple) -> N
     )
 
 
+async def _renew(stub: pb_grpc.RegistryServiceStub, t: Target, md: tuple) -> None:
+    """A router renews what it reserved."""
+    selected = await stub.SelectAgent(pb.SelectAgentRequest(capability="python", reserve=True), metadata=md)
+    await stub.RenewReservation(
+        pb.RenewReservationRequest(reservation_id=selected.reservation.reservation_id), metadata=md
+    )
+
+
 CALLS: dict[str, Call] = {
     "RegisterAgent": lambda s, t, md: s.RegisterAgent(
         pb.RegisterAgentRequest(agent_id="agent-new", runtime_id=t.runtime, card=CARD), metadata=md
@@ -90,6 +98,7 @@ CALLS: dict[str, Call] = {
         pb.SelectAgentRequest(capability="python", reserve=True), metadata=md
     ),
     "ReleaseReservation": _release,
+    "RenewReservation": _renew,
 }
 
 CALLERS = ["none", "unknown", "reader", "runtime-own", "runtime-foreign", "admin"]
@@ -109,7 +118,7 @@ MATRIX = [(rpc, caller) for rpc in CALLS for caller in CALLERS]
 def test_matrix_covers_every_rpc_and_caller():
     service_methods = set(pb.DESCRIPTOR.services_by_name["RegistryService"].methods_by_name)
     assert set(CALLS) == service_methods == set(METHOD_ROLES)
-    assert len(MATRIX) == len(service_methods) * len(CALLERS) == 78
+    assert len(MATRIX) == len(service_methods) * len(CALLERS) == 84
     print(f"authorization matrix: {len(service_methods)} RPCs x {len(CALLERS)} callers = {len(MATRIX)} cells")
 
 

@@ -3,12 +3,14 @@ google.rpc BadRequest field violation) and the limit's value in the message. Ref
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields
 
 import grpc
 import pytest
 from agentregistry.v1 import registry_pb2 as pb
+from google.protobuf.duration_pb2 import Duration
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from security_support import RefusedStreamMessage, raise_if_refused
@@ -62,6 +64,23 @@ async def _reserve_too_many(stub, calls: list) -> None:
         await stub.SelectAgent(pb.SelectAgentRequest(capability="code", reserve=True))
 
 
+async def _wait_twice(stub, calls: list) -> None:
+    """Two SelectAgent calls wait for a full agent on one connection: the second in line is refused."""
+    await _fill(stub, 1, lambda i: "rt")
+    await stub.Heartbeat(pb.HeartbeatRequest(runtime_id="rt", loads=[pb.LoadReport(max_concurrency=1)]))
+    await stub.SelectAgent(pb.SelectAgentRequest(capability="code", reserve=True))
+    waiting = pb.SelectAgentRequest(capability="code", wait_timeout=Duration(seconds=30))
+    calls += [stub.SelectAgent(waiting, timeout=60), stub.SelectAgent(waiting, timeout=60)]
+    done, _ = await asyncio.wait(
+        [asyncio.ensure_future(_answer(c)) for c in calls], return_when="FIRST_COMPLETED"
+    )
+    done.pop().result()
+
+
+async def _answer(call: grpc.aio.UnaryUnaryCall) -> object:
+    return await call
+
+
 async def _bind_too_many(stub, calls: list) -> None:
     await _fill(stub, 2, lambda i: "rt")
     call = stub.HeartbeatStream()
@@ -113,6 +132,8 @@ CASES = [
     Case("max_query_length", 5, lambda s, c: s.FindAgents(pb.FindAgentsRequest(capability="python")), INVALID,
          "capability", "the limit is 5"),
     Case("max_reservations", 2, _reserve_too_many, EXHAUSTED, None, "max_reservations=2"),
+    Case("max_select_waiters", 1, _wait_twice, EXHAUSTED, None, "max_select_waiters=1"),
+    Case("max_select_waiters_per_caller", 1, _wait_twice, EXHAUSTED, None, "max_select_waiters_per_caller=1"),
 ]  # fmt: skip
 
 

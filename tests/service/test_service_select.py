@@ -3,6 +3,7 @@ stream carry loads, reservations count at once, refusals are clear, and the metr
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import grpc
@@ -135,3 +136,61 @@ async def test_metrics_count_selections_and_reservations(serve: Callable[..., ob
     assert value(samples, "registryd_reservations_open") == 0
     assert value(samples, "registryd_reservation_outcomes_total", outcome="TIMEOUT") == 1
     assert value(samples, "registryd_reservations_expired_total") == 0
+
+
+async def test_a_waiting_select_is_served_when_a_reservation_is_released(
+    serve: Callable[..., object],
+) -> None:
+    daemon = await serve(metrics_listen="127.0.0.1:0")  # type: ignore[misc]
+    await register(daemon.stub, "rt", "a1", "x")
+    await daemon.stub.Heartbeat(pb.HeartbeatRequest(runtime_id="rt", loads=[load(max_concurrency=1)]))
+    held = await daemon.stub.SelectAgent(pb.SelectAgentRequest(capability="x", reserve=True))
+    waiting = daemon.stub.SelectAgent(
+        pb.SelectAgentRequest(capability="x", reserve=True, wait_timeout=Duration(seconds=30)), timeout=60
+    )
+    for _ in range(500):  # until the call is in line
+        if value(await scrape(daemon.daemon.metrics_address), "registryd_select_waiting") == 1:
+            break
+        await asyncio.sleep(0.01)
+    else:
+        raise AssertionError("the call never waited")
+    await daemon.stub.ReleaseReservation(
+        pb.ReleaseReservationRequest(reservation_id=held.reservation.reservation_id)
+    )
+    served = await waiting
+    assert served.agent.agent_id == "a1" and served.reservation.reservation_id
+    samples = await scrape(daemon.daemon.metrics_address)
+    assert value(samples, "registryd_select_waits_total") == 1
+    assert value(samples, "registryd_select_waiting") == 0
+    # a wait that runs out answers as an immediate select would: no agent, and why
+    short = await daemon.stub.SelectAgent(
+        pb.SelectAgentRequest(capability="x", wait_timeout=Duration(nanos=50_000_000)), timeout=60
+    )
+    assert not short.HasField("agent") and "at max concurrency" in short.reason
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await daemon.stub.SelectAgent(
+            pb.SelectAgentRequest(capability="x", wait_timeout=Duration(seconds=-1))
+        )
+    assert (
+        refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT and "wait_timeout" in refused.value.details()
+    )
+
+
+async def test_a_renewed_reservation_gets_its_new_ttl(daemon) -> None:
+    await register(daemon.stub, "rt", "a1", "x")
+    held = await daemon.stub.SelectAgent(
+        pb.SelectAgentRequest(capability="x", reserve=True, reservation_ttl=Duration(seconds=5))
+    )
+    reservation_id = held.reservation.reservation_id
+    renewed = await daemon.stub.RenewReservation(
+        pb.RenewReservationRequest(reservation_id=reservation_id, ttl=Duration(seconds=7200))
+    )
+    assert renewed.reservation.reservation_id == reservation_id
+    assert renewed.reservation.ttl.seconds == 3600  # clamped, as at SelectAgent
+    assert renewed.reservation.expires_at.seconds > held.reservation.expires_at.seconds + 3000
+    again = await daemon.stub.RenewReservation(pb.RenewReservationRequest(reservation_id=reservation_id))
+    assert again.reservation.ttl.seconds == 3600  # unset: the TTL it has
+    await daemon.stub.ReleaseReservation(pb.ReleaseReservationRequest(reservation_id=reservation_id))
+    with pytest.raises(grpc.aio.AioRpcError) as gone:
+        await daemon.stub.RenewReservation(pb.RenewReservationRequest(reservation_id=reservation_id))
+    assert gone.value.code() is grpc.StatusCode.NOT_FOUND

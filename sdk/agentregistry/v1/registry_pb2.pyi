@@ -630,7 +630,7 @@ class FindAgentsRequest(_message.Message):
     def __init__(self, capability: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[AgentStatus, str]]] = ..., limit: _Optional[int] = ...) -> None: ...
 
 class SelectAgentRequest(_message.Message):
-    __slots__ = ("capability", "strategy", "affinity_key", "exclude_agent_ids", "exclude_runtime_ids", "allow_degraded", "reserve", "reservation_ttl")
+    __slots__ = ("capability", "strategy", "affinity_key", "exclude_agent_ids", "exclude_runtime_ids", "allow_degraded", "reserve", "reservation_ttl", "wait_timeout")
     CAPABILITY_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_FIELD_NUMBER: _ClassVar[int]
     AFFINITY_KEY_FIELD_NUMBER: _ClassVar[int]
@@ -639,6 +639,7 @@ class SelectAgentRequest(_message.Message):
     ALLOW_DEGRADED_FIELD_NUMBER: _ClassVar[int]
     RESERVE_FIELD_NUMBER: _ClassVar[int]
     RESERVATION_TTL_FIELD_NUMBER: _ClassVar[int]
+    WAIT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     capability: str
     strategy: SelectionStrategy
     affinity_key: str
@@ -647,7 +648,8 @@ class SelectAgentRequest(_message.Message):
     allow_degraded: bool
     reserve: bool
     reservation_ttl: _duration_pb2.Duration
-    def __init__(self, capability: _Optional[str] = ..., strategy: _Optional[_Union[SelectionStrategy, str]] = ..., affinity_key: _Optional[str] = ..., exclude_agent_ids: _Optional[_Iterable[str]] = ..., exclude_runtime_ids: _Optional[_Iterable[str]] = ..., allow_degraded: _Optional[bool] = ..., reserve: _Optional[bool] = ..., reservation_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    wait_timeout: _duration_pb2.Duration
+    def __init__(self, capability: _Optional[str] = ..., strategy: _Optional[_Union[SelectionStrategy, str]] = ..., affinity_key: _Optional[str] = ..., exclude_agent_ids: _Optional[_Iterable[str]] = ..., exclude_runtime_ids: _Optional[_Iterable[str]] = ..., allow_degraded: _Optional[bool] = ..., reserve: _Optional[bool] = ..., reservation_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wait_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class SelectAgentResponse(_message.Message):
     __slots__ = ("agent", "reason", "load", "reservation", "matched", "eligible")
@@ -678,6 +680,20 @@ class ReleaseReservationResponse(_message.Message):
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     def __init__(self, agent_id: _Optional[str] = ...) -> None: ...
+
+class RenewReservationRequest(_message.Message):
+    __slots__ = ("reservation_id", "ttl")
+    RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]
+    TTL_FIELD_NUMBER: _ClassVar[int]
+    reservation_id: str
+    ttl: _duration_pb2.Duration
+    def __init__(self, reservation_id: _Optional[str] = ..., ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class RenewReservationResponse(_message.Message):
+    __slots__ = ("reservation",)
+    RESERVATION_FIELD_NUMBER: _ClassVar[int]
+    reservation: Reservation
+    def __init__(self, reservation: _Optional[_Union[Reservation, _Mapping]] = ...) -> None: ...
 
 class AgentMatch(_message.Message):
     __slots__ = ("agent", "matched_capability", "match_kind")

@@ -100,6 +100,11 @@ class RegistryServiceStub:
                 request_serializer=agentregistry_dot_v1_dot_registry__pb2.ReleaseReservationRequest.SerializeToString,
                 response_deserializer=agentregistry_dot_v1_dot_registry__pb2.ReleaseReservationResponse.FromString,
                 _registered_method=True)
+        self.RenewReservation = channel.unary_unary(
+                '/agentregistry.v1.RegistryService/RenewReservation',
+                request_serializer=agentregistry_dot_v1_dot_registry__pb2.RenewReservationRequest.SerializeToString,
+                response_deserializer=agentregistry_dot_v1_dot_registry__pb2.RenewReservationResponse.FromString,
+                _registered_method=True)
 
 
 class RegistryServiceServicer:
@@ -211,7 +216,9 @@ class RegistryServiceServicer:
         """Picks one agent for a task among those FindAgents would answer the query with, by load (see
         SelectionStrategy), and optionally reserves it. Never an agent that is not ACTIVE (DEGRADED only with
         allow_degraded, and only when no ACTIVE agent fits), not accepting, or at its max concurrency. When no
-        agent fits, the answer has no agent and the reason says why (not an error: the router backs off).
+        agent fits, the answer has no agent and the reason says why (not an error: the router backs off), or,
+        with wait_timeout, the call waits in a first-come line until one fits (RESOURCE_EXHAUSTED when the
+        line is full: max_select_waiters, max_select_waiters_per_caller).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -220,6 +227,13 @@ class RegistryServiceServicer:
     def ReleaseReservation(self, request, context):
         """Ends a reservation before its TTL, with the task's outcome (feeds the agent's error rate). NOT_FOUND
         when it is not open (released already, or expired).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RenewReservation(self, request, context):
+        """Extends a reservation for a long task: it lasts a new TTL from now. NOT_FOUND when it is not open.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -292,6 +306,11 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     servicer.ReleaseReservation,
                     request_deserializer=agentregistry_dot_v1_dot_registry__pb2.ReleaseReservationRequest.FromString,
                     response_serializer=agentregistry_dot_v1_dot_registry__pb2.ReleaseReservationResponse.SerializeToString,
+            ),
+            'RenewReservation': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenewReservation,
+                    request_deserializer=agentregistry_dot_v1_dot_registry__pb2.RenewReservationRequest.FromString,
+                    response_serializer=agentregistry_dot_v1_dot_registry__pb2.RenewReservationResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -646,6 +665,33 @@ class RegistryService:
             '/agentregistry.v1.RegistryService/ReleaseReservation',
             agentregistry_dot_v1_dot_registry__pb2.ReleaseReservationRequest.SerializeToString,
             agentregistry_dot_v1_dot_registry__pb2.ReleaseReservationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenewReservation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentregistry.v1.RegistryService/RenewReservation',
+            agentregistry_dot_v1_dot_registry__pb2.RenewReservationRequest.SerializeToString,
+            agentregistry_dot_v1_dot_registry__pb2.RenewReservationResponse.FromString,
             options,
             channel_credentials,
             insecure,
