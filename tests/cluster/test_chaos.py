@@ -18,7 +18,7 @@ from agentregistry.v1 import registry_pb2 as pb
 
 from scripts.etcd_server import EtcdCluster, start_etcd_cluster
 from tests.cluster.test_liveness import TTL, Replica
-from tests.service.service_support import Subscriber
+from tests.service.service_support import Subscriber, register
 
 RUNTIMES = 3
 AGENTS_PER_RUNTIME = 3
@@ -247,4 +247,83 @@ async def test_chaos_loses_no_acknowledged_write_nor_event_and_expires_nobody(ch
         for runtime in runtimes.values():
             await runtime.shutdown()
         for watcher in watchers:
+            await watcher.close()
+
+
+QUIET_TIMEOUT, QUIET_EXPIRY = 5.0, 8.0  # --heartbeat-timeout and --auto-deregister-timeout of that test
+
+
+def leading(replicas: list[Replica], replica_id: str) -> int:
+    """Which replica `{prefix}/leader` names (each logs its own id when it starts leading)."""
+    (index,) = [i for i, r in enumerate(replicas) if f"replica={replica_id}" in r.process.log()]
+    return index
+
+
+async def test_the_leader_killed_on_purpose_hands_over_within_the_lease_and_nobody_expires_early(
+    chaos, etcd3, prefix
+):
+    replicas = chaos(
+        3, "--heartbeat-timeout", str(QUIET_TIMEOUT), "--auto-deregister-timeout", str(QUIET_EXPIRY)
+    )
+    leader_key = f"{prefix}/leader"
+    deadline = time.monotonic() + 10
+    while (first := etcd3.leader().get(leader_key)) is None:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    old = leading(replicas, first)
+    survivors = [i for i in range(3) if i != old]
+    watchers = {i: Subscriber(replicas[i].stub, pb.SubscribeRequest()) for i in survivors}
+    for watcher in watchers.values():
+        await watcher.started()
+    registered_at = time.monotonic()
+    await register(replicas[survivors[0]].stub, "quiet", "q1", "python")  # never beats
+    await register(replicas[old].stub, "busy", "b1", "python")  # beats through a survivor, unary
+
+    async def beat() -> None:
+        while True:
+            await replicas[survivors[1]].stub.Heartbeat(
+                pb.HeartbeatRequest(runtime_id="busy", agent_ids=["b1"])
+            )
+            await asyncio.sleep(0.5)
+
+    beating = asyncio.create_task(beat())
+    try:
+        await asyncio.sleep(1.0)
+        replicas[old].process.proc.send_signal(signal.SIGKILL)
+        killed_at = time.monotonic()
+        while (now := etcd3.leader().get(leader_key)) in (None, first):
+            assert time.monotonic() - killed_at < TTL + 1, "no new leader within the lease TTL + 1 s"
+            await asyncio.sleep(0.05)
+        handover = time.monotonic() - killed_at
+        assert leading(replicas, now) in survivors
+        expiry_bound = registered_at + QUIET_TIMEOUT + QUIET_EXPIRY + 3
+        for i, watcher in watchers.items():
+            q1: list[tuple[float, pb.Event]] = []
+            while not q1 or q1[-1][1].type != pb.EVENT_TYPE_AGENT_DEREGISTERED:
+                at, event = await watcher.event(max(0.1, expiry_bound - time.monotonic()))
+                assert event.agent_id != "b1" or event.type == pb.EVENT_TYPE_AGENT_REGISTERED, event
+                if event.agent_id == "q1":
+                    q1.append((at, event))
+            (timed_out_at, timed_out), (expired_at, expired) = q1[-2:]
+            assert (timed_out.new_status, timed_out.status_reason) == (
+                pb.AGENT_STATUS_UNHEALTHY,
+                pb.STATUS_REASON_HEARTBEAT_TIMEOUT,
+            ), (i, q1)
+            assert expired.deregister_reason == pb.DEREGISTER_REASON_EXPIRED
+            # never early: a deadline counts from the registration's commit, after `registered_at`
+            assert (
+                timed_out_at >= registered_at + QUIET_TIMEOUT and expired_at >= registered_at + QUIET_EXPIRY
+            )
+            assert [e.type for _, e in q1].count(pb.EVENT_TYPE_AGENT_DEREGISTERED) == 1
+        await asyncio.sleep(0.5)
+        for watcher in watchers.values():
+            assert all(e.agent_id != "q1" for e in watcher.drained()), "q1 expired twice"
+        print(
+            f"\nleader killed -> another leads in {handover:.2f} s (bound {TTL + 1} s); the silent agent "
+            f"timed out {timed_out_at - registered_at:.2f} s (>= {QUIET_TIMEOUT}) and expired "
+            f"{expired_at - registered_at:.2f} s (>= {QUIET_EXPIRY}) after it registered; the beating one stayed"
+        )
+    finally:
+        beating.cancel()
+        for watcher in watchers.values():
             await watcher.close()
