@@ -17,11 +17,10 @@ from typing import Any
 
 import uvloop
 from agentregistry import AgentRegistry
-from agentregistry.backoff import Backoff
 from agentregistry.client import HeartbeatStream, RegistryClient
 from agentregistry.convert import card_from_proto
 from agentregistry.heartbeat import RuntimeHeartbeat
-from agentregistry.types import AgentCard, AgentRegistryConfig, HeartbeatAck, RegistryEventType
+from agentregistry.types import AgentCard, AgentRegistryConfig, HeartbeatAck, Liveness, RegistryEventType
 
 from bench import workload
 
@@ -38,9 +37,10 @@ class CountingClient(RegistryClient):
         super().__init__(*args, **kw)
         self.opens = {"attempted": 0, "failed": 0}
 
-    def heartbeat_stream(self, runtime_id: str) -> HeartbeatStream:
+    def heartbeat_stream(self, runtime_id: str, liveness: Liveness | None = None) -> HeartbeatStream:
         self.opens["attempted"] += 1
-        return _CountedStream(super().heartbeat_stream(runtime_id), self.opens)  # type: ignore[return-value]
+        stream = super().heartbeat_stream(runtime_id, liveness)
+        return _CountedStream(stream, self.opens)  # type: ignore[return-value]
 
 
 class _CountedStream:
@@ -85,6 +85,10 @@ def fleet_worker(
     return uvloop.run(_fleet(address, runtimes, per_runtime, interval, reports, stop, time_limit))
 
 
+def _ignore_lost(runtime_id: str, agent_ids: Sequence[str]) -> None:
+    """The soak counts lost agents from the daemon's events, not the SDK's callback."""
+
+
 async def _fleet(
     address: str,
     runtimes: Sequence[int],
@@ -114,6 +118,9 @@ async def _fleet(
 
         return reregister
 
+    config = AgentRegistryConfig(
+        target=address, heartbeat_interval=interval, reconnect_initial_backoff=0.1, reconnect_max_backoff=5.0
+    )
     try:
         await client.wait_ready(30)
         for k in runtimes:
@@ -121,7 +128,7 @@ async def _fleet(
             ids = await asyncio.gather(
                 *(register(runtime, i) for i in range(k * per_runtime, (k + 1) * per_runtime))
             )
-            heartbeat = RuntimeHeartbeat(client, runtime, interval, Backoff(0.1, 5.0), reregisterer(runtime))
+            heartbeat = RuntimeHeartbeat(client, runtime, config, reregisterer(runtime), _ignore_lost)
             for agent_id in ids:
                 heartbeat.add(agent_id)
             heartbeats.append(heartbeat)
