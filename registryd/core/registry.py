@@ -83,6 +83,9 @@ ALL_STATUSES = frozenset(AgentStatus)
 ANYWHERE = Fence()  # a change this process may always make (one daemon; the local store ignores fences)
 DIGEST_INTERVAL = 1.0  # seconds between heartbeat digests
 STATS_TOP_RUNTIMES = 100  # runtimes named in Stats.runtime_distribution (the largest)
+# Agents a page of ListAgents looks at, at most: a filter few agents pass ends the page early (with a token
+# to go on), rather than scanning a million agents in one turn of the loop.
+LIST_SCAN = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,17 +368,28 @@ class Registry:
         return agent
 
     def list_agents(
-        self, runtime_id: str = "", statuses: Collection[AgentStatus] = (), after: str = "", limit: int = 100
+        self,
+        runtime_id: str = "",
+        statuses: Collection[AgentStatus] = (),
+        after: str = "",
+        limit: int = 100,
+        match: Callable[[Agent], bool] | None = None,
     ) -> Page:
+        """Agents ordered by id after `after`, of the runtime and statuses asked (and that `match`, when
+        given): at most `limit`, no more than fit max_response_bytes, and no more than LIST_SCAN looked at."""
         if runtime_id:
             validate_id("runtime_id", runtime_id, self.limits)
         wanted = frozenset(statuses) or ALL_STATUSES
         ids = self.agents_of(runtime_id) if runtime_id else self._sorted_ids
         page = Page(revision=self._revision)
         budget = self.limits.max_response_bytes
-        for i in range(bisect.bisect_right(ids, after) if after else 0, len(ids)):
+        start = bisect.bisect_right(ids, after) if after else 0
+        for i in range(start, len(ids)):
             agent = self._agents[ids[i]]
-            if agent.status not in wanted:
+            if agent.status not in wanted or (match is not None and not match(agent)):
+                if i - start >= LIST_SCAN and i + 1 < len(ids):
+                    page.next_after = ids[i]  # looked at enough: the next page goes on from here
+                    break
                 continue
             budget -= self._encoded_size(agent)
             if len(page.agents) == limit or (budget < 0 and page.agents):

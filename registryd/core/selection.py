@@ -45,22 +45,10 @@ def select_agents(
     after: str,
     limit: int,
 ) -> Page:
-    """ListAgents with a label selector: pages of the registry's own listing, filtered, until `limit`
-    agents match or the listing ends. Synchronous, so every page comes from the same state."""
-    if not selector:
-        return registry.list_agents(runtime_id, statuses, after, limit)
-    result = Page(revision=registry.revision)
-    while True:
-        page = registry.list_agents(runtime_id, statuses, after, limit)
-        for agent in page.agents:
-            if has_labels(agent, selector):
-                result.agents.append(agent)
-                if len(result.agents) == limit:
-                    result.next_after = agent.agent_id
-                    return result
-        if page.next_after is None:
-            return result
-        after = page.next_after
+    """ListAgents with a label selector (a page may end early, with a token, when few agents match)."""
+    return registry.list_agents(
+        runtime_id, statuses, after, limit, (lambda agent: has_labels(agent, selector)) if selector else None
+    )
 
 
 def recent_events(registry: Registry, event_filter: EventFilter, limit: int) -> list[Event]:

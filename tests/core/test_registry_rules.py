@@ -11,6 +11,7 @@ import pytest
 import structlog
 from core_support import card, queued, running
 
+from registryd.core import registry as registry_module
 from registryd.core.commit import CommitFailed
 from registryd.core.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from registryd.core.events import EventFilter, Subscription
@@ -331,3 +332,19 @@ async def test_lifecycle_is_logged_only_once_committed():
         with structlog.testing.capture_logs() as logged, pytest.raises(CommitFailed):
             await registry.register("rt", card("x"), "a1")
     assert not [line for line in logged if line["event"] in ("agent_registered", "runtime_joined")]
+
+
+async def test_a_listing_few_agents_pass_goes_on_in_bounded_pages(registry: Registry, monkeypatch):
+    monkeypatch.setattr(registry_module, "LIST_SCAN", 10)
+    for i in range(35):
+        await registry.register("rt", card("x"), f"a{i:02}")
+    await registry.update_status("a31", A.OFFLINE)
+    found, after, pages = [], "", 0
+    while True:
+        page = registry.list_agents(statuses=[A.OFFLINE], after=after, limit=5)
+        found += [a.agent_id for a in page.agents]
+        pages += 1
+        if page.next_after is None:
+            break
+        after = page.next_after
+    assert found == ["a31"] and pages == 4
