@@ -14,6 +14,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from registryd.api.memo import IdentityMemo
 from registryd.core.errors import InvalidArgument
+from registryd.core.filters import AgentFilter
 from registryd.core.load import AgentLoadReport, LoadReport, Outcome
 from registryd.core.model import (
     Agent,
@@ -271,6 +272,7 @@ def _agent_message(agent: Agent) -> pb.Agent:
         operator_status=int(agent.operator_status or 0),
         capabilities=agent.card.capabilities,
         labels=dict(agent.card.labels),
+        verified=agent.verified,
     )
 
 
@@ -366,6 +368,22 @@ def select_request_from_proto(request: pb.SelectAgentRequest) -> SelectRequest:
         request.allow_degraded,
         request.reserve,
         optional_seconds(request, "reservation_ttl"),
+        agent_filter_from_proto(request.filter),
+    )
+
+
+def agent_filter_from_proto(message: pb.AgentFilter) -> AgentFilter:
+    return AgentFilter(
+        skill_ids=tuple(message.skill_ids),
+        tags=tuple(message.tags),
+        input_modes=tuple(message.input_modes),
+        output_modes=tuple(message.output_modes),
+        protocol_bindings=tuple(message.protocol_bindings),
+        streaming=message.streaming,
+        push_notifications=message.push_notifications,
+        provider=message.provider,
+        verified=message.verified,
+        label_selector=message.label_selector,
     )
 
 

@@ -21,7 +21,7 @@ import functools
 import heapq
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
@@ -186,23 +186,37 @@ class CapabilityIndex:
         """The agent's own spelling of the normalised text `key`."""
         return self._agents[agent_id].spellings.get(key, key)
 
-    def find(self, query: str, wanted: Sequence[AbstractSet[str]], limit: int) -> list[Match]:
+    def find(
+        self,
+        query: str,
+        wanted: Sequence[AbstractSet[str]],
+        limit: int,
+        keep: Callable[[str], bool] | None = None,
+    ) -> list[Match]:
         """The best `limit` matches of the normalised `query` among the agents in the `wanted` sets
-        (disjoint), best first, one per agent (its best text)."""
+        (disjoint) that `keep` (when given) keeps, best first, one per agent (its best text). `keep` is
+        asked only about agents whose texts match."""
         candidates = sum(len(agents) for agents in wanted)
         if not query or limit <= 0 or not candidates:
             return []
         lengths = [same for length, same in self._lengths.items() if length >= len(query)]
         if sum(same.blob.count(query) for same in lengths) > _STEPS_PER_AGENT * candidates:
-            return self._by_agents(query, wanted, limit)
+            return self._by_agents(query, wanted, limit, keep)
         found: list[Match] = []
         seen: set[str] = set()
         for kind, _, text in sorted(self._matching_texts(query, lengths)):
             # Set intersections walk the smaller set in C, never a whole per-status set.
             eligible = set().union(*(self._texts[text] & agents for agents in wanted)) - seen
-            for agent_id in sorted(eligible)[: limit - len(found)]:
+            ordered = sorted(eligible)
+            if keep is None:
+                ordered = ordered[: limit - len(found)]
+            for agent_id in ordered:
+                if keep is not None and not keep(agent_id):
+                    continue
                 seen.add(agent_id)
                 found.append(Match(agent_id, text, kind))
+                if len(found) >= limit:
+                    break
             if len(found) >= limit:
                 break
         return found
@@ -215,7 +229,13 @@ class CapabilityIndex:
             for text in same.occurrences(query)
         ]
 
-    def _by_agents(self, query: str, wanted: Sequence[AbstractSet[str]], limit: int) -> list[Match]:
+    def _by_agents(
+        self,
+        query: str,
+        wanted: Sequence[AbstractSet[str]],
+        limit: int,
+        keep: Callable[[str], bool] | None,
+    ) -> list[Match]:
         best: dict[int, tuple[MatchKind, str] | None] = {}  # per shared card: one look per query
         ranked = []
         for agents in wanted:
@@ -225,7 +245,7 @@ class CapabilityIndex:
                 if key not in best:
                     best[key] = card.best(query)
                 match = best[key]
-                if match is not None:
+                if match is not None and (keep is None or keep(agent_id)):
                     kind, text = match
                     ranked.append((kind, len(text), text, agent_id))
         return [Match(agent_id, text, kind) for kind, _, text, agent_id in heapq.nsmallest(limit, ranked)]

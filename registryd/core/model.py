@@ -29,6 +29,7 @@ class MatchKind(enum.IntEnum):
     EXACT = 1
     WORD = 2
     SUBSTRING = 3
+    FILTER = 4  # no text query: the structured filter alone matched
 
 
 # The A2A 1.0 card (specification/a2a.proto of a2aproject/A2A). Parts the registry never looks into
@@ -131,6 +132,7 @@ class Agent:
     status_changed_at: float
     revision: int
     operator_status: AgentStatus | None = None  # DEGRADED, UNHEALTHY or OFFLINE set by an operator
+    verified: bool = False  # a signature of the card verified against a key the operator configured
 
     @property
     def status(self) -> AgentStatus:
@@ -155,6 +157,7 @@ class Agent:
             self.status_changed_at,
             self.revision,
             self.operator_status,
+            self.verified,
         )
 
 

@@ -29,11 +29,12 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from registryd.core.errors import InvalidArgument
+from registryd.core.filters import NO_FILTER, AgentFilter
 from registryd.core.index import normalize
 from registryd.core.liveness import Terms
 from registryd.core.load import Load, LoadBook, Reservation, reservation_ttl
 from registryd.core.model import Agent, AgentStatus
-from registryd.core.validation import Limits, validate_ids, validate_query
+from registryd.core.validation import Limits, validate_ids
 
 MAX_CANDIDATES = 1000  # matching agents considered per status (FindAgents' largest answer)
 BIAS = 1.0  # Envoy's active_request_bias
@@ -52,7 +53,9 @@ class Strategy(enum.IntEnum):
 class Fleet(Protocol):
     """What selection reads of the registry."""
 
-    def matching(self, query: str, status: AgentStatus, limit: int) -> list[Agent]: ...
+    def matching(
+        self, query: str, status: AgentStatus, limit: int, agent_filter: AgentFilter = NO_FILTER
+    ) -> list[Agent]: ...
 
     def terms_of(self, runtime_id: str) -> Terms: ...
 
@@ -62,7 +65,7 @@ class Fleet(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class SelectRequest:
-    query: str
+    query: str  # may be blank when agent_filter is not
     strategy: Strategy = Strategy.P2C
     affinity_key: str = ""
     exclude_agent_ids: frozenset[str] = frozenset()
@@ -70,6 +73,7 @@ class SelectRequest:
     allow_degraded: bool = False
     reserve: bool = False
     reservation_ttl: float | None = None  # None: the default
+    agent_filter: AgentFilter = NO_FILTER  # as FindAgents' filter
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +111,6 @@ class Placement:
     def select(self, request: SelectRequest) -> Selection:
         """Choose (and, when asked, reserve) one agent; a Selection without one says why not."""
         limits = self._fleet.limits
-        validate_query(request.query, limits)
         validate_ids("exclude_agent_ids", sorted(request.exclude_agent_ids), limits)
         validate_ids("exclude_runtime_ids", sorted(request.exclude_runtime_ids), limits)
         if len(request.affinity_key) > limits.max_query_length:
@@ -123,7 +126,7 @@ class Placement:
         refusals: Counter[str] = Counter()
         selection: Selection | None = None
         for status in statuses:
-            agents = self._fleet.matching(request.query, status, MAX_CANDIDATES)
+            agents = self._fleet.matching(request.query, status, MAX_CANDIDATES, request.agent_filter)
             matched += len(agents)
             candidates = [c for a in agents if (c := self._fit(a, request, refusals)) is not None]
             chosen, reason = self._pick(request, candidates, refusals) if candidates else (None, "")
@@ -166,7 +169,7 @@ class Placement:
             return rng.choice(candidates), f"random among {len(candidates)} that fit"
         if strategy is Strategy.ROUND_ROBIN:
             ordered = sorted(candidates, key=lambda c: c.agent.agent_id)
-            key = normalize(request.query)
+            key = f"{normalize(request.query)}\n{request.agent_filter}"
             turn = self._cursors.pop(key, -1) + 1
             self._cursors[key] = turn
             if len(self._cursors) > _CURSORS:

@@ -10,6 +10,7 @@ capability index, sorted ids) are kept by `_put`/`_drop` only, so they cannot dr
 from __future__ import annotations
 
 import bisect
+import heapq
 import math
 import uuid
 from collections import Counter
@@ -30,6 +31,7 @@ from registryd.core.errors import (
     ResourceExhausted,
 )
 from registryd.core.events import EventFilter, EventHub, Subscription
+from registryd.core.filters import NO_FILTER, AgentFilter, FilterIndex, Term, compile_filter
 from registryd.core.index import CapabilityIndex, normalize
 from registryd.core.liveness import DeadlineTracker, Due, ExpiryGuard, Terms
 from registryd.core.load import AgentLoadReport, LoadBook, assign
@@ -42,6 +44,7 @@ from registryd.core.model import (
     Event,
     EventType,
     FoundAgent,
+    MatchKind,
     Page,
     RuntimeInfo,
     Stats,
@@ -202,6 +205,7 @@ class Registry:
         self._runtimes: dict[str, set[str]] = {}
         self._by_status: dict[AgentStatus, set[str]] = {s: set() for s in AgentStatus}
         self._index = CapabilityIndex()
+        self._filters = FilterIndex()
         self._tracker = DeadlineTracker()
         self._sweeper = Sweeper(clock, self._on_deadline)
         self._default_terms = self.settings.default_terms
@@ -220,7 +224,9 @@ class Registry:
         self._digest_timer: Timer | None = None
         self._started_at = 0.0
         self._revision = 0
-        self.hub = EventHub(self.settings.event_retention, self.settings.event_queue_size)
+        self.hub = EventHub(
+            self.settings.event_retention, self.settings.event_queue_size, self._filters.holds
+        )
         self.committer: Committer | ClusterCommitter
         if isinstance(self._store, SharedStore):
             self.committer = ClusterCommitter(
@@ -320,17 +326,34 @@ class Registry:
         return agent
 
     def list_agents(
-        self, runtime_id: str = "", statuses: Collection[AgentStatus] = (), after: str = "", limit: int = 100
+        self,
+        runtime_id: str = "",
+        statuses: Collection[AgentStatus] = (),
+        after: str = "",
+        limit: int = 100,
+        agent_filter: AgentFilter = NO_FILTER,
     ) -> Page:
         if runtime_id:
             validate_id("runtime_id", runtime_id, self.limits)
         wanted = frozenset(statuses) or ALL_STATUSES
+        terms = compile_filter(agent_filter, self.limits)
         ids = self.agents_of(runtime_id) if runtime_id else self._sorted_ids
+        start = bisect.bisect_right(ids, after) if after else 0
+        narrow = self._filters.narrowest(terms)
+        order: Iterable[str]
+        if narrow is not None and len(narrow) < len(ids) - start:  # walk the filter's agents, not all
+            order = sorted(
+                a
+                for a in narrow
+                if a > after and (not runtime_id or self._agents[a].runtime_id == runtime_id)
+            )
+        else:
+            order = (ids[i] for i in range(start, len(ids)))
         page = Page(revision=self._revision)
         budget = self.limits.max_response_bytes
-        for i in range(bisect.bisect_right(ids, after) if after else 0, len(ids)):
-            agent = self._agents[ids[i]]
-            if agent.status not in wanted:
+        for agent_id in order:
+            agent = self._agents[agent_id]
+            if agent.status not in wanted or (terms and not self._filters.holds(agent_id, terms)):
                 continue
             budget -= self._wire_size(agent)
             if len(page.agents) == limit or (budget < 0 and page.agents):
@@ -339,28 +362,54 @@ class Registry:
             page.agents.append(agent)
         return page
 
-    def find(self, query: str, statuses: Collection[AgentStatus] = (), limit: int = 100) -> list[FoundAgent]:
-        """Agents whose indexed texts contain `query`, best match first. Empty statuses means ACTIVE."""
-        validate_query(query, self.limits)
+    def find(
+        self,
+        query: str,
+        statuses: Collection[AgentStatus] = (),
+        limit: int = 100,
+        agent_filter: AgentFilter = NO_FILTER,
+    ) -> list[FoundAgent]:
+        """Agents whose indexed texts contain `query` and that pass the filter, best match first (by agent
+        id when the filter is used alone). Empty statuses means ACTIVE."""
         wanted = frozenset(statuses) or frozenset({AgentStatus.ACTIVE})
+        matches = self._matches(query, agent_filter, [self._by_status[s] for s in wanted], limit)
         self.counters["queries"] += 1
         found: list[FoundAgent] = []
         budget = self.limits.max_response_bytes
-        for match in self._index.find(normalize(query), [self._by_status[s] for s in wanted], limit):
-            agent = self._agents[match.agent_id]
+        for agent_id, text, kind in matches:
+            agent = self._agents[agent_id]
             budget -= self._wire_size(agent)
             if budget < 0 and found:
                 break
-            found.append(FoundAgent(agent, self._index.spelling(agent.agent_id, match.text), match.kind))
+            found.append(FoundAgent(agent, self._index.spelling(agent_id, text) if text else "", kind))
         return found
 
-    def matching(self, query: str, status: AgentStatus, limit: int) -> list[Agent]:
-        """The agents of one status that FindAgents would answer `query` with (SelectAgent's candidates)."""
-        validate_query(query, self.limits)
+    def matching(
+        self, query: str, status: AgentStatus, limit: int, agent_filter: AgentFilter = NO_FILTER
+    ) -> list[Agent]:
+        """The agents of one status that FindAgents would answer with (SelectAgent's candidates)."""
         return [
-            self._agents[m.agent_id]
-            for m in self._index.find(normalize(query), [self._by_status[status]], limit)
+            self._agents[m[0]] for m in self._matches(query, agent_filter, [self._by_status[status]], limit)
         ]
+
+    def _matches(
+        self, query: str, agent_filter: AgentFilter, wanted: list[set[str]], limit: int
+    ) -> list[tuple[str, str, MatchKind]]:
+        """(agent id, matched text, kind) of the best `limit` agents of `wanted` (disjoint sets)."""
+        terms = compile_filter(agent_filter, self.limits)
+        if query or not terms:
+            validate_query(query, self.limits)
+        narrow = self._filters.narrowest(terms)
+        if narrow is not None and len(narrow) < sum(map(len, wanted)):
+            wanted = [agents & narrow for agents in wanted]  # walks the smaller set of each pair, in C
+        if not query:
+            return [(a, "", MatchKind.FILTER) for a in heapq.nsmallest(limit, self._passing(wanted, terms))]
+        keep = (lambda agent_id: self._filters.holds(agent_id, terms)) if terms else None
+        return [(m.agent_id, m.text, m.kind) for m in self._index.find(normalize(query), wanted, limit, keep)]
+
+    def _passing(self, wanted: list[set[str]], terms: tuple[Term, ...]) -> Iterable[str]:
+        holds = self._filters.holds
+        return (agent_id for agents in wanted for agent_id in agents if holds(agent_id, terms))
 
     def runtimes(self) -> list[RuntimeInfo]:
         result = []
@@ -398,7 +447,12 @@ class Registry:
             expiry_guard_active=self._guard.active,
         )
 
-    def subscribe(self, event_filter: EventFilter, from_revision: int = 0) -> Subscription:
+    def subscribe(
+        self, event_filter: EventFilter, from_revision: int = 0, agent_filter: AgentFilter = NO_FILTER
+    ) -> Subscription:
+        """Events that match `event_filter`; with `agent_filter`, only those of agents that pass it."""
+        if agent_filter:
+            event_filter = replace(event_filter, agent_terms=compile_filter(agent_filter, self.limits))
         if from_revision < 0:
             raise InvalidArgument(
                 f"from_revision must not be negative (got {from_revision})", field="from_revision"
@@ -952,8 +1006,10 @@ class Registry:
                 self._sorted_ids.append(agent_id)  # sorted once when loading ends
             self._runtimes.setdefault(new.runtime_id, set()).add(agent_id)
             self._index.add(agent_id, new.card.indexed_texts())
-        elif old.card is not new.card:
+            self._filters.add(new)
+        elif old.card is not new.card or old.verified is not new.verified:
             self._index.add(agent_id, new.card.indexed_texts())
+            self._filters.add(new)
             self._wire_sizes.pop(agent_id, None)
         if old is None:
             self._by_status[new.status].add(agent_id)
@@ -981,6 +1037,7 @@ class Registry:
             del self._runtimes[agent.runtime_id]
         self._by_status[agent.status].discard(agent_id)
         self._index.remove(agent_id)
+        self._filters.remove(agent_id)
 
     def _rewind(self) -> None:
         """A decision was not committed: the revisions it handed out are free again."""

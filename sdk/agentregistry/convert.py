@@ -56,6 +56,25 @@ from agentregistry.types import (
     UnauthenticatedError,
 )
 from agentregistry.v1 import registry_pb2 as pb
+from registryd.core.filters import AgentFilter
+
+
+def agent_filter_to_proto(agent_filter: AgentFilter | None) -> pb.AgentFilter | None:
+    if not agent_filter:
+        return None
+    return pb.AgentFilter(
+        skill_ids=agent_filter.skill_ids,
+        tags=agent_filter.tags,
+        input_modes=agent_filter.input_modes,
+        output_modes=agent_filter.output_modes,
+        protocol_bindings=agent_filter.protocol_bindings,
+        streaming=agent_filter.streaming,
+        push_notifications=agent_filter.push_notifications,
+        provider=agent_filter.provider,
+        verified=agent_filter.verified,
+        label_selector=agent_filter.label_selector,
+    )
+
 
 # Public enums <-> wire enums. Wire enum values are "<PREFIX>_<NAME>" with the public member's name; a
 # wire value this SDK does not know (a newer daemon) becomes the public enum's UNKNOWN member.

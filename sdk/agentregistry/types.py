@@ -77,6 +77,7 @@ class MatchKind(enum.StrEnum):
     EXACT = "exact"
     WORD = "word"
     SUBSTRING = "substring"
+    FILTER = "filter"  # no text query: the structured filter alone matched
     UNKNOWN = "unknown"
 
 
