@@ -301,7 +301,9 @@ def add_matches(matches: RepeatedCompositeFieldContainer[pb.AgentMatch], found: 
     """Append AgentMatch messages to a response's `matches` in place: each agent message is copied once
     (building AgentMatch objects first and passing the list copies every agent twice)."""
     for f in found:
-        match = matches.add(matched_capability=f.matched_text, match_kind=int(f.kind))
+        match = matches.add(
+            matched_capability=f.matched_text, match_kind=int(f.kind), matched_field=f.matched_field
+        )
         match.agent.CopyFrom(agent_to_proto(f.agent))
 
 

@@ -5,9 +5,18 @@ carrying it. Texts of one length live in one sorted list, joined one per line in
 `str.find` and regular expressions scan: the index costs about twice the texts themselves (a per-substring
 index cost hundreds of times that, and a hostile card could exhaust memory).
 
+Matching is word-aware on top of substring. A query made of words and separators (space - _ / . , : ;)
+matches a text holding all its words, in any order, a simple plural standing for its singular
+("code-generation", "generation code" and "code generations" all find "Code generation"). Kinds:
+- exact: the same text, or the same words in the same order ("code-generation", "code generations");
+- word: every word of the query is a word of the text, in any order ("generation code", "python"), or the
+  query is a phrase that neither starts nor ends inside a word of the text ("c++" in "c++ tools");
+- substring: the query occurs in the text ("gen" in "code generation").
+
 A query takes the cheaper of two ways, both of which find the best-ranked matches first (exact > whole
 word > substring, then shorter text, then text, then agent id) and stop at `limit`:
-- by texts: scan the lines for the query in rank order and keep the eligible agents of each matching text;
+- by texts: scan the lines for the query, and for the query's longest word in any of its forms (a regular
+  expression: C speed too), in rank order, and keep the eligible agents of each matching text;
 - by agents: look at each agent of the wanted statuses (through its own texts, joined the same way).
 The first costs about one step per occurrence of the query, the second one per wanted agent; counting the
 occurrences is one C call per length, so neither a very common query nor a rare status can make a
@@ -38,11 +47,81 @@ def normalize(text: str) -> str:
     return " ".join(folded.split())
 
 
-def match_kind(query: str, text: str) -> MatchKind | None:
-    """How `query` occurs in `text` (both normalised), or None."""
+_WORD = re.compile(r"[^\W_]+")  # runs of letters and digits
+_SEPARATORS = re.compile(r"[\s\-_/.,:;]+")
+_NO_PLURAL = ("ss", "us", "is")
+
+
+def stem(word: str) -> str:
+    """A word's simple singular: "generations" -> "generation", "queries" -> "query", "boxes" -> "box";
+    "analysis", "class" and short words stay as they are."""
+    if len(word) <= 3 or not word.endswith("s") or word.endswith(_NO_PLURAL):
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "zes", "ches", "shes")):
+        return word[:-2]
+    return word[:-1]
+
+
+def words_of(text: str) -> tuple[str, ...]:
+    """The stemmed words of a normalised text, in order."""
+    return tuple(stem(word) for word in _WORD.findall(text))
+
+
+def query_words(query: str) -> tuple[str, ...]:
+    """The stemmed words of a normalised query made only of words and separators; () for any other
+    query ("c++", "*"), which matches as a substring only."""
+    return words_of(query) if _SEPARATORS.sub("", query).isalnum() else ()
+
+
+@functools.lru_cache(maxsize=256)
+def _whole_word(stemmed: str) -> re.Pattern[str]:
+    """Any form of a stemmed word (word, words, wordes; query, queries) as a whole word, starting with a
+    literal as `_word` does."""
+    if stemmed.endswith("y") and len(stemmed) > 2:
+        head, tails = re.escape(stemmed[:-1]), "(?:y|ies)"
+    else:
+        head, tails = re.escape(stemmed), "(?:e?s)?"
+    return re.compile(rf"{head}(?<![^\W_]{head}){tails}(?![^\W_])")
+
+
+def _forms(stemmed: str) -> tuple[str, ...]:
+    """The spellings `stem` takes to `stemmed`, as `_whole_word` matches them."""
+    if stemmed.endswith("y") and len(stemmed) > 2:
+        return stemmed, stemmed[:-1] + "ies"
+    return stemmed, stemmed + "s", stemmed + "es"
+
+
+def _probe(query: str, words: tuple[str, ...]) -> re.Pattern[str] | None:
+    """What a text holding all of the query's words must match (its longest word, the rarest likely);
+    None when every such text contains the query itself, so scanning for the query finds them all."""
+    if not words or (len(words) == 1 and all(query in form for form in _forms(words[0]))):
+        return None
+    return _whole_word(max(words, key=len))
+
+
+def match_kind(query: str, text: str, words: tuple[str, ...] | None = None) -> MatchKind | None:
+    """How `query` occurs in `text` (both normalised), or None. `words`: query_words(query), when known."""
     if query == text:
         return MatchKind.EXACT
+    words = query_words(query) if words is None else words
+    if words:  # a phrase of words that is a whole word in the text is made of whole words of it
+        if all(_whole_word(word).search(text) for word in set(words)):
+            return MatchKind.EXACT if words_of(text) == words else MatchKind.WORD
+        return MatchKind.SUBSTRING if query in text else None
     return (MatchKind.WORD if _word(query).search(text) else MatchKind.SUBSTRING) if query in text else None
+
+
+def best_match(query: str, texts: Iterable[str]) -> tuple[MatchKind, str] | None:
+    """The best-ranked (kind, text) of normalised `texts` for the normalised `query`."""
+    words = query_words(query)
+    best = None
+    for text in texts:
+        kind = match_kind(query, text, words)
+        if kind is not None and (best is None or (kind, len(text), text) < best):
+            best = (kind, len(text), text)
+    return None if best is None else (best[0], best[2])
 
 
 @functools.lru_cache(maxsize=256)
@@ -84,10 +163,21 @@ class _CardTexts:
         spelt = {k: t for k, t in spellings.items() if k != t}
         return cls(texts, keys, blob, spelt, "".join(ordered).isalnum())
 
-    def best(self, query: str) -> tuple[MatchKind, str] | None:
+    def _holds_words(self, words: tuple[str, ...]) -> bool:
+        if self.alnum:  # one word per text: only a one-word query, spelt as one of the texts
+            return len(set(words)) == 1 and any(form in self.keys for form in _forms(words[0]))
+        return all(_whole_word(word).search(self.blob) for word in set(words))
+
+    def best(self, query: str, words: tuple[str, ...]) -> tuple[MatchKind, str] | None:
         if query in self.keys:
             return MatchKind.EXACT, query
-        found = None if self.alnum and query.isalnum() else _word(query).search(self.blob)
+        if words:
+            # A phrase that is a whole word is made of whole words: without them, only a substring is left.
+            if self._holds_words(words):
+                return best_match(query, self.keys)
+            found = None
+        else:
+            found = None if self.alnum and query.isalnum() else _word(query).search(self.blob)
         if found:
             return MatchKind.WORD, _line_at(self.blob, found.start())
         position = self.blob.find(query)
@@ -117,6 +207,15 @@ class _SameLength:
     def remove(self, text: str) -> None:
         del self.texts[bisect.bisect_left(self.texts, text)]
         self._blob = None
+
+    def holding(self, pattern: re.Pattern[str]) -> Iterator[str]:
+        """The texts `pattern` matches in, in order."""
+        blob, stride = self.blob, self.length + 1
+        found = pattern.search(blob)
+        while found:
+            line = found.start() // stride
+            yield self.texts[line]
+            found = pattern.search(blob, (line + 1) * stride)
 
     def occurrences(self, query: str) -> Iterator[str]:
         """The texts containing `query`, in order."""
@@ -199,12 +298,18 @@ class CapabilityIndex:
         candidates = sum(len(agents) for agents in wanted)
         if not query or limit <= 0 or not candidates:
             return []
+        words = query_words(query)
+        probe = _probe(query, words)
+        by_words = (
+            [] if probe is None else [text for same in self._lengths.values() for text in same.holding(probe)]
+        )
         lengths = [same for length, same in self._lengths.items() if length >= len(query)]
-        if sum(same.blob.count(query) for same in lengths) > _STEPS_PER_AGENT * candidates:
-            return self._by_agents(query, wanted, limit, keep)
+        steps = sum(same.blob.count(query) for same in lengths) + len(by_words)
+        if steps > _STEPS_PER_AGENT * candidates:
+            return self._by_agents(query, words, wanted, limit, keep)
         found: list[Match] = []
         seen: set[str] = set()
-        for kind, _, text in sorted(self._matching_texts(query, lengths)):
+        for kind, _, text in sorted(self._matching_texts(query, words, lengths, by_words)):
             # Set intersections walk the smaller set in C, never a whole per-status set.
             eligible = set().union(*(self._texts[text] & agents for agents in wanted)) - seen
             ordered = sorted(eligible)
@@ -221,17 +326,18 @@ class CapabilityIndex:
                 break
         return found
 
-    def _matching_texts(self, query: str, lengths: list[_SameLength]) -> list[tuple[MatchKind, int, str]]:
-        """(kind, length, text) of every text containing `query`."""
-        return [
-            (match_kind(query, text) or MatchKind.SUBSTRING, same.length, text)
-            for same in lengths
-            for text in same.occurrences(query)
-        ]
+    def _matching_texts(
+        self, query: str, words: tuple[str, ...], lengths: list[_SameLength], by_words: list[str]
+    ) -> list[tuple[MatchKind, int, str]]:
+        """(kind, length, text) of every text containing `query` or all its words."""
+        texts = {text for same in lengths for text in same.occurrences(query)}.union(by_words)
+        ranked = ((match_kind(query, text, words), text) for text in texts)
+        return [(kind, len(text), text) for kind, text in ranked if kind is not None]
 
     def _by_agents(
         self,
         query: str,
+        words: tuple[str, ...],
         wanted: Sequence[AbstractSet[str]],
         limit: int,
         keep: Callable[[str], bool] | None,
@@ -243,7 +349,7 @@ class CapabilityIndex:
                 card = self._agents[agent_id]
                 key = id(card)
                 if key not in best:
-                    best[key] = card.best(query)
+                    best[key] = card.best(query, words)
                 match = best[key]
                 if match is not None and (keep is None or keep(agent_id)):
                     kind, text = match

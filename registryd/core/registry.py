@@ -204,7 +204,8 @@ class Registry:
         self._sorted_ids: list[str] = []
         self._runtimes: dict[str, set[str]] = {}
         self._by_status: dict[AgentStatus, set[str]] = {s: set() for s in AgentStatus}
-        self._index = CapabilityIndex()
+        self._index = CapabilityIndex()  # capability phrases, skill names and tags
+        self._described = CapabilityIndex()  # descriptions and skill examples, ranked below
         self._filters = FilterIndex()
         self._tracker = DeadlineTracker()
         self._sweeper = Sweeper(clock, self._on_deadline)
@@ -381,7 +382,7 @@ class Registry:
             budget -= self._wire_size(agent)
             if budget < 0 and found:
                 break
-            found.append(FoundAgent(agent, self._index.spelling(agent_id, text) if text else "", kind))
+            found.append(FoundAgent(agent, text, kind))
         return found
 
     def matching(
@@ -395,7 +396,9 @@ class Registry:
     def _matches(
         self, query: str, agent_filter: AgentFilter, wanted: list[set[str]], limit: int
     ) -> list[tuple[str, str, MatchKind]]:
-        """(agent id, matched text, kind) of the best `limit` agents of `wanted` (disjoint sets)."""
+        """(agent id, matched text as the agent spells it, kind) of the best `limit` agents of `wanted`
+        (disjoint sets): matches in capability phrases, skill names and tags first, then in descriptions
+        and examples."""
         terms = compile_filter(agent_filter, self.limits)
         if query or not terms:
             validate_query(query, self.limits)
@@ -404,8 +407,21 @@ class Registry:
             wanted = [agents & narrow for agents in wanted]  # walks the smaller set of each pair, in C
         if not query:
             return [(a, "", MatchKind.FILTER) for a in heapq.nsmallest(limit, self._passing(wanted, terms))]
+        query = normalize(query)
         keep = (lambda agent_id: self._filters.holds(agent_id, terms)) if terms else None
-        return [(m.agent_id, m.text, m.kind) for m in self._index.find(normalize(query), wanted, limit, keep)]
+        found = [
+            (m.agent_id, self._index.spelling(m.agent_id, m.text), m.kind)
+            for m in self._index.find(query, wanted, limit, keep)
+        ]
+        if len(found) < limit:
+            ranked = {agent_id for agent_id, _, _ in found}
+
+            def unranked(agent_id: str) -> bool:
+                return agent_id not in ranked and (keep is None or keep(agent_id))
+
+            described = self._described.find(query, wanted, limit - len(found), unranked)
+            found += [(m.agent_id, self._described.spelling(m.agent_id, m.text), m.kind) for m in described]
+        return found
 
     def _passing(self, wanted: list[set[str]], terms: tuple[Term, ...]) -> Iterable[str]:
         holds = self._filters.holds
@@ -1006,9 +1022,11 @@ class Registry:
                 self._sorted_ids.append(agent_id)  # sorted once when loading ends
             self._runtimes.setdefault(new.runtime_id, set()).add(agent_id)
             self._index.add(agent_id, new.card.indexed_texts())
+            self._described.add(agent_id, new.card.described_texts())
             self._filters.add(new)
         elif old.card is not new.card or old.verified is not new.verified:
             self._index.add(agent_id, new.card.indexed_texts())
+            self._described.add(agent_id, new.card.described_texts())
             self._filters.add(new)
             self._wire_sizes.pop(agent_id, None)
         if old is None:
@@ -1037,6 +1055,7 @@ class Registry:
             del self._runtimes[agent.runtime_id]
         self._by_status[agent.status].discard(agent_id)
         self._index.remove(agent_id)
+        self._described.remove(agent_id)
         self._filters.remove(agent_id)
 
     def _rewind(self) -> None:

@@ -276,8 +276,8 @@ class RegistryClient:
         *,
         filter: AgentFilter | None = None,
     ) -> FindResult:
-        """Agents whose capabilities, skill names or skill tags contain `capability` (case-insensitive),
-        best match first, of those that pass `filter` (with a blank capability: every agent that passes
+        """Agents whose capabilities, skill names or skill tags (then, ranked below, descriptions and
+        skill examples) match `capability` as words or a substring (see the README), best match first, of those that pass `filter` (with a blank capability: every agent that passes
         it, by id). Empty `statuses` means ACTIVE only; `limit` 0 means the daemon's default."""
         request = pb.FindAgentsRequest(
             capability=capability,

@@ -207,7 +207,7 @@ def event_from_proto(event: pb.Event) -> RegistryEvent:
     agent = agent_from_proto(event.agent) if event.HasField("agent") else None
     metadata: dict[str, object] = {}
     if event_type is RegistryEventType.AGENT_REGISTERED and agent is not None:
-        metadata["capabilities"] = searchable_texts(agent.card)
+        metadata["capabilities"] = searchable_texts(agent.card)[0]
     elif event_type is RegistryEventType.AGENT_STATUS_CHANGED:
         metadata["old_status"] = status_from_proto(event.old_status).value
         metadata["new_status"] = status_from_proto(event.new_status).value
@@ -228,12 +228,15 @@ def event_from_proto(event: pb.Event) -> RegistryEvent:
     )
 
 
-def searchable_texts(card: AgentCard) -> list[str]:
-    """What discovery matches a query against: capabilities, skill names and skill tags, each once."""
-    texts = [*card.capabilities]
+def searchable_texts(card: AgentCard) -> tuple[list[str], list[str]]:
+    """What discovery matches a query against, each once: capabilities, skill names and skill tags; and,
+    ranked below, descriptions and skill examples."""
+    ranked = [*card.capabilities]
+    described = [card.description]
     for skill in card.skills:
-        texts.extend((skill.name, *skill.tags))
-    return list(dict.fromkeys(t for t in texts if t))
+        ranked.extend((skill.name, *skill.tags))
+        described.extend((skill.description, *skill.examples))
+    return list(dict.fromkeys(t for t in ranked if t)), list(dict.fromkeys(t for t in described if t))
 
 
 def subscribe_item_from_proto(
@@ -283,6 +286,7 @@ def find_result(response: pb.FindAgentsResponse) -> FindResult:
             agent_from_proto(m.agent),
             m.matched_capability,
             _from_proto(MatchKind, pb.MatchKind, "MATCH_KIND_", m.match_kind),
+            m.matched_field,
         )
         for m in response.matches
     ]

@@ -485,8 +485,9 @@ class AgentPage:
 @dataclass(frozen=True)
 class AgentMatch:
     agent: AgentMetadata
-    matched_capability: str
+    matched_capability: str  # the card's text that matched best ("" when a filter alone matched)
     match_kind: MatchKind
+    matched_field: str = ""  # where it is on the card: "capabilities[0]", "skills[1].tags[0]", ...
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
-"""Structured filters through the SDK against a real daemon: FindAgents, ListAgents (paged), SelectAgent
-and Subscribe take the same AgentFilter; a bad one is refused naming its field."""
+"""Discovery through the SDK against a real daemon: FindAgents, ListAgents (paged), SelectAgent and
+Subscribe take the same AgentFilter, a bad one is refused naming its field; the local view ranks word-aware
+queries as the daemon does."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from agentregistry import (
@@ -88,3 +90,24 @@ async def test_a_bad_filter_is_refused_naming_its_field(
     with pytest.raises(InvalidArgumentError) as raised:
         await client.find_agents(filter=agent_filter)
     assert field in str(raised.value) or getattr(raised.value, "field", None) == field
+
+
+LOCAL_CARDS = {
+    "exact": AgentCard(name="a", capabilities=("Code generation",)),
+    "plural": AgentCard(name="b", capabilities=("code generations",)),
+    "words": AgentCard(name="c", capabilities=("generation of python code",)),
+    "tag": AgentCard(name="d", skills=(Skill(id="s", name="Writer", tags=("code-generation",)),)),
+    "sub": AgentCard(name="e", capabilities=("code generationally",)),
+    "described": AgentCard(name="f", description="Does code generation for Go", capabilities=("chat",)),
+}
+
+
+async def test_the_local_view_ranks_as_the_daemon_does(daemon: Any, make_registry: Any) -> None:
+    registry = await make_registry(daemon.address)
+    for agent_id, agent_card in LOCAL_CARDS.items():
+        await registry.register_agent(agent_card, "rt", agent_id=agent_id)
+    for query in ("code generation", "generation code", "code generations", "code-gen", "go", "writer"):
+        remote = await registry.find_agents_by_capability(query)
+        local = await registry.find_agents_by_capability(query, local=True)
+        assert [a.agent_id for a in local] == [a.agent_id for a in remote], query
+        assert remote, query

@@ -712,14 +712,16 @@ class ReleaseReservationResponse(_message.Message):
     def __init__(self, agent_id: _Optional[str] = ...) -> None: ...
 
 class AgentMatch(_message.Message):
-    __slots__ = ("agent", "matched_capability", "match_kind")
+    __slots__ = ("agent", "matched_capability", "match_kind", "matched_field")
     AGENT_FIELD_NUMBER: _ClassVar[int]
     MATCHED_CAPABILITY_FIELD_NUMBER: _ClassVar[int]
     MATCH_KIND_FIELD_NUMBER: _ClassVar[int]
+    MATCHED_FIELD_FIELD_NUMBER: _ClassVar[int]
     agent: Agent
     matched_capability: str
     match_kind: MatchKind
-    def __init__(self, agent: _Optional[_Union[Agent, _Mapping]] = ..., matched_capability: _Optional[str] = ..., match_kind: _Optional[_Union[MatchKind, str]] = ...) -> None: ...
+    matched_field: str
+    def __init__(self, agent: _Optional[_Union[Agent, _Mapping]] = ..., matched_capability: _Optional[str] = ..., match_kind: _Optional[_Union[MatchKind, str]] = ..., matched_field: _Optional[str] = ...) -> None: ...
 
 class FindAgentsResponse(_message.Message):
     __slots__ = ("matches", "revision")
