@@ -12,7 +12,11 @@ import asyncio
 import json
 import os
 import sys
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
 
@@ -20,6 +24,7 @@ from agentregistry.backoff import Backoff
 from agentregistry.cli_output import Output
 from agentregistry.client import RegistryClient
 from agentregistry.types import (
+    AgentCard,
     AgentMetadata,
     AgentStatus,
     Bookmark,
@@ -113,6 +118,54 @@ async def agents_select(client: RegistryClient, args: argparse.Namespace, out: O
     )
     out.selection(selection)
     return EXIT_OK if selection.agent is not None else EXIT_REFUSED
+
+
+WELL_KNOWN_CARD = "/.well-known/agent-card.json"
+MAX_CARD_DOCUMENT = 1 << 20  # bytes read of a published card; the daemon takes at most 64 KiB of text
+
+
+async def agents_import(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
+    """Register an agent from its published A2A card: a URL (its /.well-known/agent-card.json unless the
+    URL names a .json document) or a file."""
+    document = await asyncio.to_thread(_fetch_card, args.source, args.timeout)
+    try:
+        data = json.loads(document)
+        if not isinstance(data, dict):
+            raise ValueError("the card is not a JSON object")
+        card = AgentCard.from_dict(data)
+    except (ValueError, TypeError) as error:  # JSONDecodeError is a ValueError
+        raise UsageError(f"{args.source} is not an agent card: {error}") from None
+    labels = dict(card.labels)
+    for label in args.label:
+        key, sep, value = label.partition("=")
+        if not key or not sep:
+            raise UsageError(f"--label {label!r}: write key=value")
+        labels[key] = value
+    result = await client.register_agent(args.runtime, replace(card, labels=labels), args.agent_id)
+    out.agent(result.agent)
+    return EXIT_OK
+
+
+def _fetch_card(source: str, timeout: float | None) -> bytes:
+    scheme = urllib.parse.urlsplit(source).scheme
+    if scheme not in ("http", "https"):
+        data = _read(source, "card file")
+        if len(data) > MAX_CARD_DOCUMENT:
+            raise UsageError(f"{source} is over {MAX_CARD_DOCUMENT} bytes: not an agent card")
+        return data
+    url = source if source.endswith(".json") else source.rstrip("/") + WELL_KNOWN_CARD
+    request = urllib.request.Request(url, headers={"Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout or 10.0) as response:
+            data: bytes = response.read(MAX_CARD_DOCUMENT + 1)
+    except urllib.error.HTTPError as error:
+        raise UsageError(f"cannot fetch {url}: HTTP {error.code} {error.reason}") from None
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise UsageError(f"cannot fetch {url}: {reason}") from None
+    if len(data) > MAX_CARD_DOCUMENT:
+        raise UsageError(f"{url} sent over {MAX_CARD_DOCUMENT} bytes: not an agent card")
+    return data
 
 
 async def agents_deregister(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
@@ -324,7 +377,21 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     remove.add_argument("agent_id")
     remove.add_argument("--runtime", default="", help="refuse unless the agent belongs to this runtime")
     remove.set_defaults(func=agents_deregister)
-    find = agents.add_parser("find", help="find agents by capability (case-insensitive substring)")
+    importing = agents.add_parser(
+        "import",
+        help="register an agent from its published A2A card (URL or file)",
+        description="Fetch an agent's A2A card (from URL/.well-known/agent-card.json, a URL ending in "
+        ".json as it is, or a file) and register it for a runtime. The agent then lives by that "
+        "runtime's heartbeats, like any other: beat it, or it turns UNHEALTHY and expires.",
+    )
+    importing.add_argument("source", metavar="URL|FILE")
+    importing.add_argument("--runtime", required=True, help="the runtime that owns (and beats) the agent")
+    importing.add_argument("--agent-id", default="", help="the agent's id (default: the daemon makes one)")
+    importing.add_argument(
+        "--label", action="append", default=[], metavar="KEY=VALUE", help="a label to add (repeatable)"
+    )
+    importing.set_defaults(func=agents_import)
+    find = agents.add_parser("find", help="find agents by capability (words or a substring)")
     find.add_argument("capability")
     find.add_argument(
         "--status",
