@@ -98,6 +98,9 @@ class RegistrySettings:
     max_heartbeat_timeout: float = 3600.0
     max_auto_deregister_timeout: float = 86400.0
     limits: Limits = field(default_factory=Limits)
+    # Whether a card's signature verifies against a key the operator configured (registryd/signing.py);
+    # None: no keys, no agent is verified.
+    verify_card: Callable[[AgentCard], bool] | None = None
 
     def __post_init__(self) -> None:
         for name in (
@@ -258,6 +261,8 @@ class Registry:
         self.history_id = snapshot.history_id
         now = self._sweeper.now()
         for agent in snapshot.agents:
+            if agent.card.signatures:  # verified by the keys of this run, not those of the last
+                agent = replace(agent, verified=self._verified(agent.card))
             self._put(None, agent)
             self._tracker.track(agent.agent_id, now, self._default_terms)
         self._sorted_ids.sort()
@@ -509,6 +514,7 @@ class Registry:
         else:
             agent_id = f"agent-{uuid.uuid4().hex}"
         validate_card(card, self.limits)
+        verified = self._verified(card)
         terms = self.settings.terms(heartbeat_timeout, auto_deregister_timeout)
         created = False
 
@@ -528,7 +534,7 @@ class Registry:
                 agent = self._agents[agent_id]
                 if card != agent.card:
                     revision = self._next_revision()
-                    agent = replace(agent, card=card, revision=revision)
+                    agent = replace(agent, card=card, revision=revision, verified=verified)
                     events.append(
                         self._agent_event(
                             EventType.AGENT_REGISTERED, agent, revision, status_reason=agent.status_reason
@@ -550,6 +556,7 @@ class Registry:
                 now,
                 now,
                 revision,
+                verified=verified,
             )
             events.append(
                 self._agent_event(
@@ -922,6 +929,10 @@ class Registry:
                 field="runtime_id",
             )
         return agent
+
+    def _verified(self, card: AgentCard) -> bool:
+        verify = self.settings.verify_card
+        return bool(card.signatures) and verify is not None and verify(card)
 
     def _check_capacity(self, runtime_id: str) -> None:
         if len(self._agents) >= self.limits.max_agents:

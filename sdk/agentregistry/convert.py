@@ -196,6 +196,7 @@ def agent_from_proto(agent: pb.Agent) -> AgentMetadata:
         operator_status=_optional_from_proto(
             AgentStatus, pb.AgentStatus, _STATUS_PREFIX, agent.operator_status
         ),
+        verified=agent.verified,
     )
 
 

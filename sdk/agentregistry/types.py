@@ -379,6 +379,7 @@ class AgentMetadata:
     health_reason: StatusReason | None = None
     operator_status: AgentStatus | None = None
     agent: Any = field(default=None, compare=False)
+    verified: bool = False  # a signature of the card verified against a key the daemon's operator set
 
     @property
     def a2a_card(self) -> dict[str, Any]:
