@@ -87,6 +87,8 @@ def facets_of(agent: Agent) -> frozenset[Facet]:
 
 def compile_filter(agent_filter: AgentFilter, limits: Limits, field: str = "filter") -> tuple[Term, ...]:
     """The filter's terms, once its values are checked."""
+    if not agent_filter:
+        return ()
     terms: list[Term] = []
     lists = (
         ("skill_ids", "skill", str),

@@ -405,14 +405,14 @@ class Registry:
         (disjoint sets): matches in capability phrases, skill names and tags first, then in descriptions
         and examples."""
         terms = compile_filter(agent_filter, self.limits)
-        if query or not terms:
+        if query.strip() or not terms:  # a blank query is refused unless a filter stands alone
             validate_query(query, self.limits)
+        query = normalize(query)
         narrow = self._filters.narrowest(terms)
         if narrow is not None and len(narrow) < sum(map(len, wanted)):
             wanted = [agents & narrow for agents in wanted]  # walks the smaller set of each pair, in C
         if not query:
             return [(a, "", MatchKind.FILTER) for a in heapq.nsmallest(limit, self._passing(wanted, terms))]
-        query = normalize(query)
         keep = (lambda agent_id: self._filters.holds(agent_id, terms)) if terms else None
         found = [
             (m.agent_id, self._index.spelling(m.agent_id, m.text), m.kind)

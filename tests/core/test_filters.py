@@ -128,6 +128,13 @@ async def test_filter_only_results_are_in_agent_id_order_and_paged() -> None:
         assert [a.agent_id for a in only_negated.agents] == [f"a{i:02d}" for i in range(0, 30, 3)]
 
 
+async def test_a_blank_query_with_a_filter_is_the_filter_alone() -> None:
+    async with running() as registry:
+        await fleet(registry)
+        found = registry.find(" \t", agent_filter=AgentFilter(provider="acme"))
+        assert ids(found) == ["coder", "writer"]
+
+
 async def test_filters_follow_card_changes_and_deregistration() -> None:
     async with running() as registry:
         await fleet(registry)
