@@ -36,6 +36,7 @@ from agentregistry.types import (
     ServingStatus,
     SubscriberOverflowError,
 )
+from registryd.core.filters import AgentFilter
 
 EXIT_OK = 0
 EXIT_REFUSED = 1  # the daemon answered with an error status (`agents select`: no agent fits)
@@ -91,8 +92,44 @@ def _event_type(value: str) -> RegistryEventType:
 # ---------------------------------------------------------------------------------------- commands
 
 
+def _add_filter_flags(command: argparse.ArgumentParser) -> None:
+    """AgentFilter's fields as flags (see the README's filter table)."""
+    group = command.add_argument_group("filters (all must hold)")
+    for flag, help in (
+        ("--skill-id", "a skill with this id"),
+        ("--tag", "a skill with this tag"),
+        ("--input-mode", "accepts this media type"),
+        ("--output-mode", "produces this media type"),
+        ("--binding", "an interface with this protocol binding (JSONRPC, GRPC, HTTP+JSON)"),
+    ):
+        group.add_argument(flag, action="append", default=[], help=f"{help} (repeatable)")
+    group.add_argument("--provider", default="", help="the provider's organization")
+    group.add_argument("--selector", default="", help="label selector: tier=gold,region in (eu,us),!canary")
+    for flag, help in (
+        ("--streaming", "the card declares streaming"),
+        ("--push-notifications", "the card declares push notifications"),
+        ("--verified", "the card's signature verified against an operator key"),
+    ):
+        group.add_argument(flag, action="store_true", help=help)
+
+
+def _agent_filter(args: argparse.Namespace) -> AgentFilter:
+    return AgentFilter(
+        skill_ids=tuple(args.skill_id),
+        tags=tuple(args.tag),
+        input_modes=tuple(args.input_mode),
+        output_modes=tuple(args.output_mode),
+        protocol_bindings=tuple(args.binding),
+        streaming=args.streaming,
+        push_notifications=args.push_notifications,
+        provider=args.provider,
+        verified=args.verified,
+        label_selector=args.selector,
+    )
+
+
 async def agents_list(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
-    page = await client.list_all_agents(args.runtime, args.status)
+    page = await client.list_all_agents(args.runtime, args.status, filter=_agent_filter(args))
     out.agents(page.agents, page.revision)
     return EXIT_OK
 
@@ -103,7 +140,9 @@ async def agents_get(client: RegistryClient, args: argparse.Namespace, out: Outp
 
 
 async def agents_find(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
-    out.matches(await client.find_agents(args.capability, args.status, args.limit))
+    out.matches(
+        await client.find_agents(args.capability, args.status, args.limit, filter=_agent_filter(args))
+    )
     return EXIT_OK
 
 
@@ -115,6 +154,7 @@ async def agents_select(client: RegistryClient, args: argparse.Namespace, out: O
         exclude_agent_ids=args.exclude,
         exclude_runtime_ids=args.exclude_runtime,
         allow_degraded=args.allow_degraded,
+        filter=_agent_filter(args),
     )
     out.selection(selection)
     return EXIT_OK if selection.agent is not None else EXIT_REFUSED
@@ -366,6 +406,7 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     )
     listing = agents.add_parser("list", help="list agents ordered by id")
     listing.add_argument("--runtime", default="", help="only this runtime's agents")
+    _add_filter_flags(listing)
     listing.add_argument(
         "--status", type=_status, action="append", default=[], help="only this status (repeatable)"
     )
@@ -392,7 +433,10 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     )
     importing.set_defaults(func=agents_import)
     find = agents.add_parser("find", help="find agents by capability (words or a substring)")
-    find.add_argument("capability")
+    find.add_argument(
+        "capability", nargs="?", default="", help="words or a substring (optional with filters)"
+    )
+    _add_filter_flags(find)
     find.add_argument(
         "--status",
         type=_status,
@@ -412,7 +456,8 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         "select",
         help="pick one agent for a task by load, as a router's SelectAgent would (exit 1: none fits)",
     )
-    pick.add_argument("capability")
+    pick.add_argument("capability", nargs="?", default="", help="as for find (optional with filters)")
+    _add_filter_flags(pick)
     pick.add_argument(
         "--strategy",
         type=SelectionStrategy,

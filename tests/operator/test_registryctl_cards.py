@@ -1,5 +1,6 @@
-"""`registryctl agents import`: an agent's published A2A card, fetched from a small HTTP server on
-loopback (its /.well-known/agent-card.json) or read from a file, is registered as it is published."""
+"""`registryctl agents import` and the filter flags of list, find and select. A published A2A card,
+fetched from a small HTTP server on loopback (its /.well-known/agent-card.json) or read from a file, is
+registered as it is published."""
 
 from __future__ import annotations
 
@@ -119,3 +120,29 @@ def test_import_refuses_what_is_not_a_card_with_a_clear_error(
     empty.write_text("{}")
     refused = registryctl(address, "agents", "import", str(empty), "--runtime", "rt")
     assert refused.returncode == 1 and "INVALID_ARGUMENT" in refused.stderr
+
+
+def test_list_find_and_select_take_the_filter_flags(daemon: tuple[str, Any]) -> None:
+    address, stub = daemon
+    for agent_id, labels, tags in (
+        ("a", {"tier": "gold"}, ["python"]),
+        ("b", {"tier": "gold", "canary": ""}, ["go"]),
+    ):
+        card = pb.AgentCard(name=agent_id, skills=[pb.Skill(id="s", name="code review", tags=tags)])
+        stub.RegisterAgent(
+            pb.RegisterAgentRequest(agent_id=agent_id, runtime_id="rt", card=card, labels=labels)
+        )
+    listed = registryctl(address, "-o", "json", "agents", "list", "--selector", "tier=gold,!canary")
+    assert [a["agent_id"] for a in json.loads(listed.stdout)["agents"]] == ["a"]
+    found = registryctl(address, "-o", "json", "agents", "find", "--tag", "go")
+    assert [m["agent"]["agent_id"] for m in json.loads(found.stdout)["matches"]] == ["b"]
+    with_text = registryctl(address, "-o", "json", "agents", "find", "review code", "--selector", "canary")
+    assert [m["agent"]["agent_id"] for m in json.loads(with_text.stdout)["matches"]] == ["b"]
+    picked = registryctl(address, "agents", "select", "--selector", "!canary")
+    assert picked.returncode == 0 and " a " in f" {picked.stdout} "
+    empty_value = registryctl(
+        address, "-o", "json", "agents", "list", "--selector", "tier="
+    )  # valid: no match
+    assert empty_value.returncode == 0 and json.loads(empty_value.stdout)["agents"] == []
+    refused = registryctl(address, "agents", "find", "--selector", "a in ()")
+    assert refused.returncode == 1 and "label_selector" in refused.stderr
