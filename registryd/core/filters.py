@@ -10,6 +10,7 @@ term (say, `!canary` alone) looks at every agent of the wanted statuses.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, fields
@@ -56,32 +57,44 @@ class Term:
         return any(f in facets for f in self.any_of) is not self.negated
 
 
+@functools.lru_cache(maxsize=4096)
 def _folded(value: str) -> str:
+    """Tags, modes, bindings and providers repeat across agents: each is normalised once."""
     return normalize(value)
 
 
 def facets_of(agent: Agent) -> frozenset[Facet]:
     """Every facet a filter can ask for; the one place that says what each filter looks at."""
     card = agent.card
-    facets: set[Facet] = {("label", key, value) for key, value in card.labels}
-    facets.update(("label?", key) for key, _ in card.labels)
-    facets.update(("in", _folded(m)) for m in card.default_input_modes)
-    facets.update(("out", _folded(m)) for m in card.default_output_modes)
+    facets: list[Facet] = []
+    add = facets.append
+    for key, value in card.labels:
+        add(("label", key, value))
+        add(("label?", key))
+    for mode in card.default_input_modes:
+        add(("in", _folded(mode)))
+    for mode in card.default_output_modes:
+        add(("out", _folded(mode)))
     for skill in card.skills:
         if skill.id:
-            facets.add(("skill", skill.id))
-        facets.update(("tag", _folded(t)) for t in skill.tags)
-        facets.update(("in", _folded(m)) for m in skill.input_modes)
-        facets.update(("out", _folded(m)) for m in skill.output_modes)
-    facets.update(("binding", _folded(i.protocol_binding)) for i in card.supported_interfaces)
+            add(("skill", skill.id))
+        for tag in skill.tags:
+            add(("tag", _folded(tag)))
+        for mode in skill.input_modes:
+            add(("in", _folded(mode)))
+        for mode in skill.output_modes:
+            add(("out", _folded(mode)))
+    for interface in card.supported_interfaces:
+        add(("binding", _folded(interface.protocol_binding)))
     if card.provider is not None and card.provider.organization:
-        facets.add(("provider", _folded(card.provider.organization)))
-    if card.a2a_capabilities.streaming:
-        facets.add(("streaming",))
-    if card.a2a_capabilities.push_notifications:
-        facets.add(("push_notifications",))
+        add(("provider", _folded(card.provider.organization)))
+    flags = card.a2a_capabilities
+    if flags.streaming:
+        add(("streaming",))
+    if flags.push_notifications:
+        add(("push_notifications",))
     if agent.verified:
-        facets.add(("verified",))
+        add(("verified",))
     return frozenset(facets)
 
 
