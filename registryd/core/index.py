@@ -15,8 +15,9 @@ matches a text holding all its words, in any order, a simple plural standing for
 
 A query takes the cheaper of two ways, both of which find the best-ranked matches first (exact > whole
 word > substring, then shorter text, then text, then agent id) and stop at `limit`:
-- by texts: scan the lines for the query, and for the query's longest word in any of its forms (a regular
-  expression: C speed too), in rank order, and keep the eligible agents of each matching text;
+- by texts: scan the lines for the query, and for the rarest of the query's words (the part common to
+  all its forms; counted and found in C), in rank order, and keep the eligible agents of each matching
+  text;
 - by agents: look at each agent of the wanted statuses (through its own texts, joined the same way).
 The first costs about one step per occurrence of the query, the second one per wanted agent; counting the
 occurrences is one C call per length, so neither a very common query nor a rare status can make a
@@ -95,14 +96,13 @@ def _forms(stemmed: str) -> tuple[str, ...]:
     return stemmed, stemmed + "s", stemmed + "es"
 
 
-def _probe(query: str, words: tuple[str, ...]) -> tuple[re.Pattern[str], tuple[str, ...]] | None:
-    """What a text holding all of the query's words must match (its longest word, the rarest likely),
-    and what it must contain (each word's part common to all its forms: a C check before the Python
-    one); None when every such text contains the query itself, so scanning for the query finds them."""
+def _cores(query: str, words: tuple[str, ...]) -> tuple[str, ...]:
+    """What every text holding all of the query's words contains: each word's part common to all its
+    forms ("query" for query and queries: "quer"). () when every such text contains the query itself,
+    so scanning for the query finds them all."""
     if not words or (len(words) == 1 and all(query in form for form in _forms(words[0]))):
-        return None
-    cores = tuple({word[:-1] if word.endswith("y") and len(word) > 2 else word for word in words})
-    return _whole_word(max(words, key=len)), cores
+        return ()
+    return tuple({word[:-1] if word.endswith("y") and len(word) > 2 else word for word in words})
 
 
 def match_kind(query: str, text: str, words: tuple[str, ...] | None = None) -> MatchKind | None:
@@ -212,15 +212,6 @@ class _SameLength:
         del self.texts[bisect.bisect_left(self.texts, text)]
         self._blob = None
 
-    def holding(self, pattern: re.Pattern[str]) -> Iterator[str]:
-        """The texts `pattern` matches in, in order."""
-        blob, stride = self.blob, self.length + 1
-        found = pattern.search(blob)
-        while found:
-            line = found.start() // stride
-            yield self.texts[line]
-            found = pattern.search(blob, (line + 1) * stride)
-
     def occurrences(self, query: str) -> Iterator[str]:
         """The texts containing `query`, in order."""
         blob, stride = self.blob, self.length + 1
@@ -303,21 +294,14 @@ class CapabilityIndex:
         if not query or limit <= 0 or not candidates:
             return []
         words = query_words(query)
-        probe = _probe(query, words)
-        by_words = (
-            []
-            if probe is None
-            else [
-                text
-                for same in self._lengths.values()
-                for text in same.holding(probe[0])
-                if all(core in text for core in probe[1])
-            ]
-        )
+        cores = _cores(query, words)
+        # The rarest word's occurrences (counted in C) bound the texts holding every word.
+        in_texts, rarest = min(((self._count(core), core) for core in cores), default=(0, ""))
         lengths = [same for length, same in self._lengths.items() if length >= len(query)]
-        steps = sum(same.blob.count(query) for same in lengths) + len(by_words)
+        steps = sum(same.blob.count(query) for same in lengths) + in_texts
         if steps > _STEPS_PER_AGENT * candidates:
             return self._by_agents(query, words, wanted, limit, keep)
+        by_words = self._holding_all(rarest, cores) if cores else []
         found: list[Match] = []
         seen: set[str] = set()
         for kind, _, text in sorted(self._matching_texts(query, words, lengths, by_words)):
@@ -336,6 +320,19 @@ class CapabilityIndex:
             if len(found) >= limit:
                 break
         return found
+
+    def _count(self, part: str) -> int:
+        return sum(same.blob.count(part) for length, same in self._lengths.items() if length >= len(part))
+
+    def _holding_all(self, rarest: str, cores: tuple[str, ...]) -> list[str]:
+        """The texts containing every core, from the rarest one's occurrences."""
+        return [
+            text
+            for length, same in self._lengths.items()
+            if length >= len(rarest)
+            for text in same.occurrences(rarest)
+            if all(core in text for core in cores)
+        ]
 
     def _matching_texts(
         self, query: str, words: tuple[str, ...], lengths: list[_SameLength], by_words: list[str]
