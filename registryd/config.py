@@ -100,6 +100,11 @@ class Config:
     tls_key: str = _opt("", "PEM private key of tls_cert")
     tls_client_ca: str = _opt("", "PEM CA bundle: require client certificates it signed (mTLS)")
     auth_tokens: str = _opt("", "TOML file of bearer tokens and their roles (empty: no authentication)")
+    card_keys: str = _opt(
+        "",
+        "JSON Web Key Set file of public keys that sign agent cards: an agent whose card has a signature "
+        "that verifies against one is marked verified (empty: none is)",
+    )
     max_message_bytes: int = _opt(4 * 1024 * 1024, "largest request message accepted, in bytes")
     limits: Limits = field(default_factory=Limits)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
+from dataclasses import replace
 from pathlib import Path
 
 import grpc
@@ -22,6 +23,7 @@ from registryd.config import Config
 from registryd.core.registry import Registry
 from registryd.http.server import HttpServer
 from registryd.metrics import MetricsServer
+from registryd.signing import CardKeyError, card_verifier, load_keys
 from registryd.store.base import SharedStore, Store, StoreError
 from registryd.store.etcd import EtcdOptions, EtcdStore
 from registryd.store.memory import MemoryStore
@@ -87,8 +89,15 @@ def _load_tokens(path: str) -> TokenTable:
 class Daemon:
     def __init__(self, config: Config) -> None:
         self.config = config
+        settings = config.registry_settings()
+        if config.card_keys:
+            try:
+                keys = load_keys(Path(config.card_keys))
+            except CardKeyError as error:
+                raise DaemonError(str(error)) from None
+            settings = replace(settings, verify_card=card_verifier(keys))
         self.registry = Registry(
-            config.registry_settings(),
+            settings,
             make_store(config),
             self._store_failed,
             clock=SystemClock(),

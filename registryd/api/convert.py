@@ -15,6 +15,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from registryd.api.memo import IdentityMemo
 from registryd.api.paging import encode_page_token
 from registryd.core.errors import InvalidArgument
+from registryd.core.filters import AgentFilter
 from registryd.core.load import AgentLoadReport, LoadReport, Outcome, Reservation
 from registryd.core.model import (
     Agent,
@@ -273,6 +274,7 @@ def _agent_message(agent: Agent) -> pb.Agent:
         operator_status=int(agent.operator_status or 0),
         capabilities=agent.card.capabilities,
         labels=dict(agent.card.labels),
+        verified=agent.verified,
     )
 
 
@@ -301,7 +303,9 @@ def add_matches(matches: RepeatedCompositeFieldContainer[pb.AgentMatch], found: 
     """Append AgentMatch messages to a response's `matches` in place: each agent message is copied once
     (building AgentMatch objects first and passing the list copies every agent twice)."""
     for f in found:
-        match = matches.add(matched_capability=f.matched_text, match_kind=int(f.kind))
+        match = matches.add(
+            matched_capability=f.matched_text, match_kind=int(f.kind), matched_field=f.matched_field
+        )
         match.agent.CopyFrom(agent_to_proto(f.agent))
 
 
@@ -376,6 +380,22 @@ def select_request_from_proto(request: pb.SelectAgentRequest) -> SelectRequest:
         request.reserve,
         optional_seconds(request, "reservation_ttl"),
         optional_seconds(request, "wait_timeout") or 0.0,
+        agent_filter_from_proto(request.filter),
+    )
+
+
+def agent_filter_from_proto(message: pb.AgentFilter) -> AgentFilter:
+    return AgentFilter(
+        skill_ids=tuple(message.skill_ids),
+        tags=tuple(message.tags),
+        input_modes=tuple(message.input_modes),
+        output_modes=tuple(message.output_modes),
+        protocol_bindings=tuple(message.protocol_bindings),
+        streaming=message.streaming,
+        push_notifications=message.push_notifications,
+        provider=message.provider,
+        verified=message.verified,
+        label_selector=message.label_selector,
     )
 
 

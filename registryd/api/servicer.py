@@ -114,10 +114,15 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         self, request: pb.ListAgentsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListAgentsResponse:
         statuses = convert.statuses_from_proto(request.statuses, "statuses")
+        agent_filter = convert.agent_filter_from_proto(request.filter)
         limit = page_size(request.page_size, self._registry.limits)
-        after = decode_page_token(request.page_token, request.runtime_id, statuses)
-        page = self._registry.list_agents(request.runtime_id, statuses, after, limit)
-        token = encode_page_token(page.next_after, request.runtime_id, statuses) if page.next_after else ""
+        after = decode_page_token(request.page_token, request.runtime_id, statuses, agent_filter)
+        page = self._registry.list_agents(request.runtime_id, statuses, after, limit, agent_filter)
+        token = (
+            encode_page_token(page.next_after, request.runtime_id, statuses, agent_filter)
+            if page.next_after
+            else ""
+        )
         return pb.ListAgentsResponse(
             agents=[convert.agent_to_proto(a) for a in page.agents],
             next_page_token=token,
@@ -131,7 +136,8 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         statuses = convert.statuses_from_proto(request.statuses, "statuses")
         limit = page_size(request.limit, self._registry.limits, field="limit")
         revision = self._registry.revision
-        found = self._registry.find(request.capability, statuses, limit)
+        agent_filter = convert.agent_filter_from_proto(request.filter)
+        found = self._registry.find(request.capability, statuses, limit, agent_filter)
         response = pb.FindAgentsResponse(revision=await self._registry.durable(revision))
         convert.add_matches(response.matches, found)
         return response
@@ -302,7 +308,12 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             event_filter = EventFilter(
                 types or DEFAULT_TYPES, request.runtime_id, request.agent_id, request.heartbeat_digests
             )
-            subscription = self._registry.subscribe(event_filter, request.from_revision, caller(context))
+            subscription = self._registry.subscribe(
+                event_filter,
+                request.from_revision,
+                caller(context),
+                convert.agent_filter_from_proto(request.filter),
+            )
         except RegistryError as error:
             await abort(context, error)
         if self._registry.history_id:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from itertools import islice
 
 from registryd.core.errors import RevisionCompacted, SubscriberOverflow
+from registryd.core.filters import Term, facets_of
 from registryd.core.model import Event, EventType, HeartbeatDigest
 
 DEFAULT_TYPES = frozenset(EventType) - {EventType.AGENT_HEARTBEAT}
@@ -31,13 +32,23 @@ class EventFilter:
     runtime_id: str = ""
     agent_id: str = ""
     heartbeat_digests: bool = False
+    # A compiled AgentFilter (core/filters.py): only events of agents that pass it, as the event's agent
+    # is (a change that makes an agent stop passing is not sent); runtime events are not sent.
+    agent_terms: tuple[Term, ...] = ()
 
     def matches(self, event: Event) -> bool:
         return (
             event.type in self.types
             and (not self.runtime_id or event.runtime_id == self.runtime_id)
             and (not self.agent_id or event.agent_id == self.agent_id)
+            and (not self.agent_terms or self._passes(event))
         )
+
+    def _passes(self, event: Event) -> bool:
+        if event.agent is None:
+            return False
+        facets = facets_of(event.agent)
+        return all(term.holds(facets) for term in self.agent_terms)
 
 
 class EventLog:
@@ -190,8 +201,14 @@ class Subscription:
 class EventHub:
     """Retains and fans out committed events in revision order."""
 
-    def __init__(self, retention: int, queue_size: int) -> None:
+    def __init__(
+        self,
+        retention: int,
+        queue_size: int,
+        agent_holds: Callable[[str, tuple[Term, ...]], bool] = lambda agent_id, terms: not terms,
+    ) -> None:
         self.log = EventLog(retention)
+        self._agent_holds = agent_holds  # whether a registered agent passes a filter, for digests
         self._retention = retention
         self._queue_size = queue_size
         self._subscribers: set[Subscription] = set()
@@ -254,7 +271,7 @@ class EventHub:
         everything = {agent_id: at for agent_id, (_, at) in beats.items()}
         for sub in tuple(self._digest_subscribers):
             wanted = sub.filter
-            if not wanted.runtime_id and not wanted.agent_id:
+            if not wanted.runtime_id and not wanted.agent_id and not wanted.agent_terms:
                 sub.offer_beats(everything)
                 continue
             entries = {
@@ -262,6 +279,7 @@ class EventHub:
                 for agent_id, (runtime_id, at) in beats.items()
                 if (not wanted.runtime_id or runtime_id == wanted.runtime_id)
                 and (not wanted.agent_id or agent_id == wanted.agent_id)
+                and (not wanted.agent_terms or self._agent_holds(agent_id, wanted.agent_terms))
             }
             if entries:
                 sub.offer_beats(entries)

@@ -5,9 +5,19 @@ carrying it. Texts of one length live in one sorted list, joined one per line in
 `str.find` and regular expressions scan: the index costs about twice the texts themselves (a per-substring
 index cost hundreds of times that, and a hostile card could exhaust memory).
 
+Matching is word-aware on top of substring. A query made of words and separators (space - _ / . , : ;)
+matches a text holding all its words, in any order, a simple plural standing for its singular
+("code-generation", "generation code" and "code generations" all find "Code generation"). Kinds:
+- exact: the same text, or the same words in the same order ("code-generation", "code generations");
+- word: every word of the query is a word of the text, in any order ("generation code", "python"), or the
+  query is a phrase that neither starts nor ends inside a word of the text ("c++" in "c++ tools");
+- substring: the query occurs in the text ("gen" in "code generation").
+
 A query takes the cheaper of two ways, both of which find the best-ranked matches first (exact > whole
 word > substring, then shorter text, then text, then agent id) and stop at `limit`:
-- by texts: scan the lines for the query in rank order and keep the eligible agents of each matching text;
+- by texts: scan the lines for the query, and for the rarest of the query's words (the part common to
+  all its forms; counted and found in C), in rank order, and keep the eligible agents of each matching
+  text;
 - by agents: look at each agent of the wanted statuses (through its own texts, joined the same way).
 The first costs about one step per occurrence of the query, the second one per wanted agent; counting the
 occurrences is one C call per length, so neither a very common query nor a rare status can make a
@@ -21,7 +31,7 @@ import functools
 import heapq
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
@@ -34,15 +44,88 @@ _STEPS_PER_AGENT = 2  # an agent costs about twice what one occurrence does (see
 def normalize(text: str) -> str:
     """NFKC and Unicode casefold (so "café" precomposed, decomposed and in capitals are one text), with runs
     of whitespace collapsed to one space."""
+    if text.isascii():  # NFKC leaves ASCII as it is, and casefold is lower there: a quarter of the cost
+        return " ".join(text.lower().split())
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
     return " ".join(folded.split())
 
 
-def match_kind(query: str, text: str) -> MatchKind | None:
-    """How `query` occurs in `text` (both normalised), or None."""
+_WORD = re.compile(r"[^\W_]+")  # runs of letters and digits
+_SEPARATORS = re.compile(r"[\s\-_/.,:;]+")
+_NO_PLURAL = ("ss", "us", "is")
+
+
+def stem(word: str) -> str:
+    """A word's simple singular: "generations" -> "generation", "queries" -> "query", "boxes" -> "box";
+    "analysis", "class" and short words stay as they are."""
+    if len(word) <= 3 or not word.endswith("s") or word.endswith(_NO_PLURAL):
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "zes", "ches", "shes")):
+        return word[:-2]
+    return word[:-1]
+
+
+def words_of(text: str) -> tuple[str, ...]:
+    """The stemmed words of a normalised text, in order."""
+    return tuple(stem(word) for word in _WORD.findall(text))
+
+
+def query_words(query: str) -> tuple[str, ...]:
+    """The stemmed words of a normalised query made only of words and separators; () for any other
+    query ("c++", "*"), which matches as a substring only."""
+    return words_of(query) if _SEPARATORS.sub("", query).isalnum() else ()
+
+
+@functools.lru_cache(maxsize=256)
+def _whole_word(stemmed: str) -> re.Pattern[str]:
+    """Any form of a stemmed word (word, words, wordes; query, queries) as a whole word, starting with a
+    literal as `_word` does."""
+    if stemmed.endswith("y") and len(stemmed) > 2:
+        head, tails = re.escape(stemmed[:-1]), "(?:y|ies)"
+    else:
+        head, tails = re.escape(stemmed), "(?:e?s)?"
+    return re.compile(rf"{head}(?<![^\W_]{head}){tails}(?![^\W_])")
+
+
+def _forms(stemmed: str) -> tuple[str, ...]:
+    """The spellings `stem` takes to `stemmed`, as `_whole_word` matches them."""
+    if stemmed.endswith("y") and len(stemmed) > 2:
+        return stemmed, stemmed[:-1] + "ies"
+    return stemmed, stemmed + "s", stemmed + "es"
+
+
+def _cores(query: str, words: tuple[str, ...]) -> tuple[str, ...]:
+    """What every text holding all of the query's words contains: each word's part common to all its
+    forms ("query" for query and queries: "quer"). () when every such text contains the query itself,
+    so scanning for the query finds them all."""
+    if not words or (len(words) == 1 and all(query in form for form in _forms(words[0]))):
+        return ()
+    return tuple({word[:-1] if word.endswith("y") and len(word) > 2 else word for word in words})
+
+
+def match_kind(query: str, text: str, words: tuple[str, ...] | None = None) -> MatchKind | None:
+    """How `query` occurs in `text` (both normalised), or None. `words`: query_words(query), when known."""
     if query == text:
         return MatchKind.EXACT
+    words = query_words(query) if words is None else words
+    if words:  # a phrase of words that is a whole word in the text is made of whole words of it
+        if all(_whole_word(word).search(text) for word in set(words)):
+            return MatchKind.EXACT if words_of(text) == words else MatchKind.WORD
+        return MatchKind.SUBSTRING if query in text else None
     return (MatchKind.WORD if _word(query).search(text) else MatchKind.SUBSTRING) if query in text else None
+
+
+def best_match(query: str, texts: Iterable[str]) -> tuple[MatchKind, str] | None:
+    """The best-ranked (kind, text) of normalised `texts` for the normalised `query`."""
+    words = query_words(query)
+    best = None
+    for text in texts:
+        kind = match_kind(query, text, words)
+        if kind is not None and (best is None or (kind, len(text), text) < best):
+            best = (kind, len(text), text)
+    return None if best is None else (best[0], best[2])
 
 
 @functools.lru_cache(maxsize=256)
@@ -84,10 +167,21 @@ class _CardTexts:
         spelt = {k: t for k, t in spellings.items() if k != t}
         return cls(texts, keys, blob, spelt, "".join(ordered).isalnum())
 
-    def best(self, query: str) -> tuple[MatchKind, str] | None:
+    def _holds_words(self, words: tuple[str, ...]) -> bool:
+        if self.alnum:  # one word per text: only a one-word query, spelt as one of the texts
+            return len(set(words)) == 1 and any(form in self.keys for form in _forms(words[0]))
+        return all(_whole_word(word).search(self.blob) for word in set(words))
+
+    def best(self, query: str, words: tuple[str, ...]) -> tuple[MatchKind, str] | None:
         if query in self.keys:
             return MatchKind.EXACT, query
-        found = None if self.alnum and query.isalnum() else _word(query).search(self.blob)
+        if words:
+            # A phrase that is a whole word is made of whole words: without them, only a substring is left.
+            if self._holds_words(words):
+                return best_match(query, self.keys)
+            found = None
+        else:
+            found = None if self.alnum and query.isalnum() else _word(query).search(self.blob)
         if found:
             return MatchKind.WORD, _line_at(self.blob, found.start())
         position = self.blob.find(query)
@@ -186,36 +280,76 @@ class CapabilityIndex:
         """The agent's own spelling of the normalised text `key`."""
         return self._agents[agent_id].spellings.get(key, key)
 
-    def find(self, query: str, wanted: Sequence[AbstractSet[str]], limit: int) -> list[Match]:
+    def find(
+        self,
+        query: str,
+        wanted: Sequence[AbstractSet[str]],
+        limit: int,
+        keep: Callable[[str], bool] | None = None,
+    ) -> list[Match]:
         """The best `limit` matches of the normalised `query` among the agents in the `wanted` sets
-        (disjoint), best first, one per agent (its best text)."""
+        (disjoint) that `keep` (when given) keeps, best first, one per agent (its best text). `keep` is
+        asked only about agents whose texts match."""
         candidates = sum(len(agents) for agents in wanted)
         if not query or limit <= 0 or not candidates:
             return []
+        words = query_words(query)
+        cores = _cores(query, words)
+        # The rarest word's occurrences (counted in C) bound the texts holding every word.
+        in_texts, rarest = min(((self._count(core), core) for core in cores), default=(0, ""))
         lengths = [same for length, same in self._lengths.items() if length >= len(query)]
-        if sum(same.blob.count(query) for same in lengths) > _STEPS_PER_AGENT * candidates:
-            return self._by_agents(query, wanted, limit)
+        steps = sum(same.blob.count(query) for same in lengths) + in_texts
+        if steps > _STEPS_PER_AGENT * candidates:
+            return self._by_agents(query, words, wanted, limit, keep)
+        by_words = self._holding_all(rarest, cores) if cores else []
         found: list[Match] = []
         seen: set[str] = set()
-        for kind, _, text in sorted(self._matching_texts(query, lengths)):
+        for kind, _, text in sorted(self._matching_texts(query, words, lengths, by_words)):
             # Set intersections walk the smaller set in C, never a whole per-status set.
             eligible = set().union(*(self._texts[text] & agents for agents in wanted)) - seen
-            for agent_id in sorted(eligible)[: limit - len(found)]:
+            ordered = sorted(eligible)
+            if keep is None:
+                ordered = ordered[: limit - len(found)]
+            for agent_id in ordered:
+                if keep is not None and not keep(agent_id):
+                    continue
                 seen.add(agent_id)
                 found.append(Match(agent_id, text, kind))
+                if len(found) >= limit:
+                    break
             if len(found) >= limit:
                 break
         return found
 
-    def _matching_texts(self, query: str, lengths: list[_SameLength]) -> list[tuple[MatchKind, int, str]]:
-        """(kind, length, text) of every text containing `query`."""
+    def _count(self, part: str) -> int:
+        return sum(same.blob.count(part) for length, same in self._lengths.items() if length >= len(part))
+
+    def _holding_all(self, rarest: str, cores: tuple[str, ...]) -> list[str]:
+        """The texts containing every core, from the rarest one's occurrences."""
         return [
-            (match_kind(query, text) or MatchKind.SUBSTRING, same.length, text)
-            for same in lengths
-            for text in same.occurrences(query)
+            text
+            for length, same in self._lengths.items()
+            if length >= len(rarest)
+            for text in same.occurrences(rarest)
+            if all(core in text for core in cores)
         ]
 
-    def _by_agents(self, query: str, wanted: Sequence[AbstractSet[str]], limit: int) -> list[Match]:
+    def _matching_texts(
+        self, query: str, words: tuple[str, ...], lengths: list[_SameLength], by_words: list[str]
+    ) -> list[tuple[MatchKind, int, str]]:
+        """(kind, length, text) of every text containing `query` or all its words."""
+        texts = {text for same in lengths for text in same.occurrences(query)}.union(by_words)
+        ranked = ((match_kind(query, text, words), text) for text in texts)
+        return [(kind, len(text), text) for kind, text in ranked if kind is not None]
+
+    def _by_agents(
+        self,
+        query: str,
+        words: tuple[str, ...],
+        wanted: Sequence[AbstractSet[str]],
+        limit: int,
+        keep: Callable[[str], bool] | None,
+    ) -> list[Match]:
         best: dict[int, tuple[MatchKind, str] | None] = {}  # per shared card: one look per query
         ranked = []
         for agents in wanted:
@@ -223,9 +357,9 @@ class CapabilityIndex:
                 card = self._agents[agent_id]
                 key = id(card)
                 if key not in best:
-                    best[key] = card.best(query)
+                    best[key] = card.best(query, words)
                 match = best[key]
-                if match is not None:
+                if match is not None and (keep is None or keep(agent_id)):
                     kind, text = match
                     ranked.append((kind, len(text), text, agent_id))
         return [Match(agent_id, text, kind) for kind, _, text, agent_id in heapq.nsmallest(limit, ranked)]

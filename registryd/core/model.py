@@ -29,6 +29,7 @@ class MatchKind(enum.IntEnum):
     EXACT = 1
     WORD = 2
     SUBSTRING = 3
+    FILTER = 4  # no text query: the structured filter alone matched
 
 
 # The A2A 1.0 card (specification/a2a.proto of a2aproject/A2A). Parts the registry never looks into
@@ -110,13 +111,51 @@ class AgentCard:
     icon_url: str = ""
 
     def indexed_texts(self) -> list[str]:
-        """The texts discovery matches against: capabilities, skill names and skill tags."""
+        """The texts discovery ranks first: capability phrases, skill names and skill tags."""
         texts = list(self.capabilities)
         for skill in self.skills:
             if skill.name:
                 texts.append(skill.name)
             texts.extend(skill.tags)
         return texts
+
+    def described_texts(self) -> list[str]:
+        """The texts discovery ranks below those: descriptions and skill examples."""
+        texts = [self.description] if self.description else []
+        for skill in self.skills:
+            if skill.description:
+                texts.append(skill.description)
+            texts.extend(skill.examples)
+        return texts
+
+    def field_of(self, spelling: str) -> str:
+        """The first searched field holding `spelling` (a text as the card spells it, stripped), as a
+        path: "capabilities[0]", "skills[1].tags[0]", "description". Built for answers only."""
+        at = _position(self.capabilities, spelling)
+        if at is not None:
+            return f"capabilities[{at}]"
+        for i, skill in enumerate(self.skills):
+            if skill.name.strip() == spelling:
+                return f"skills[{i}].name"
+            at = _position(skill.tags, spelling)
+            if at is not None:
+                return f"skills[{i}].tags[{at}]"
+        if self.description.strip() == spelling:
+            return "description"
+        for i, skill in enumerate(self.skills):
+            if skill.description.strip() == spelling:
+                return f"skills[{i}].description"
+            at = _position(skill.examples, spelling)
+            if at is not None:
+                return f"skills[{i}].examples[{at}]"
+        return ""
+
+
+def _position(texts: tuple[str, ...], spelling: str) -> int | None:
+    """Where `spelling` is in `texts`, by a C scan first (texts are rarely padded with spaces)."""
+    if spelling in texts:
+        return texts.index(spelling)
+    return next((i for i, text in enumerate(texts) if text.strip() == spelling), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +170,7 @@ class Agent:
     status_changed_at: float
     revision: int
     operator_status: AgentStatus | None = None  # DEGRADED, UNHEALTHY or OFFLINE set by an operator
+    verified: bool = False  # a signature of the card verified against a key the operator configured
 
     @property
     def status(self) -> AgentStatus:
@@ -155,6 +195,7 @@ class Agent:
             self.status_changed_at,
             self.revision,
             self.operator_status,
+            self.verified,
         )
 
 
@@ -182,8 +223,14 @@ class HeartbeatDigest:
 @dataclass(frozen=True, slots=True)
 class FoundAgent:
     agent: Agent
-    matched_text: str
+    matched_text: str  # as the card spells it; "" when a filter alone matched
     kind: MatchKind
+
+    @property
+    def matched_field(self) -> str:
+        """Where on the card: "capabilities[0]", "skills[1].tags[0]", "description" (made when asked:
+        an answer's message needs it, the core's ranking does not)."""
+        return self.agent.card.field_of(self.matched_text) if self.matched_text else ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,11 +33,12 @@ from typing import Protocol
 
 from registryd.core.clock import Clock
 from registryd.core.errors import InvalidArgument
+from registryd.core.filters import NO_FILTER, AgentFilter
 from registryd.core.index import normalize
 from registryd.core.liveness import Terms
 from registryd.core.load import Load, LoadBook, Reservation, reservation_ttl
 from registryd.core.model import Agent, AgentStatus
-from registryd.core.validation import Limits, validate_ids, validate_query
+from registryd.core.validation import Limits, validate_ids
 from registryd.core.waiting import WaitLine
 
 MAX_CANDIDATES = 1000  # matching agents considered per status (FindAgents' largest answer)
@@ -59,7 +60,9 @@ class Strategy(enum.IntEnum):
 class Fleet(Protocol):
     """What selection reads of the registry."""
 
-    def matching(self, query: str, status: AgentStatus, limit: int) -> list[Agent]: ...
+    def matching(
+        self, query: str, status: AgentStatus, limit: int, agent_filter: AgentFilter = NO_FILTER
+    ) -> list[Agent]: ...
 
     def terms_of(self, runtime_id: str) -> Terms: ...
 
@@ -71,7 +74,7 @@ class Fleet(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class SelectRequest:
-    query: str
+    query: str  # may be blank when agent_filter is not
     strategy: Strategy = Strategy.P2C
     affinity_key: str = ""
     exclude_agent_ids: frozenset[str] = frozenset()
@@ -80,6 +83,7 @@ class SelectRequest:
     reserve: bool = False
     reservation_ttl: float | None = None  # None: the default
     wait: float = 0.0  # seconds to wait for an agent that fits when none does now (cut to MAX_WAIT)
+    agent_filter: AgentFilter = NO_FILTER  # as FindAgents' filter
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +176,6 @@ class Placement:
 
     def _check(self, request: SelectRequest) -> None:
         limits = self._fleet.limits
-        validate_query(request.query, limits)
         validate_ids("exclude_agent_ids", sorted(request.exclude_agent_ids), limits)
         validate_ids("exclude_runtime_ids", sorted(request.exclude_runtime_ids), limits)
         if len(request.affinity_key) > limits.max_query_length:
@@ -202,7 +205,7 @@ class Placement:
         refusals: Counter[str] = Counter()
         selection: Selection | None = None
         for status in statuses:
-            agents = self._fleet.matching(request.query, status, MAX_CANDIDATES)
+            agents = self._fleet.matching(request.query, status, MAX_CANDIDATES, request.agent_filter)
             matched_ids.update(a.agent_id for a in agents)
             candidates = [c for a in agents if (c := self._fit(a, request, refusals)) is not None]
             chosen, reason = self._pick(request, candidates, refusals) if candidates else (None, "")
@@ -247,7 +250,7 @@ class Placement:
             return rng.choice(candidates), f"random among {len(candidates)} that fit"
         if strategy is Strategy.ROUND_ROBIN:
             ordered = sorted(candidates, key=lambda c: c.agent.agent_id)
-            key = normalize(request.query)
+            key = f"{normalize(request.query)}\n{request.agent_filter}"
             turn = self._cursors.pop(key, -1) + 1
             self._cursors[key] = turn
             if len(self._cursors) > _CURSORS:

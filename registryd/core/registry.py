@@ -33,6 +33,7 @@ from registryd.core.errors import (
     ResourceExhausted,
 )
 from registryd.core.events import EventFilter, EventHub, Subscription
+from registryd.core.filters import NO_FILTER, AgentFilter, FilterIndex, Term, compile_filter
 from registryd.core.index import CapabilityIndex, normalize
 from registryd.core.liveness import DeadlineTracker, Due, ExpiryGuard, Terms
 from registryd.core.load import AgentLoadReport, LoadBook, assign
@@ -45,6 +46,7 @@ from registryd.core.model import (
     Event,
     EventType,
     FoundAgent,
+    MatchKind,
     Page,
     RuntimeInfo,
     RuntimePage,
@@ -107,6 +109,9 @@ class RegistrySettings:
     max_heartbeat_timeout: float = 3600.0
     max_auto_deregister_timeout: float = 86400.0
     limits: Limits = field(default_factory=Limits)
+    # Whether a card's signature verifies against a key the operator configured (registryd/signing.py);
+    # None: no keys, no agent is verified.
+    verify_card: Callable[[AgentCard], bool] | None = None
 
     def __post_init__(self) -> None:
         for name in (
@@ -216,7 +221,9 @@ class Registry:
         self._sorted_ids: list[str] = []
         self._runtimes: dict[str, set[str]] = {}
         self._by_status: dict[AgentStatus, set[str]] = {s: set() for s in AgentStatus}
-        self._index = CapabilityIndex()
+        self._index = CapabilityIndex()  # capability phrases, skill names and tags
+        self._described = CapabilityIndex()  # descriptions and skill examples, ranked below
+        self._filters = FilterIndex()
         self._tracker = DeadlineTracker()
         self._sweeper = Sweeper(clock, self._on_deadline)
         self._default_terms = self.settings.default_terms
@@ -250,7 +257,9 @@ class Registry:
         self._digest_timer: Timer | None = None
         self._started_at = 0.0
         self._revision = 0
-        self.hub = EventHub(self.settings.event_retention, self.settings.event_queue_size)
+        self.hub = EventHub(
+            self.settings.event_retention, self.settings.event_queue_size, self._filters.holds
+        )
         self.committer: Committer | ClusterCommitter
         self.cluster: ClusterLiveness | None = None  # cluster mode: who judges which agents' liveness
         if isinstance(self._store, SharedStore):
@@ -292,6 +301,8 @@ class Registry:
                     f"stored agent {str(agent.agent_id)[:128]!r} breaks the rules a registration follows "
                     f"({error.message}); restore a backup, or raise the limit if it was lowered"
                 ) from None
+            if agent.card.signatures:  # verified by the keys of this run, not those of the last
+                agent = replace(agent, verified=self._verified(agent.card))
             self._put(None, agent)
             self._tracker.track(agent.agent_id, now, self._default_terms)
         self._sorted_ids.sort()
@@ -373,22 +384,33 @@ class Registry:
         statuses: Collection[AgentStatus] = (),
         after: str = "",
         limit: int = 100,
-        match: Callable[[Agent], bool] | None = None,
+        agent_filter: AgentFilter = NO_FILTER,
     ) -> Page:
-        """Agents ordered by id after `after`, of the runtime and statuses asked (and that `match`, when
-        given): at most `limit`, no more than fit max_response_bytes, and no more than LIST_SCAN looked at."""
+        """Agents ordered by id after `after`, of the runtime and statuses asked that pass the filter: at most
+        `limit`, no more than fit max_response_bytes, and no more than LIST_SCAN looked at."""
         if runtime_id:
             validate_id("runtime_id", runtime_id, self.limits)
         wanted = frozenset(statuses) or ALL_STATUSES
+        terms = compile_filter(agent_filter, self.limits)
         ids = self.agents_of(runtime_id) if runtime_id else self._sorted_ids
+        start = bisect.bisect_right(ids, after) if after else 0
+        narrow = self._filters.narrowest(terms)
+        order: Iterable[str]
+        if narrow is not None and len(narrow) < len(ids) - start:  # walk the filter's agents, not all
+            order = sorted(
+                a
+                for a in narrow
+                if a > after and (not runtime_id or self._agents[a].runtime_id == runtime_id)
+            )
+        else:
+            order = (ids[i] for i in range(start, len(ids)))
         page = Page(revision=self._revision)
         budget = self.limits.max_response_bytes
-        start = bisect.bisect_right(ids, after) if after else 0
-        for i in range(start, len(ids)):
-            agent = self._agents[ids[i]]
-            if agent.status not in wanted or (match is not None and not match(agent)):
-                if i - start >= LIST_SCAN and i + 1 < len(ids):
-                    page.next_after = ids[i]  # looked at enough: the next page goes on from here
+        for looked, agent_id in enumerate(order):
+            agent = self._agents[agent_id]
+            if agent.status not in wanted or (terms and not self._filters.holds(agent_id, terms)):
+                if looked >= LIST_SCAN:
+                    page.next_after = agent_id  # looked at enough: the next page goes on from here
                     break
                 continue
             budget -= self._encoded_size(agent)
@@ -398,29 +420,69 @@ class Registry:
             page.agents.append(agent)
         return page
 
-    def find(self, query: str, statuses: Collection[AgentStatus] = (), limit: int = 100) -> list[FoundAgent]:
-        """Agents whose indexed texts contain `query`, best match first. Empty statuses means ACTIVE."""
-        validate_query(query, self.limits)
+    def find(
+        self,
+        query: str,
+        statuses: Collection[AgentStatus] = (),
+        limit: int = 100,
+        agent_filter: AgentFilter = NO_FILTER,
+    ) -> list[FoundAgent]:
+        """Agents whose indexed texts contain `query` and that pass the filter, best match first (by agent
+        id when the filter is used alone). Empty statuses means ACTIVE."""
         wanted = frozenset(statuses) or frozenset({AgentStatus.ACTIVE})
+        matches = self._matches(query, agent_filter, [self._by_status[s] for s in wanted], limit)
         self.counters["queries"] += 1
         found: list[FoundAgent] = []
         budget = self.limits.max_response_bytes
-        for match in self._index.find(normalize(query), [self._by_status[s] for s in wanted], limit):
-            agent = self._agents[match.agent_id]
-            spelling = self._index.spelling(agent.agent_id, match.text)
-            budget -= self._encoded_size(agent) + text_size(spelling)
+        for agent_id, text, kind in matches:
+            agent = self._agents[agent_id]
+            budget -= self._encoded_size(agent) + text_size(text)
             if budget < 0 and found:
                 break
-            found.append(FoundAgent(agent, spelling, match.kind))
+            found.append(FoundAgent(agent, text, kind))
         return found
 
-    def matching(self, query: str, status: AgentStatus, limit: int) -> list[Agent]:
-        """The agents of one status that FindAgents would answer `query` with (SelectAgent's candidates)."""
-        validate_query(query, self.limits)
+    def matching(
+        self, query: str, status: AgentStatus, limit: int, agent_filter: AgentFilter = NO_FILTER
+    ) -> list[Agent]:
+        """The agents of one status that FindAgents would answer with (SelectAgent's candidates)."""
         return [
-            self._agents[m.agent_id]
-            for m in self._index.find(normalize(query), [self._by_status[status]], limit)
+            self._agents[m[0]] for m in self._matches(query, agent_filter, [self._by_status[status]], limit)
         ]
+
+    def _matches(
+        self, query: str, agent_filter: AgentFilter, wanted: list[set[str]], limit: int
+    ) -> list[tuple[str, str, MatchKind]]:
+        """(agent id, matched text as the agent spells it, kind) of the best `limit` agents of `wanted`
+        (disjoint sets): matches in capability phrases, skill names and tags first, then in descriptions
+        and examples."""
+        terms = compile_filter(agent_filter, self.limits)
+        if query.strip() or not terms:  # a blank query is refused unless a filter stands alone
+            validate_query(query, self.limits)
+        query = normalize(query)
+        narrow = self._filters.narrowest(terms)
+        if narrow is not None and len(narrow) < sum(map(len, wanted)):
+            wanted = [agents & narrow for agents in wanted]  # walks the smaller set of each pair, in C
+        if not query:
+            return [(a, "", MatchKind.FILTER) for a in heapq.nsmallest(limit, self._passing(wanted, terms))]
+        keep = (lambda agent_id: self._filters.holds(agent_id, terms)) if terms else None
+        found = [
+            (m.agent_id, self._index.spelling(m.agent_id, m.text), m.kind)
+            for m in self._index.find(query, wanted, limit, keep)
+        ]
+        if len(found) < limit:
+            ranked = {agent_id for agent_id, _, _ in found}
+
+            def unranked(agent_id: str) -> bool:
+                return agent_id not in ranked and (keep is None or keep(agent_id))
+
+            described = self._described.find(query, wanted, limit - len(found), unranked)
+            found += [(m.agent_id, self._described.spelling(m.agent_id, m.text), m.kind) for m in described]
+        return found
+
+    def _passing(self, wanted: list[set[str]], terms: tuple[Term, ...]) -> Iterable[str]:
+        holds = self._filters.holds
+        return (agent_id for agents in wanted for agent_id in agents if holds(agent_id, terms))
 
     def runtimes(self, after: str = "", limit: int = 100) -> RuntimePage:
         """Runtimes ordered by id after `after`: at most `limit`, and no more than fit max_response_bytes."""
@@ -475,8 +537,17 @@ class Registry:
             expiry_guard_active=self._guard.active,
         )
 
-    def subscribe(self, event_filter: EventFilter, from_revision: int = 0, caller: str = "") -> Subscription:
-        """A subscription holding one of `caller`'s subscriber slots until it is closed."""
+    def subscribe(
+        self,
+        event_filter: EventFilter,
+        from_revision: int = 0,
+        caller: str = "",
+        agent_filter: AgentFilter = NO_FILTER,
+    ) -> Subscription:
+        """Events that match `event_filter` (with `agent_filter`, only those of agents that pass it), holding
+        one of `caller`'s subscriber slots until the subscription is closed."""
+        if agent_filter:
+            event_filter = replace(event_filter, agent_terms=compile_filter(agent_filter, self.limits))
         if from_revision < 0:
             raise InvalidArgument(
                 f"from_revision must not be negative (got {from_revision})", field="from_revision"
@@ -519,6 +590,7 @@ class Registry:
         else:
             agent_id = f"agent-{uuid.uuid4().hex}"
         validate_card(card, self.limits)
+        verified = self._verified(card)
         terms = self.settings.terms(heartbeat_timeout, auto_deregister_timeout)
         created = False
 
@@ -538,7 +610,7 @@ class Registry:
                 agent = self._agents[agent_id]
                 if card != agent.card:
                     revision = self._next_revision()
-                    agent = replace(agent, card=card, revision=revision)
+                    agent = replace(agent, card=card, revision=revision, verified=verified)
                     events.append(
                         self._agent_event(
                             EventType.AGENT_REGISTERED, agent, revision, status_reason=agent.status_reason
@@ -560,6 +632,7 @@ class Registry:
                 now,
                 now,
                 revision,
+                verified=verified,
             )
             events.append(
                 self._agent_event(
@@ -998,6 +1071,10 @@ class Registry:
             )
         return agent
 
+    def _verified(self, card: AgentCard) -> bool:
+        verify = self.settings.verify_card
+        return bool(card.signatures) and verify is not None and verify(card)
+
     def _check_capacity(self, runtime_id: str) -> None:
         if len(self._agents) >= self.limits.max_agents:
             raise ResourceExhausted(f"the registry already holds max_agents={self.limits.max_agents}")
@@ -1102,8 +1179,12 @@ class Registry:
                 self._sorted_ids.append(agent_id)  # sorted once when loading ends
             self._runtimes.setdefault(new.runtime_id, set()).add(agent_id)
             self._index.add(agent_id, new.card.indexed_texts())
-        elif old.card is not new.card:
+            self._described.add(agent_id, new.card.described_texts())
+            self._filters.add(new)
+        elif old.card is not new.card or old.verified is not new.verified:
             self._index.add(agent_id, new.card.indexed_texts())
+            self._described.add(agent_id, new.card.described_texts())
+            self._filters.add(new)
             self._wire_sizes.pop(agent_id, None)
         if old is None:
             self._by_status[new.status].add(agent_id)
@@ -1131,6 +1212,8 @@ class Registry:
             del self._runtimes[agent.runtime_id]
         self._by_status[agent.status].discard(agent_id)
         self._index.remove(agent_id)
+        self._described.remove(agent_id)
+        self._filters.remove(agent_id)
 
     def _rewind(self) -> None:
         """A decision was not committed: the revisions it handed out are free again."""

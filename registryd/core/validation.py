@@ -95,9 +95,21 @@ def validate_ids(field: str, values: list[str] | tuple[str, ...], limits: Limits
         validate_id(f"{field}[{i}]", value, limits)
 
 
-def _text(field: str, value: str, limit: int) -> None:
+def _text(field: str, value: str, limit: int, *where: object) -> None:
+    """`field` is a template filled with `where` only for the error: a valid card formats no names."""
     if len(value) > limit:
-        raise InvalidArgument(f"{field} is {len(value)} characters; the limit is {limit}", field=field)
+        name = field.format(*where)
+        raise InvalidArgument(f"{name} is {len(value)} characters; the limit is {limit}", field=name)
+
+
+def _list(field: str, values: tuple[str, ...], count: int, length: int, *where: object) -> None:
+    """At most `count` entries of at most `length` characters each."""
+    if len(values) > count:
+        name = field.format(*where)
+        raise InvalidArgument(f"{name} has {len(values)} entries; the limit is {count}", field=name)
+    if values and max(map(len, values)) > length:
+        i = next(i for i, value in enumerate(values) if len(value) > length)
+        _text(f"{field}[{i}]", values[i], length, *where)
 
 
 def _count(field: str, values: tuple[object, ...], limit: int) -> None:
@@ -106,18 +118,35 @@ def _count(field: str, values: tuple[object, ...], limit: int) -> None:
 
 
 def validate_card(card: AgentCard, limits: Limits) -> None:
+    limited, json_parts = _card_texts(card)
+    # Every list holds fewer entries than the card has texts, and every field's limit is at least the
+    # smallest one: a card within both bounds (the usual card) passes every per-field check below.
+    smallest_count = min(
+        limits.max_capabilities, limits.max_skills, limits.max_labels, limits.max_tags_per_skill
+    )
+    shortest = min(limits.max_text_length, limits.max_description_length, limits.max_label_length // 2)
+    if len(limited) > smallest_count or max(map(len, limited), default=0) > shortest:
+        _check_fields(card, limits)
+    size = _utf8_size(limited + json_parts)
+    if size > limits.max_card_bytes:
+        raise InvalidArgument(f"card is {size} bytes; the limit is {limits.max_card_bytes}", field="card")
+    if not card.name.strip() and not any(t.strip() for t in card.indexed_texts()):
+        raise InvalidArgument("card needs a name or at least one capability", field="card")
+
+
+def _check_fields(card: AgentCard, limits: Limits) -> None:
+    """Each field against its own limit, naming the first one over it."""
     short, long, lists = limits.max_text_length, limits.max_description_length, limits.max_tags_per_skill
     _text("card.name", card.name, short)
     _text("card.description", card.description, long)
     _text("card.version", card.version, short)
-    _count("card.capabilities", card.capabilities, limits.max_capabilities)
-    _texts("card.capabilities", card.capabilities, short)
+    _list("card.capabilities", card.capabilities, limits.max_capabilities, short)
     _count("card.supported_interfaces", card.supported_interfaces, lists)
     for i, interface in enumerate(card.supported_interfaces):
-        _text(f"card.supported_interfaces[{i}].url", interface.url, long)
-        _text(f"card.supported_interfaces[{i}].protocol_binding", interface.protocol_binding, long)
-        _text(f"card.supported_interfaces[{i}].tenant", interface.tenant, short)
-        _text(f"card.supported_interfaces[{i}].protocol_version", interface.protocol_version, short)
+        _text("card.supported_interfaces[{}].url", interface.url, long, i)
+        _text("card.supported_interfaces[{}].protocol_binding", interface.protocol_binding, long, i)
+        _text("card.supported_interfaces[{}].tenant", interface.tenant, short, i)
+        _text("card.supported_interfaces[{}].protocol_version", interface.protocol_version, short, i)
     if card.provider is not None:
         _text("card.provider.url", card.provider.url, long)
         _text("card.provider.organization", card.provider.organization, short)
@@ -125,35 +154,26 @@ def validate_card(card: AgentCard, limits: Limits) -> None:
     _text("card.icon_url", card.icon_url, long)
     _count("card.capabilities.extensions", card.a2a_capabilities.extensions, lists)
     for i, extension in enumerate(card.a2a_capabilities.extensions):
-        _text(f"card.capabilities.extensions[{i}].uri", extension.uri, long)
-        _text(f"card.capabilities.extensions[{i}].description", extension.description, long)
-    for name in ("default_input_modes", "default_output_modes"):
-        _count(f"card.{name}", getattr(card, name), lists)
-        _texts(f"card.{name}", getattr(card, name), short)
+        _text("card.capabilities.extensions[{}].uri", extension.uri, long, i)
+        _text("card.capabilities.extensions[{}].description", extension.description, long, i)
+    _list("card.default_input_modes", card.default_input_modes, lists, short)
+    _list("card.default_output_modes", card.default_output_modes, lists, short)
     _count("card.skills", card.skills, limits.max_skills)
     for i, skill in enumerate(card.skills):
-        _text(f"card.skills[{i}].id", skill.id, short)
-        _text(f"card.skills[{i}].name", skill.name, short)
-        _text(f"card.skills[{i}].description", skill.description, long)
-        _count(f"card.skills[{i}].tags", skill.tags, lists)
-        _texts(f"card.skills[{i}].tags", skill.tags, short)
-        _count(f"card.skills[{i}].examples", skill.examples, lists)
-        _texts(f"card.skills[{i}].examples", skill.examples, long)
-        for name in ("input_modes", "output_modes"):
-            _count(f"card.skills[{i}].{name}", getattr(skill, name), lists)
-            _texts(f"card.skills[{i}].{name}", getattr(skill, name), short)
+        _text("card.skills[{}].id", skill.id, short, i)
+        _text("card.skills[{}].name", skill.name, short, i)
+        _text("card.skills[{}].description", skill.description, long, i)
+        _list("card.skills[{}].tags", skill.tags, lists, short, i)
+        _list("card.skills[{}].examples", skill.examples, lists, long, i)
+        _list("card.skills[{}].input_modes", skill.input_modes, lists, short, i)
+        _list("card.skills[{}].output_modes", skill.output_modes, lists, short, i)
     _count("card.signatures", card.signatures, lists)
     for i, signature in enumerate(card.signatures):
-        _text(f"card.signatures[{i}].protected", signature.protected, long)
-        _text(f"card.signatures[{i}].signature", signature.signature, long)
+        _text("card.signatures[{}].protected", signature.protected, long, i)
+        _text("card.signatures[{}].signature", signature.signature, long, i)
     _count("card.labels", card.labels, limits.max_labels)
     for key, value in card.labels:
-        _text(f"card.labels[{key[:32]!r}]", key + value, limits.max_label_length)
-    size = card_size(card)
-    if size > limits.max_card_bytes:
-        raise InvalidArgument(f"card is {size} bytes; the limit is {limits.max_card_bytes}", field="card")
-    if not card.name.strip() and not any(t.strip() for t in card.indexed_texts()):
-        raise InvalidArgument("card needs a name or at least one capability", field="card")
+        _text("card.labels[{!r}]", key + value, limits.max_label_length, key[:32])
 
 
 def _texts(field: str, values: tuple[str, ...], limit: int) -> None:
@@ -175,36 +195,48 @@ def validate_stored(agent: Agent, limits: Limits) -> None:
         raise InvalidArgument(f"a stored value has the wrong type ({error})", field="card") from None
 
 
-def card_size(card: AgentCard) -> int:
-    """UTF-8 bytes of every text of the card, its JSON parts included."""
-    texts = [
+def _card_texts(card: AgentCard) -> tuple[list[str], list[str]]:
+    """The card's texts with a length limit (each list entry, interface, skill, signature and label adds
+    at least one), and its JSON parts (bounded by the card's size only)."""
+    limited = [
         card.name,
         card.description,
         card.version,
         card.documentation_url,
         card.icon_url,
         *card.capabilities,
-    ]
-    texts += [
-        card.security_schemes,
-        card.security_requirements,
         *card.default_input_modes,
         *card.default_output_modes,
     ]
+    json_parts = [card.security_schemes, card.security_requirements]
     for interface in card.supported_interfaces:
-        texts += [interface.url, interface.protocol_binding, interface.tenant, interface.protocol_version]
+        limited += [interface.url, interface.protocol_binding, interface.tenant, interface.protocol_version]
     if card.provider is not None:
-        texts += [card.provider.url, card.provider.organization]
+        limited += [card.provider.url, card.provider.organization]
     for extension in card.a2a_capabilities.extensions:
-        texts += [extension.uri, extension.description, extension.params]
+        limited += [extension.uri, extension.description]
+        json_parts.append(extension.params)
     for skill in card.skills:
-        texts += [skill.id, skill.name, skill.description, *skill.tags, *skill.examples]
-        texts += [*skill.input_modes, *skill.output_modes, skill.security_requirements]
+        limited += [skill.id, skill.name, skill.description, *skill.tags, *skill.examples]
+        limited += [*skill.input_modes, *skill.output_modes]
+        json_parts.append(skill.security_requirements)
     for signature in card.signatures:
-        texts += [signature.protected, signature.signature, signature.header]
-    for key, value in card.labels:
-        texts += [key, value]
-    return sum(len(t.encode("utf-8", "surrogatepass")) for t in texts)
+        limited += [signature.protected, signature.signature]
+        json_parts.append(signature.header)
+    for label in card.labels:
+        limited += label
+    return limited, json_parts
+
+
+def _utf8_size(texts: list[str]) -> int:
+    joined = "".join(texts)  # one C pass; ASCII (the usual card) needs no encoding at all
+    return len(joined) if joined.isascii() else len(joined.encode("utf-8", "surrogatepass"))
+
+
+def card_size(card: AgentCard) -> int:
+    """UTF-8 bytes of every text of the card, its JSON parts included."""
+    limited, json_parts = _card_texts(card)
+    return _utf8_size(limited + json_parts)
 
 
 def validate_query(query: str, limits: Limits) -> None:

@@ -20,10 +20,11 @@ from registryd.api.paging import decode_page_token, encode_page_token
 from registryd.core.commit import CommitFailed
 from registryd.core.errors import InvalidArgument, RegistryError
 from registryd.core.events import EventFilter
+from registryd.core.filters import AgentFilter
 from registryd.core.model import AgentStatus
 from registryd.core.operator import drain_runtime
 from registryd.core.registry import Registry
-from registryd.core.selection import has_labels, parse_selector, recent_events, select_agents
+from registryd.core.selection import parse_selector, recent_events
 from registryd.core.validation import page_size
 from registryd.http.errors import refusal
 from registryd.http.guard import principal_of
@@ -84,6 +85,37 @@ def statuses(request: web.Request) -> frozenset[AgentStatus]:
     )
 
 
+def flag(request: web.Request, name: str) -> bool:
+    raw = request.query.get(name, "").strip().lower()
+    if raw in ("", "false", "0"):
+        return False
+    if raw in ("true", "1"):
+        return True
+    raise InvalidArgument(f"{name} must be true or false (got {raw[:32]!r})", field=name)
+
+
+def agent_filter(request: web.Request) -> AgentFilter:
+    """AgentFilter's fields as parameters (repeated ones repeated: tag=a&tag=b), `selector` its label
+    selector, and each `label` one more requirement of it (label=tier=gold, label=!canary)."""
+    query = request.query
+    labels = query.getall("label", [])
+    for term in labels:
+        parse_selector(term, "label")  # a bad one is named as the parameter it came in
+    selector = ",".join(part for part in (*labels, query.get("selector", "")) if part.strip())
+    return AgentFilter(
+        skill_ids=tuple(query.getall("skill_id", [])),
+        tags=tuple(query.getall("tag", [])),
+        input_modes=tuple(query.getall("input_mode", [])),
+        output_modes=tuple(query.getall("output_mode", [])),
+        protocol_bindings=tuple(query.getall("protocol_binding", [])),
+        streaming=flag(request, "streaming"),
+        push_notifications=flag(request, "push_notifications"),
+        provider=query.get("provider", ""),
+        verified=flag(request, "verified"),
+        label_selector=selector,
+    )
+
+
 def integer(request: web.Request, name: str, default: int = 0) -> int:
     raw = request.query.get(name, "")
     if not raw:
@@ -118,15 +150,15 @@ async def json_body(request: web.Request) -> dict[str, Any]:
 
 @refusing
 async def list_agents(request: web.Request) -> web.Response:
-    """ListAgents, plus `label=key=value` / `label=key` selectors (all must hold)."""
+    """ListAgents, with the filter's parameters (see agent_filter)."""
     registry = request.app[REGISTRY]
     runtime_id = request.query.get("runtime_id", "")
     wanted = statuses(request)
-    selector = parse_selector(request.query.getall("label", []))
+    only = agent_filter(request)
     limit = page_size(integer(request, "page_size"), registry.limits)
-    after = decode_page_token(request.query.get("page_token", ""), runtime_id, wanted)
-    page = select_agents(registry, runtime_id, wanted, selector, after, limit)
-    token = encode_page_token(page.next_after, runtime_id, wanted) if page.next_after else ""
+    after = decode_page_token(request.query.get("page_token", ""), runtime_id, wanted, only)
+    page = registry.list_agents(runtime_id, wanted, after, limit, only)
+    token = encode_page_token(page.next_after, runtime_id, wanted, only) if page.next_after else ""
     response = pb.ListAgentsResponse(
         agents=[convert.agent_to_proto(a) for a in page.agents],
         next_page_token=token,
@@ -137,17 +169,13 @@ async def list_agents(request: web.Request) -> web.Response:
 
 @refusing
 async def find_agents(request: web.Request) -> web.Response:
-    """FindAgents by `capability`, with the same `status` filter and `label` selectors."""
+    """FindAgents by `capability`, with the same `status` parameter and filter parameters as the list."""
     registry = request.app[REGISTRY]
     wanted = statuses(request)
-    selector = parse_selector(request.query.getall("label", []))
+    only = agent_filter(request)
     limit = page_size(integer(request, "limit"), registry.limits, field="limit")
     revision = registry.revision
-    found = [
-        f
-        for f in registry.find(request.query.get("capability", ""), wanted, limit)
-        if has_labels(f.agent, selector)
-    ]
+    found = registry.find(request.query.get("capability", ""), wanted, limit, only)
     response = pb.FindAgentsResponse(revision=await registry.durable(revision))
     convert.add_matches(response.matches, found)
     return proto_response(response)

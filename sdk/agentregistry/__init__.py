@@ -51,10 +51,12 @@ from agentregistry.types import (
     SubscriberOverflowError,
     UnauthenticatedError,
 )
+from registryd.core.filters import AgentFilter
 
 __all__ = [
     "AgentAlreadyExistsError",
     "AgentCard",
+    "AgentFilter",
     "AgentLoad",
     "AgentMatch",
     "AgentMetadata",

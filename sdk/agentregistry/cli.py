@@ -13,7 +13,11 @@ import json
 import os
 import re
 import sys
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
 
@@ -21,6 +25,7 @@ from agentregistry.backoff import Backoff
 from agentregistry.cli_output import Output
 from agentregistry.client import LOAD_BALANCING, RegistryClient
 from agentregistry.types import (
+    AgentCard,
     AgentMetadata,
     AgentStatus,
     Bookmark,
@@ -32,6 +37,7 @@ from agentregistry.types import (
     ServingStatus,
     SubscriberOverflowError,
 )
+from registryd.core.filters import AgentFilter
 
 EXIT_OK = 0
 EXIT_REFUSED = 1  # the daemon answered with an error status (`agents select`: no agent fits)
@@ -87,8 +93,44 @@ def _event_type(value: str) -> RegistryEventType:
 # ---------------------------------------------------------------------------------------- commands
 
 
+def _add_filter_flags(command: argparse.ArgumentParser) -> None:
+    """AgentFilter's fields as flags (see the README's filter table)."""
+    group = command.add_argument_group("filters (all must hold)")
+    for flag, help in (
+        ("--skill-id", "a skill with this id"),
+        ("--tag", "a skill with this tag"),
+        ("--input-mode", "accepts this media type"),
+        ("--output-mode", "produces this media type"),
+        ("--binding", "an interface with this protocol binding (JSONRPC, GRPC, HTTP+JSON)"),
+    ):
+        group.add_argument(flag, action="append", default=[], help=f"{help} (repeatable)")
+    group.add_argument("--provider", default="", help="the provider's organization")
+    group.add_argument("--selector", default="", help="label selector: tier=gold,region in (eu,us),!canary")
+    for flag, help in (
+        ("--streaming", "the card declares streaming"),
+        ("--push-notifications", "the card declares push notifications"),
+        ("--verified", "the card's signature verified against an operator key"),
+    ):
+        group.add_argument(flag, action="store_true", help=help)
+
+
+def _agent_filter(args: argparse.Namespace) -> AgentFilter:
+    return AgentFilter(
+        skill_ids=tuple(args.skill_id),
+        tags=tuple(args.tag),
+        input_modes=tuple(args.input_mode),
+        output_modes=tuple(args.output_mode),
+        protocol_bindings=tuple(args.binding),
+        streaming=args.streaming,
+        push_notifications=args.push_notifications,
+        provider=args.provider,
+        verified=args.verified,
+        label_selector=args.selector,
+    )
+
+
 async def agents_list(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
-    page = await client.list_all_agents(args.runtime, args.status)
+    page = await client.list_all_agents(args.runtime, args.status, filter=_agent_filter(args))
     out.agents(page.agents, page.revision)
     return EXIT_OK
 
@@ -99,7 +141,9 @@ async def agents_get(client: RegistryClient, args: argparse.Namespace, out: Outp
 
 
 async def agents_find(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
-    out.matches(await client.find_agents(args.capability, args.status, args.limit))
+    out.matches(
+        await client.find_agents(args.capability, args.status, args.limit, filter=_agent_filter(args))
+    )
     return EXIT_OK
 
 
@@ -111,9 +155,58 @@ async def agents_select(client: RegistryClient, args: argparse.Namespace, out: O
         exclude_agent_ids=args.exclude,
         exclude_runtime_ids=args.exclude_runtime,
         allow_degraded=args.allow_degraded,
+        filter=_agent_filter(args),
     )
     out.selection(selection)
     return EXIT_OK if selection.agent is not None else EXIT_REFUSED
+
+
+WELL_KNOWN_CARD = "/.well-known/agent-card.json"
+MAX_CARD_DOCUMENT = 1 << 20  # bytes read of a published card; the daemon takes at most 64 KiB of text
+
+
+async def agents_import(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
+    """Register an agent from its published A2A card: a URL (its /.well-known/agent-card.json unless the
+    URL names a .json document) or a file."""
+    document = await asyncio.to_thread(_fetch_card, args.source, args.timeout)
+    try:
+        data = json.loads(document)
+        if not isinstance(data, dict):
+            raise ValueError("the card is not a JSON object")
+        card = AgentCard.from_dict(data)
+    except (ValueError, TypeError) as error:  # JSONDecodeError is a ValueError
+        raise UsageError(f"{args.source} is not an agent card: {error}") from None
+    labels = dict(card.labels)
+    for label in args.label:
+        key, sep, value = label.partition("=")
+        if not key or not sep:
+            raise UsageError(f"--label {label!r}: write key=value")
+        labels[key] = value
+    result = await client.register_agent(args.runtime, replace(card, labels=labels), args.agent_id)
+    out.agent(result.agent)
+    return EXIT_OK
+
+
+def _fetch_card(source: str, timeout: float | None) -> bytes:
+    scheme = urllib.parse.urlsplit(source).scheme
+    if scheme not in ("http", "https"):
+        data = _read(source, "card file")
+        if len(data) > MAX_CARD_DOCUMENT:
+            raise UsageError(f"{source} is over {MAX_CARD_DOCUMENT} bytes: not an agent card")
+        return data
+    url = source if source.endswith(".json") else source.rstrip("/") + WELL_KNOWN_CARD
+    request = urllib.request.Request(url, headers={"Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout or 10.0) as response:
+            data: bytes = response.read(MAX_CARD_DOCUMENT + 1)
+    except urllib.error.HTTPError as error:
+        raise UsageError(f"cannot fetch {url}: HTTP {error.code} {error.reason}") from None
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise UsageError(f"cannot fetch {url}: {reason}") from None
+    if len(data) > MAX_CARD_DOCUMENT:
+        raise UsageError(f"{url} sent over {MAX_CARD_DOCUMENT} bytes: not an agent card")
+    return data
 
 
 async def agents_deregister(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
@@ -321,6 +414,7 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     )
     listing = agents.add_parser("list", help="list agents ordered by id")
     listing.add_argument("--runtime", default="", help="only this runtime's agents")
+    _add_filter_flags(listing)
     listing.add_argument(
         "--status", type=_status, action="append", default=[], help="only this status (repeatable)"
     )
@@ -332,8 +426,25 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     remove.add_argument("agent_id")
     remove.add_argument("--runtime", default="", help="refuse unless the agent belongs to this runtime")
     remove.set_defaults(func=agents_deregister)
-    find = agents.add_parser("find", help="find agents by capability (case-insensitive substring)")
-    find.add_argument("capability")
+    importing = agents.add_parser(
+        "import",
+        help="register an agent from its published A2A card (URL or file)",
+        description="Fetch an agent's A2A card (from URL/.well-known/agent-card.json, a URL ending in "
+        ".json as it is, or a file) and register it for a runtime. The agent then lives by that "
+        "runtime's heartbeats, like any other: beat it, or it turns UNHEALTHY and expires.",
+    )
+    importing.add_argument("source", metavar="URL|FILE")
+    importing.add_argument("--runtime", required=True, help="the runtime that owns (and beats) the agent")
+    importing.add_argument("--agent-id", default="", help="the agent's id (default: the daemon makes one)")
+    importing.add_argument(
+        "--label", action="append", default=[], metavar="KEY=VALUE", help="a label to add (repeatable)"
+    )
+    importing.set_defaults(func=agents_import)
+    find = agents.add_parser("find", help="find agents by capability (words or a substring)")
+    find.add_argument(
+        "capability", nargs="?", default="", help="words or a substring (optional with filters)"
+    )
+    _add_filter_flags(find)
     find.add_argument(
         "--status",
         type=_status,
@@ -353,7 +464,8 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         "select",
         help="pick one agent for a task by load, as a router's SelectAgent would (exit 1: none fits)",
     )
-    pick.add_argument("capability")
+    pick.add_argument("capability", nargs="?", default="", help="as for find (optional with filters)")
+    _add_filter_flags(pick)
     pick.add_argument(
         "--strategy",
         type=SelectionStrategy,

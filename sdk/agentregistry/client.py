@@ -55,6 +55,7 @@ from agentregistry.types import (
 )
 from agentregistry.v1 import registry_pb2 as pb
 from agentregistry.v1 import registry_pb2_grpc as pb_grpc
+from registryd.core.filters import AgentFilter
 
 Request = TypeVar("Request")
 # Load reports for a heartbeat: (agent ids, report); no ids means every agent the beat covers.
@@ -247,39 +248,57 @@ class RegistryClient:
         statuses: Iterable[AgentStatus] = (),
         page_size: int = 0,
         page_token: str = "",
+        *,
+        filter: AgentFilter | None = None,
     ) -> AgentPage:
-        """One page of agents ordered by id (empty `statuses`: every status). Pass the page's
-        `next_page_token` with the same filters for the next page; `list_all_agents` does that."""
+        """One page of agents ordered by id (empty `statuses`: every status), of those that pass
+        `filter`. Pass the page's `next_page_token` with the same filters for the next page;
+        `list_all_agents` does that."""
         request = pb.ListAgentsRequest(
             runtime_id=runtime_id,
             statuses=convert.statuses_to_proto(statuses),
             page_size=page_size,
             page_token=page_token,
+            filter=convert.agent_filter_to_proto(filter),
         )
         response = await self._unary(self._stub.ListAgents, request)
         return convert.agent_page(response)
 
     async def list_all_agents(
-        self, runtime_id: str = "", statuses: Iterable[AgentStatus] = (), page_size: int = 0
+        self,
+        runtime_id: str = "",
+        statuses: Iterable[AgentStatus] = (),
+        page_size: int = 0,
+        *,
+        filter: AgentFilter | None = None,
     ) -> AgentPage:
         """Every page joined. The revision is the first page's: subscribing from revision + 1 replays
         anything that changed while later pages were read, so nothing is missed."""
         statuses = tuple(statuses)
-        first = await self.list_agents(runtime_id, statuses, page_size)
+        first = await self.list_agents(runtime_id, statuses, page_size, filter=filter)
         agents, token = list(first.agents), first.next_page_token
         while token:
-            page = await self.list_agents(runtime_id, statuses, page_size, token)
+            page = await self.list_agents(runtime_id, statuses, page_size, token, filter=filter)
             agents.extend(page.agents)
             token = page.next_page_token
         return AgentPage(agents, "", first.revision)
 
     async def find_agents(
-        self, capability: str, statuses: Iterable[AgentStatus] = (), limit: int = 0
+        self,
+        capability: str = "",
+        statuses: Iterable[AgentStatus] = (),
+        limit: int = 0,
+        *,
+        filter: AgentFilter | None = None,
     ) -> FindResult:
-        """Agents whose capabilities, skill names or skill tags contain `capability` (case-insensitive),
-        best match first. Empty `statuses` means ACTIVE only; `limit` 0 means the daemon's default."""
+        """Agents whose capabilities, skill names or skill tags (then, ranked below, descriptions and
+        skill examples) match `capability` as words or a substring (see the README), best match first, of those that pass `filter` (with a blank capability: every agent that passes
+        it, by id). Empty `statuses` means ACTIVE only; `limit` 0 means the daemon's default."""
         request = pb.FindAgentsRequest(
-            capability=capability, statuses=convert.statuses_to_proto(statuses), limit=limit
+            capability=capability,
+            statuses=convert.statuses_to_proto(statuses),
+            limit=limit,
+            filter=convert.agent_filter_to_proto(filter),
         )
         response = await self._unary(self._stub.FindAgents, request)
         return convert.find_result(response)
@@ -328,6 +347,7 @@ class RegistryClient:
         reserve: bool = False,
         reservation_ttl: float | None = None,
         wait: float = 0.0,
+        filter: AgentFilter | None = None,
     ) -> Selection:
         """One agent for a task among those `find_agents(capability)` would answer, chosen by load
         (see SelectionStrategy); with `reserve`, it counts one more task at once until released (or
@@ -344,6 +364,7 @@ class RegistryClient:
             reserve=reserve,
             reservation_ttl=convert.duration_or_none(reservation_ttl),
             wait_timeout=convert.duration_or_none(wait or None),
+            filter=convert.agent_filter_to_proto(filter),
         )
         # A reserving select is not repeated: a repeat would hold a second reservation.
         response = await self._unary(self._stub.SelectAgent, request, retry=not reserve, waits=wait)
@@ -387,6 +408,7 @@ class RegistryClient:
         from_revision: int = 0,
         idle_timeout: float | None = None,
         heartbeat_digests: bool = False,
+        filter: AgentFilter | None = None,
     ) -> AsyncIterator[RegistryEvent | Bookmark | HeartbeatDigest]:
         """Events in revision order, interleaved with bookmarks (the first item is one), and with
         `heartbeat_digests`, about once a second the last heartbeat of every matching agent that beat
@@ -405,6 +427,7 @@ class RegistryClient:
             agent_id=agent_id,
             from_revision=from_revision,
             heartbeat_digests=heartbeat_digests,
+            filter=convert.agent_filter_to_proto(filter),
         )
         call = self._stub.Subscribe(request, **self._stream_options())
         try:

@@ -56,6 +56,25 @@ from agentregistry.types import (
     UnauthenticatedError,
 )
 from agentregistry.v1 import registry_pb2 as pb
+from registryd.core.filters import AgentFilter
+
+
+def agent_filter_to_proto(agent_filter: AgentFilter | None) -> pb.AgentFilter | None:
+    if not agent_filter:
+        return None
+    return pb.AgentFilter(
+        skill_ids=agent_filter.skill_ids,
+        tags=agent_filter.tags,
+        input_modes=agent_filter.input_modes,
+        output_modes=agent_filter.output_modes,
+        protocol_bindings=agent_filter.protocol_bindings,
+        streaming=agent_filter.streaming,
+        push_notifications=agent_filter.push_notifications,
+        provider=agent_filter.provider,
+        verified=agent_filter.verified,
+        label_selector=agent_filter.label_selector,
+    )
+
 
 # Public enums <-> wire enums. Wire enum values are "<PREFIX>_<NAME>" with the public member's name; a
 # wire value this SDK does not know (a newer daemon) becomes the public enum's UNKNOWN member.
@@ -177,6 +196,7 @@ def agent_from_proto(agent: pb.Agent) -> AgentMetadata:
         operator_status=_optional_from_proto(
             AgentStatus, pb.AgentStatus, _STATUS_PREFIX, agent.operator_status
         ),
+        verified=agent.verified,
     )
 
 
@@ -188,7 +208,7 @@ def event_from_proto(event: pb.Event) -> RegistryEvent:
     agent = agent_from_proto(event.agent) if event.HasField("agent") else None
     metadata: dict[str, object] = {}
     if event_type is RegistryEventType.AGENT_REGISTERED and agent is not None:
-        metadata["capabilities"] = searchable_texts(agent.card)
+        metadata["capabilities"] = searchable_texts(agent.card)[0]
     elif event_type is RegistryEventType.AGENT_STATUS_CHANGED:
         metadata["old_status"] = status_from_proto(event.old_status).value
         metadata["new_status"] = status_from_proto(event.new_status).value
@@ -209,12 +229,15 @@ def event_from_proto(event: pb.Event) -> RegistryEvent:
     )
 
 
-def searchable_texts(card: AgentCard) -> list[str]:
-    """What discovery matches a query against: capabilities, skill names and skill tags, each once."""
-    texts = [*card.capabilities]
+def searchable_texts(card: AgentCard) -> tuple[list[str], list[str]]:
+    """What discovery matches a query against, each once: capabilities, skill names and skill tags; and,
+    ranked below, descriptions and skill examples."""
+    ranked = [*card.capabilities]
+    described = [card.description]
     for skill in card.skills:
-        texts.extend((skill.name, *skill.tags))
-    return list(dict.fromkeys(t for t in texts if t))
+        ranked.extend((skill.name, *skill.tags))
+        described.extend((skill.description, *skill.examples))
+    return list(dict.fromkeys(t for t in ranked if t)), list(dict.fromkeys(t for t in described if t))
 
 
 def subscribe_item_from_proto(
@@ -264,6 +287,7 @@ def find_result(response: pb.FindAgentsResponse) -> FindResult:
             agent_from_proto(m.agent),
             m.matched_capability,
             _from_proto(MatchKind, pb.MatchKind, "MATCH_KIND_", m.match_kind),
+            m.matched_field,
         )
         for m in response.matches
     ]

@@ -2,8 +2,9 @@
 
 The text rules (normalising, and how a query occurs in a text) are the daemon's functions themselves,
 imported from `registryd.core.index` (pure Python, shipped in the same distribution), so the local answer
-cannot drift from FindAgents. Ranking is FindAgents': by the best matching text, ordered by kind (exact,
-whole word, substring), then shorter text, then text; agents of one text by id; each agent once.
+cannot drift from FindAgents. Ranking is FindAgents': capabilities, skill names and tags before
+descriptions and examples, then by the best matching text, ordered by kind (exact, whole word,
+substring), then shorter text, then text; agents of one text by id; each agent once.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterable
 
 from agentregistry.convert import searchable_texts
 from agentregistry.types import AgentMetadata
-from registryd.core.index import match_kind, normalize
+from registryd.core.index import best_match, normalize
 
 
 def rank_local(query: str, agents: Iterable[AgentMetadata], limit: int) -> list[AgentMetadata]:
@@ -22,13 +23,11 @@ def rank_local(query: str, agents: Iterable[AgentMetadata], limit: int) -> list[
         raise ValueError("capability must not be empty")
     ranked = []
     for agent in agents:
-        best = None
-        for text in {normalize(t) for t in searchable_texts(agent.card)}:
-            kind = match_kind(wanted, text)
-            if kind is not None:
-                rank = (kind, len(text), text)
-                best = rank if best is None or rank < best else best
-        if best is not None:
-            ranked.append((best, agent.agent_id, agent))
+        for tier, texts in enumerate(searchable_texts(agent.card)):
+            best = best_match(wanted, {normalize(t) for t in texts})
+            if best is not None:
+                kind, text = best
+                ranked.append(((tier, kind, len(text), text), agent.agent_id, agent))
+                break
     ranked.sort(key=lambda entry: entry[:2])
     return [agent for _, _, agent in ranked[:limit]]

@@ -392,8 +392,9 @@ class AgentRegistry:
         *,
         local: bool = False,
     ) -> list[AgentMetadata]:
-        """Agents whose capabilities, skill names or skill tags contain `capability` (case-insensitive),
-        best match first (exact, then whole word, then substring). `status_filter` defaults to ACTIVE;
+        """Agents whose capabilities, skill names or skill tags (then, ranked below, descriptions and
+        skill examples) match `capability` as words or a substring, best match first (exact, then whole
+        word, then substring; see the README). `status_filter` defaults to ACTIVE;
         None means every status. `limit` 0 means the daemon's maximum answer (1000).
 
         With `local`, the answer comes from the local view by the daemon's own rules, with no call: a

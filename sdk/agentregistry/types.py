@@ -77,6 +77,7 @@ class MatchKind(enum.StrEnum):
     EXACT = "exact"
     WORD = "word"
     SUBSTRING = "substring"
+    FILTER = "filter"  # no text query: the structured filter alone matched
     UNKNOWN = "unknown"
 
 
@@ -378,6 +379,7 @@ class AgentMetadata:
     health_reason: StatusReason | None = None
     operator_status: AgentStatus | None = None
     agent: Any = field(default=None, compare=False)
+    verified: bool = False  # a signature of the card verified against a key the daemon's operator set
 
     @property
     def a2a_card(self) -> dict[str, Any]:
@@ -484,8 +486,9 @@ class AgentPage:
 @dataclass(frozen=True)
 class AgentMatch:
     agent: AgentMetadata
-    matched_capability: str
+    matched_capability: str  # the card's text that matched best ("" when a filter alone matched)
     match_kind: MatchKind
+    matched_field: str = ""  # where it is on the card: "capabilities[0]", "skills[1].tags[0]", ...
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,8 @@ async def test_capabilities_skill_names_and_skill_tags_are_indexed(registry: Reg
     assert [f[0] for f in found(registry, "summar")] == ["a1"]
     assert found(registry, "nlp") == [("a1", "NLP", MatchKind.EXACT)]
     assert [f[0] for f in found(registry, "dige")] == ["a1"]
-    assert found(registry, "writer") == [] and found(registry, "long texts") == []
+    assert found(registry, "writer") == []  # the card's name is not searched
+    assert found(registry, "long texts") == [("a1", "summarise long texts", MatchKind.WORD)]  # ranked below
 
 
 async def test_ranking_is_exact_then_word_then_substring_with_deterministic_ties(registry: Registry):

@@ -82,6 +82,11 @@ async def test_reads_answer_what_grpc_answers(serve: Serve, http: aiohttp.Client
     assert await get_json(http, f"{base}/api/v1/find?capability=transl") == grpc_json(found)
     blue = await get_json(http, f"{base}/api/v1/find?capability=transl&label=team=blue")
     assert [m["agent"]["agentId"] for m in blue["matches"]] == ["agent-0", "agent-2"]
+    only = pb.AgentFilter(label_selector="team in (red),!gone")
+    filtered = await stub.FindAgents(pb.FindAgentsRequest(filter=only))
+    by_selector = await get_json(http, f"{base}/api/v1/find", params={"selector": "team in (red),!gone"})
+    assert by_selector == grpc_json(filtered)
+    assert [m["agent"]["agentId"] for m in by_selector["matches"]] == ["agent-1", "agent-3"]
 
     one = await stub.GetAgent(pb.GetAgentRequest(agent_id="agent-4"))
     assert await get_json(http, f"{base}/api/v1/agents/agent-4") == grpc_json(one)
@@ -113,6 +118,9 @@ async def test_reads_answer_what_grpc_answers(serve: Serve, http: aiohttp.Client
         ("/api/v1/agents?page_size=-1", 400, "page_size"),
         ("/api/v1/agents?page_token=garbage", 400, "page_token"),
         ("/api/v1/agents?label==x", 400, "label"),
+        ("/api/v1/agents?selector=a%20in%20()", 400, "filter.label_selector"),
+        ("/api/v1/find?tag=%20", 400, "filter.tags[0]"),
+        ("/api/v1/find?streaming=maybe", 400, "streaming"),
         ("/api/v1/agents/nobody", 404, "agent_id"),
         ("/api/v1/agents/nobody/events", 404, "agent_id"),
         ("/api/v1/find?capability=", 400, "capability"),

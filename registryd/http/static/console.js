@@ -355,7 +355,7 @@ $("page-prev").addEventListener("click", () => {
 function agentQuery() {
   const query = new URLSearchParams();
   for (const s of state.filters.statuses) query.append("status", s);
-  for (const term of state.filters.labels.split(/\s+/).filter(Boolean)) query.append("label", term);
+  if (state.filters.labels) query.append("selector", state.filters.labels);
   return query;
 }
 

@@ -53,6 +53,7 @@ class MatchKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MATCH_KIND_EXACT: _ClassVar[MatchKind]
     MATCH_KIND_WORD: _ClassVar[MatchKind]
     MATCH_KIND_SUBSTRING: _ClassVar[MatchKind]
+    MATCH_KIND_FILTER: _ClassVar[MatchKind]
 
 class SelectionStrategy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -96,6 +97,7 @@ MATCH_KIND_UNSPECIFIED: MatchKind
 MATCH_KIND_EXACT: MatchKind
 MATCH_KIND_WORD: MatchKind
 MATCH_KIND_SUBSTRING: MatchKind
+MATCH_KIND_FILTER: MatchKind
 SELECTION_STRATEGY_UNSPECIFIED: SelectionStrategy
 SELECTION_STRATEGY_P2C: SelectionStrategy
 SELECTION_STRATEGY_LEAST_LOADED: SelectionStrategy
@@ -597,17 +599,43 @@ class GetAgentResponse(_message.Message):
     revision: int
     def __init__(self, agent: _Optional[_Union[Agent, _Mapping]] = ..., revision: _Optional[int] = ...) -> None: ...
 
+class AgentFilter(_message.Message):
+    __slots__ = ("skill_ids", "tags", "input_modes", "output_modes", "protocol_bindings", "streaming", "push_notifications", "provider", "verified", "label_selector")
+    SKILL_IDS_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    INPUT_MODES_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_MODES_FIELD_NUMBER: _ClassVar[int]
+    PROTOCOL_BINDINGS_FIELD_NUMBER: _ClassVar[int]
+    STREAMING_FIELD_NUMBER: _ClassVar[int]
+    PUSH_NOTIFICATIONS_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    VERIFIED_FIELD_NUMBER: _ClassVar[int]
+    LABEL_SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    skill_ids: _containers.RepeatedScalarFieldContainer[str]
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    input_modes: _containers.RepeatedScalarFieldContainer[str]
+    output_modes: _containers.RepeatedScalarFieldContainer[str]
+    protocol_bindings: _containers.RepeatedScalarFieldContainer[str]
+    streaming: bool
+    push_notifications: bool
+    provider: str
+    verified: bool
+    label_selector: str
+    def __init__(self, skill_ids: _Optional[_Iterable[str]] = ..., tags: _Optional[_Iterable[str]] = ..., input_modes: _Optional[_Iterable[str]] = ..., output_modes: _Optional[_Iterable[str]] = ..., protocol_bindings: _Optional[_Iterable[str]] = ..., streaming: _Optional[bool] = ..., push_notifications: _Optional[bool] = ..., provider: _Optional[str] = ..., verified: _Optional[bool] = ..., label_selector: _Optional[str] = ...) -> None: ...
+
 class ListAgentsRequest(_message.Message):
-    __slots__ = ("runtime_id", "statuses", "page_size", "page_token")
+    __slots__ = ("runtime_id", "statuses", "page_size", "page_token", "filter")
     RUNTIME_ID_FIELD_NUMBER: _ClassVar[int]
     STATUSES_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
     runtime_id: str
     statuses: _containers.RepeatedScalarFieldContainer[AgentStatus]
     page_size: int
     page_token: str
-    def __init__(self, runtime_id: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[AgentStatus, str]]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    filter: AgentFilter
+    def __init__(self, runtime_id: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[AgentStatus, str]]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., filter: _Optional[_Union[AgentFilter, _Mapping]] = ...) -> None: ...
 
 class ListAgentsResponse(_message.Message):
     __slots__ = ("agents", "next_page_token", "revision")
@@ -620,18 +648,21 @@ class ListAgentsResponse(_message.Message):
     def __init__(self, agents: _Optional[_Iterable[_Union[Agent, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., revision: _Optional[int] = ...) -> None: ...
 
 class FindAgentsRequest(_message.Message):
-    __slots__ = ("capability", "statuses", "limit")
+    __slots__ = ("capability", "statuses", "limit", "filter")
     CAPABILITY_FIELD_NUMBER: _ClassVar[int]
     STATUSES_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
     capability: str
     statuses: _containers.RepeatedScalarFieldContainer[AgentStatus]
     limit: int
-    def __init__(self, capability: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[AgentStatus, str]]] = ..., limit: _Optional[int] = ...) -> None: ...
+    filter: AgentFilter
+    def __init__(self, capability: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[AgentStatus, str]]] = ..., limit: _Optional[int] = ..., filter: _Optional[_Union[AgentFilter, _Mapping]] = ...) -> None: ...
 
 class SelectAgentRequest(_message.Message):
-    __slots__ = ("capability", "strategy", "affinity_key", "exclude_agent_ids", "exclude_runtime_ids", "allow_degraded", "reserve", "reservation_ttl", "wait_timeout")
+    __slots__ = ("capability", "filter", "strategy", "affinity_key", "exclude_agent_ids", "exclude_runtime_ids", "allow_degraded", "reserve", "reservation_ttl", "wait_timeout")
     CAPABILITY_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_FIELD_NUMBER: _ClassVar[int]
     AFFINITY_KEY_FIELD_NUMBER: _ClassVar[int]
     EXCLUDE_AGENT_IDS_FIELD_NUMBER: _ClassVar[int]
@@ -641,6 +672,7 @@ class SelectAgentRequest(_message.Message):
     RESERVATION_TTL_FIELD_NUMBER: _ClassVar[int]
     WAIT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     capability: str
+    filter: AgentFilter
     strategy: SelectionStrategy
     affinity_key: str
     exclude_agent_ids: _containers.RepeatedScalarFieldContainer[str]
@@ -649,7 +681,7 @@ class SelectAgentRequest(_message.Message):
     reserve: bool
     reservation_ttl: _duration_pb2.Duration
     wait_timeout: _duration_pb2.Duration
-    def __init__(self, capability: _Optional[str] = ..., strategy: _Optional[_Union[SelectionStrategy, str]] = ..., affinity_key: _Optional[str] = ..., exclude_agent_ids: _Optional[_Iterable[str]] = ..., exclude_runtime_ids: _Optional[_Iterable[str]] = ..., allow_degraded: _Optional[bool] = ..., reserve: _Optional[bool] = ..., reservation_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wait_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    def __init__(self, capability: _Optional[str] = ..., filter: _Optional[_Union[AgentFilter, _Mapping]] = ..., strategy: _Optional[_Union[SelectionStrategy, str]] = ..., affinity_key: _Optional[str] = ..., exclude_agent_ids: _Optional[_Iterable[str]] = ..., exclude_runtime_ids: _Optional[_Iterable[str]] = ..., allow_degraded: _Optional[bool] = ..., reserve: _Optional[bool] = ..., reservation_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wait_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class SelectAgentResponse(_message.Message):
     __slots__ = ("agent", "reason", "load", "reservation", "matched", "eligible")
@@ -696,14 +728,16 @@ class RenewReservationResponse(_message.Message):
     def __init__(self, reservation: _Optional[_Union[Reservation, _Mapping]] = ...) -> None: ...
 
 class AgentMatch(_message.Message):
-    __slots__ = ("agent", "matched_capability", "match_kind")
+    __slots__ = ("agent", "matched_capability", "match_kind", "matched_field")
     AGENT_FIELD_NUMBER: _ClassVar[int]
     MATCHED_CAPABILITY_FIELD_NUMBER: _ClassVar[int]
     MATCH_KIND_FIELD_NUMBER: _ClassVar[int]
+    MATCHED_FIELD_FIELD_NUMBER: _ClassVar[int]
     agent: Agent
     matched_capability: str
     match_kind: MatchKind
-    def __init__(self, agent: _Optional[_Union[Agent, _Mapping]] = ..., matched_capability: _Optional[str] = ..., match_kind: _Optional[_Union[MatchKind, str]] = ...) -> None: ...
+    matched_field: str
+    def __init__(self, agent: _Optional[_Union[Agent, _Mapping]] = ..., matched_capability: _Optional[str] = ..., match_kind: _Optional[_Union[MatchKind, str]] = ..., matched_field: _Optional[str] = ...) -> None: ...
 
 class FindAgentsResponse(_message.Message):
     __slots__ = ("matches", "revision")
@@ -836,18 +870,20 @@ class StreamError(_message.Message):
     def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ..., field: _Optional[str] = ...) -> None: ...
 
 class SubscribeRequest(_message.Message):
-    __slots__ = ("types", "runtime_id", "agent_id", "from_revision", "heartbeat_digests")
+    __slots__ = ("types", "runtime_id", "agent_id", "from_revision", "heartbeat_digests", "filter")
     TYPES_FIELD_NUMBER: _ClassVar[int]
     RUNTIME_ID_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     FROM_REVISION_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_DIGESTS_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
     types: _containers.RepeatedScalarFieldContainer[EventType]
     runtime_id: str
     agent_id: str
     from_revision: int
     heartbeat_digests: bool
-    def __init__(self, types: _Optional[_Iterable[_Union[EventType, str]]] = ..., runtime_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., from_revision: _Optional[int] = ..., heartbeat_digests: _Optional[bool] = ...) -> None: ...
+    filter: AgentFilter
+    def __init__(self, types: _Optional[_Iterable[_Union[EventType, str]]] = ..., runtime_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., from_revision: _Optional[int] = ..., heartbeat_digests: _Optional[bool] = ..., filter: _Optional[_Union[AgentFilter, _Mapping]] = ...) -> None: ...
 
 class AgentBeat(_message.Message):
     __slots__ = ("agent_id", "last_heartbeat")
