@@ -184,4 +184,5 @@ class ClusterCommitter:
         tasks = [task for task in (self._follower, self._prober) if task is not None]
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:  # bounded: a follow cancelled inside the store's watch may end only once the store closes
+            await asyncio.wait(tasks, timeout=1.0)
