@@ -48,6 +48,7 @@ from agentregistry.types import (
     SelectionStrategy,
 )
 from agentregistry.watch import RegistryWatch
+from registryd.core.filters import AgentFilter
 
 log = logging.getLogger("agentregistry")
 
@@ -418,13 +419,15 @@ class AgentRegistry:
         exclude_runtimes: Iterable[str] = (),
         allow_degraded: bool = False,
         wait: float = 0.0,
+        filter: AgentFilter | None = None,
     ) -> AgentMetadata | None:
         """One ACTIVE agent for a task among those `find_agents_by_capability(capability)` would
         answer, chosen by the daemon by load (the less loaded of two at random by default; see
         SelectionStrategy); never one that is draining or at its max concurrency. DEGRADED agents only
         with `allow_degraded`, and only when no ACTIVE agent fits. When none fits, the daemon holds the
         call up to `wait` seconds (at most 30) for one that does, first come first served. None when none
-        fits by then. To count the task against the agent at once, use `reserve_agent`."""
+        fits by then. `filter` narrows the candidates as FindAgents' does. To count the task against the agent at
+        once, use `reserve_agent`."""
         selection = await self.client.select_agent(
             capability,
             strategy,
@@ -433,6 +436,7 @@ class AgentRegistry:
             exclude_runtime_ids=exclude_runtimes,
             allow_degraded=allow_degraded,
             wait=wait,
+            filter=filter,
         )
         return None if selection.agent is None else self._localize(selection.agent)
 
@@ -448,6 +452,7 @@ class AgentRegistry:
         allow_degraded: bool = False,
         ttl: float | None = None,
         wait: float = 0.0,
+        filter: AgentFilter | None = None,
     ) -> AsyncIterator[AgentMetadata]:
         """`async with registry.reserve_agent("code generation") as agent:` selects an agent as
         `select_agent` does (waiting up to `wait` seconds for one that fits) and reserves it: it counts
@@ -467,6 +472,7 @@ class AgentRegistry:
             reserve=True,
             reservation_ttl=ttl,
             wait=wait,
+            filter=filter,
         )
         if selection.agent is None or selection.reservation is None:
             raise NoAgentAvailableError(selection.reason)

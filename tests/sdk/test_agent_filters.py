@@ -111,3 +111,15 @@ async def test_the_local_view_ranks_as_the_daemon_does(daemon: Any, make_registr
         local = await registry.find_agents_by_capability(query, local=True)
         assert [a.agent_id for a in local] == [a.agent_id for a in remote], query
         assert remote, query
+
+
+async def test_agent_registry_selects_and_reserves_within_a_filter(serve: Any, make_registry: Any) -> None:
+    daemon = await serve(heartbeat_timeout=60.0, auto_deregister_timeout=120.0)  # nothing times out here
+    router = await make_registry(daemon.address)
+    for i in range(4):
+        await router.client.register_agent("rt", card(i), f"a{i}")
+    canary = AgentFilter(label_selector="canary")  # only a3
+    picked = await router.select_agent("code generation", filter=canary)
+    assert picked is not None and picked.agent_id == "a3"
+    async with router.reserve_agent("code generation", filter=canary) as reserved:
+        assert reserved.agent_id == "a3"
