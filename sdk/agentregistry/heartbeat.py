@@ -87,17 +87,22 @@ class RuntimeHeartbeat:
     def _bound_loads(self) -> list[tuple[tuple[str, ...], LoadReport]]:
         return [((agent_id,), load) for agent_id, load in self.loads.items() if agent_id in self._bound]
 
-    async def report(self, agent_id: str, status: AgentStatus) -> None:
-        """Self-report ACTIVE or DEGRADED for one of this runtime's agents on the stream now (or at the
-        next bind, when the stream is down); kept and reported again after every rebind."""
+    async def report(self, agent_id: str, status: AgentStatus) -> bool:
+        """Self-report ACTIVE or DEGRADED for one of this runtime's agents on the stream now; kept and
+        reported again after every rebind. False when the stream could not carry it now (down, or the
+        agent not bound yet): the caller reports it another way, the next bind reports it again."""
         if status is AgentStatus.DEGRADED:
             self.reported[agent_id] = status
         else:
             self.reported.pop(agent_id, None)
         stream = self._stream
-        if stream is not None and agent_id in self._bound:
-            with contextlib.suppress(RegistryError):  # the stream is lost: the rebind reports it
-                await self._handle(stream, await stream.beat([agent_id], status))
+        if stream is None or agent_id not in self._bound:
+            return False
+        try:
+            await self._handle(stream, await stream.beat([agent_id], status))
+        except RegistryError:  # the stream is lost: the rebind reports it
+            return False
+        return True
 
     async def stop(self) -> None:
         """Half-close the stream: agents still bound turn OFFLINE (they were not deregistered)."""

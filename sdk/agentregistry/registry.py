@@ -554,10 +554,12 @@ class AgentRegistry:
             raise ValueError(
                 f"agent {agent_id} was not registered through this client; it cannot self-report"
             )
-        if self.config.enable_heartbeat_monitoring:
-            await self._heartbeat_for(own.runtime_id).report(agent_id, status)
-        else:
-            await self.client.heartbeat(own.runtime_id, [agent_id], status, self.config.liveness)
+        if self.config.enable_heartbeat_monitoring and await self._heartbeat_for(own.runtime_id).report(
+            agent_id, status
+        ):
+            return
+        # No stream carried it now: a unary heartbeat does, so the report holds when this returns.
+        await self.client.heartbeat(own.runtime_id, [agent_id], status, self.config.liveness)
 
     async def report_load(
         self,

@@ -253,9 +253,14 @@ async def test_chaos_loses_no_acknowledged_write_nor_event_and_expires_nobody(ch
 QUIET_TIMEOUT, QUIET_EXPIRY = 5.0, 8.0  # --heartbeat-timeout and --auto-deregister-timeout of that test
 
 
-def leading(replicas: list[Replica], replica_id: str) -> int:
-    """Which replica `{prefix}/leader` names (each logs its own id when it starts leading)."""
-    (index,) = [i for i, r in enumerate(replicas) if f"replica={replica_id}" in r.process.log()]
+async def leading(replicas: list[Replica], replica_id: str) -> int:
+    """Which replica `{prefix}/leader` names (each logs its own id once it has won the key, so the line
+    may come a moment after the key)."""
+    deadline = time.monotonic() + 5
+    while not (found := [i for i, r in enumerate(replicas) if f"replica={replica_id}" in r.process.log()]):
+        assert time.monotonic() < deadline, f"no replica logged leading as {replica_id}"
+        await asyncio.sleep(0.05)
+    (index,) = found
     return index
 
 
@@ -270,7 +275,7 @@ async def test_the_leader_killed_on_purpose_hands_over_within_the_lease_and_nobo
     while (first := etcd3.leader().get(leader_key)) is None:
         assert time.monotonic() < deadline
         await asyncio.sleep(0.05)
-    old = leading(replicas, first)
+    old = await leading(replicas, first)
     survivors = [i for i in range(3) if i != old]
     watchers = {i: Subscriber(replicas[i].stub, pb.SubscribeRequest()) for i in survivors}
     for watcher in watchers.values():
@@ -295,7 +300,7 @@ async def test_the_leader_killed_on_purpose_hands_over_within_the_lease_and_nobo
             assert time.monotonic() - killed_at < TTL + 1, "no new leader within the lease TTL + 1 s"
             await asyncio.sleep(0.05)
         handover = time.monotonic() - killed_at
-        assert leading(replicas, now) in survivors
+        assert await leading(replicas, now) in survivors
         expiry_bound = registered_at + QUIET_TIMEOUT + QUIET_EXPIRY + 3
         for i, watcher in watchers.items():
             q1: list[tuple[float, pb.Event]] = []
