@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import random
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -12,6 +13,7 @@ from registryd.clock import SystemClock
 from registryd.core.clock import Clock
 from registryd.core.events import Subscription
 from registryd.core.model import Agent, AgentCard, Event, Skill
+from registryd.core.placement import Placement
 from registryd.core.registry import Registry, RegistrySettings
 from registryd.store.base import Snapshot, Store
 
@@ -115,3 +117,11 @@ class PersistedAgents:
 
     async def close(self) -> None:
         return None
+
+
+@asynccontextmanager
+async def with_seeded_placement(clock: FakeClock) -> AsyncIterator[Registry]:
+    """A registry on `clock` whose SelectAgent draws from a seeded random, so choices repeat."""
+    async with running(STEADY, clock) as registry:
+        registry.placement = Placement(registry, registry.loads, registry.counters, clock, random.Random(7))
+        yield registry

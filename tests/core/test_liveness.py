@@ -22,11 +22,6 @@ TICK = 0.01  # the fake clock moves in steps this small when a test looks for th
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 async def registry(clock: FakeClock) -> AsyncIterator[Registry]:
     async with running(FAST, clock) as reg:
         yield reg

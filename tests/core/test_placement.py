@@ -10,25 +10,19 @@ from collections import Counter
 from collections.abc import AsyncIterator
 
 import pytest
-from core_support import STEADY, FakeClock, card, running
+from core_support import STEADY, FakeClock, card, running, with_seeded_placement
 
 from registryd.core.errors import InvalidArgument, NotFound, ResourceExhausted
 from registryd.core.load import MAX_TTL, MIN_TTL, AgentLoadReport, LoadReport, Outcome
 from registryd.core.model import AgentStatus
-from registryd.core.placement import Placement, Selection, SelectRequest, Strategy
+from registryd.core.placement import Selection, SelectRequest, Strategy
 from registryd.core.registry import Registry
 from registryd.core.streams import HeartbeatSession, StreamEnd
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 async def registry(clock: FakeClock) -> AsyncIterator[Registry]:
-    async with running(STEADY, clock) as reg:
-        reg.placement = Placement(reg, reg.loads, reg.counters, clock, random.Random(7))
+    async with with_seeded_placement(clock) as reg:
         yield reg
 
 

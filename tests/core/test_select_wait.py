@@ -9,23 +9,17 @@ import random
 from collections.abc import AsyncIterator
 
 import pytest
-from core_support import STEADY, FakeClock, card, running
+from core_support import STEADY, FakeClock, card, running, with_seeded_placement
 
 from registryd.core.errors import InvalidArgument, NotFound, ResourceExhausted
 from registryd.core.load import AgentLoadReport, LoadReport, Outcome
-from registryd.core.placement import MAX_WAIT, Placement, Selection, SelectRequest
+from registryd.core.placement import MAX_WAIT, Selection, SelectRequest
 from registryd.core.registry import Registry
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 async def registry(clock: FakeClock) -> AsyncIterator[Registry]:
-    async with running(STEADY, clock) as reg:
-        reg.placement = Placement(reg, reg.loads, reg.counters, clock, random.Random(7))
+    async with with_seeded_placement(clock) as reg:
         yield reg
 
 
