@@ -796,10 +796,11 @@ class Registry:
             result = result.merge(unknown, refused)
         agent_ids = list(agent_ids)
         now = self._clock.wall()
-        self._touch(agent_ids, now)
         trigger = beat_trigger(status)
         unchanged = unchanged_by(trigger)
         want_beats = self.hub.wants(EventType.AGENT_HEARTBEAT)
+        if not self._touch(agent_ids, now, unchanged) and not want_beats:
+            return result  # a plain beat of agents it cannot change: nothing to decide or commit
 
         def decide() -> list[Event]:
             events: list[Event] = []
@@ -819,14 +820,19 @@ class Registry:
         await self._change(decide)
         return result
 
-    def _touch(self, agent_ids: Iterable[str], now: float) -> None:
-        """Heartbeats: beat times and deadlines are this process's own, not committed changes."""
+    def _touch(
+        self, agent_ids: Iterable[str], now: float, unchanged: frozenset[AgentStatus] = frozenset()
+    ) -> bool:
+        """Heartbeats: beat times and deadlines are this process's own, not committed changes. True when
+        an agent's health is not among `unchanged` (the beat may change it)."""
         mono = self._sweeper.now()
         digest = self.hub.note_beat if self.hub.wants_digests else None
         rearm = False
+        changes = False
         beats = 0
         for agent_id in agent_ids:
             agent = self._agents[agent_id]
+            changes = changes or agent.health not in unchanged
             rearm |= self._tracker.beat(agent_id, mono)
             beats += 1
             self._put(agent, agent.beaten(now))
@@ -836,6 +842,7 @@ class Registry:
         if rearm:
             self._arm()
             self._release_guard()
+        return changes
 
     # ------------------------------------------------------------------ streams (see core/streams.py)
 
