@@ -79,10 +79,12 @@ def fleet_worker(
     reports: Any,
     stop: Any,
     time_limit: float,
+    preloaded: bool = False,
 ) -> dict[str, Any]:
-    """Register and keep alive `per_runtime` agents for each runtime number; report ("ready", n) when
-    every stream is bound, then run until `stop`. Returns reconnect counts."""
-    return uvloop.run(_fleet(address, runtimes, per_runtime, interval, reports, stop, time_limit))
+    """Register (unless `preloaded`: the store already holds them) and keep alive `per_runtime` agents for
+    each runtime number; report ("ready", n) when every stream is bound, then run until `stop`. Returns
+    reconnect counts."""
+    return uvloop.run(_fleet(address, runtimes, per_runtime, interval, reports, stop, time_limit, preloaded))
 
 
 def _ignore_lost(runtime_id: str, agent_ids: Sequence[str]) -> None:
@@ -97,6 +99,7 @@ async def _fleet(
     reports: Any,
     stop: Any,
     time_limit: float,
+    preloaded: bool,
 ) -> dict[str, Any]:
     deadline = time.monotonic() + time_limit
     client = CountingClient(address, timeout=10.0, max_reconnect_backoff=5.0)
@@ -125,8 +128,11 @@ async def _fleet(
         await client.wait_ready(30)
         for k in runtimes:
             runtime = workload.runtime_id(k * per_runtime, per_runtime)
-            ids = await asyncio.gather(
-                *(register(runtime, i) for i in range(k * per_runtime, (k + 1) * per_runtime))
+            agents = range(k * per_runtime, (k + 1) * per_runtime)
+            ids = (
+                workload.runtime_agents(k, per_runtime)
+                if preloaded
+                else await asyncio.gather(*(register(runtime, i) for i in agents))
             )
             heartbeat = RuntimeHeartbeat(client, runtime, config, reregisterer(runtime), _ignore_lost)
             for agent_id in ids:

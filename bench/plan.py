@@ -26,6 +26,7 @@ class Sizes:
     soak_seconds: float = 0.0  # scenario 8 (0 = skipped)
     soak_agents: int = 10_000
     soak_runtimes: int = 1000
+    soak_preload: bool = False  # scenario 8: build the agents into the store instead of registering them
     storm_runtimes: int = 0  # scenario 9 (0 = skipped)
     routing_seconds: float = 30.0  # scenario 10: seconds of arrivals per strategy and load
     routing_repeats: int = 3  # scenario 10: runs of each strategy and load (medians are reported)

@@ -28,8 +28,9 @@ from agentregistry.v1 import registry_pb2_grpc
 
 from bench import procs, workload
 from bench.s1_unary import CALM_LIVENESS
+from registryd.api.convert import card_from_proto
 from registryd.clock import SystemClock
-from registryd.core.model import Agent, AgentCard, AgentStatus, Event, EventType, Skill, StatusReason
+from registryd.core.model import Agent, AgentCard, AgentStatus, Event, EventType, StatusReason
 from registryd.core.registry import Registry, RegistrySettings
 from registryd.store.sqlite import SqliteStore
 
@@ -38,26 +39,17 @@ GOAL_SECONDS = 3.0
 
 
 def card(i: int) -> AgentCard:
-    """The core value of bench.workload.card(i): every agent's card differs (name, url)."""
-    wire = workload.card(i)
-    return AgentCard(
-        name=wire.name,
-        description=wire.description,
-        version=wire.version,
-        url=wire.url,
-        capabilities=tuple(wire.capabilities),
-        skills=tuple(Skill(s.id, s.name, s.description, tuple(s.tags)) for s in wire.skills),
-        labels=tuple(sorted(wire.labels.items())),
-    )
+    """The core value of bench.workload.card(i), as a registration would store it."""
+    return card_from_proto(workload.card(i))
 
 
-def registration_events(agents: int) -> Iterator[Event]:
+def registration_events(agents: int, per_runtime: int = workload.AGENTS_PER_RUNTIME) -> Iterator[Event]:
     """RUNTIME_JOINED for each runtime, then AGENT_REGISTERED for each of its agents, in revision order."""
     now = time.time()
     revision = 0
     for i in range(agents):
-        runtime_id = workload.runtime_id(i)
-        if i % workload.AGENTS_PER_RUNTIME == 0:
+        runtime_id = workload.runtime_id(i, per_runtime)
+        if i % per_runtime == 0:
             revision += 1
             yield Event(revision, EventType.RUNTIME_JOINED, now, runtime_id)
         revision += 1
@@ -75,16 +67,18 @@ def registration_events(agents: int) -> Iterator[Event]:
         yield Event(revision, EventType.AGENT_REGISTERED, now, runtime_id, agent.agent_id, agent)
 
 
-async def build(data_dir: Path, agents: int, batch: int = 5_000) -> None:
+async def build(
+    data_dir: Path, agents: int, per_runtime: int = workload.AGENTS_PER_RUNTIME, batch: int = 5_000
+) -> None:
     store = SqliteStore(data_dir, RETENTION)
     await store.load()
     pending: list[Event] = []
-    for event in registration_events(agents):
+    for event in registration_events(agents, per_runtime):
         pending.append(event)
         if len(pending) == batch:
-            await store.append(pending)
+            await store.append(pending, {})
             pending = []
-    await store.append(pending)
+    await store.append(pending, {})
     await store.close()
 
 

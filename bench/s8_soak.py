@@ -4,6 +4,7 @@ transitions nobody caused (goal 0), the daemon's event-loop lag and its RSS drif
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import Counter
@@ -15,7 +16,7 @@ from typing import Any
 import grpc
 from agentregistry.v1 import registry_pb2 as pb
 
-from bench import fleet, workload
+from bench import fleet, restart_100k, workload
 from bench.context import Context
 from bench.plan import Row
 from bench.stats import latency_ms
@@ -41,19 +42,29 @@ class Fleet:
         return {key: sum(r[key] for r in results) for key in ("attempted", "failed", "reregistered")}
 
 
-def start_fleet(ctx: Context, address: str, runtimes: int, agents: int, time_limit: float) -> Fleet:
+def start_fleet(
+    ctx: Context, address: str, runtimes: int, agents: int, time_limit: float, preloaded: bool = False
+) -> Fleet:
     manager = ctx.manager()
     reports, stop = manager.Queue(), manager.Event()
     per_runtime = agents // runtimes
     shares = [range(runtimes)[w::2] for w in range(2)]
     jobs = [
         ctx.pool.submit(
-            fleet.fleet_worker, address, list(share), per_runtime, BEAT_INTERVAL, reports, stop, time_limit
+            fleet.fleet_worker,
+            address,
+            list(share),
+            per_runtime,
+            BEAT_INTERVAL,
+            reports,
+            stop,
+            time_limit,
+            preloaded,
         )
         for share in shares
     ]
     for _ in jobs:
-        reports.get(timeout=300)
+        reports.get(timeout=600)
     return Fleet(jobs, stop, runtimes, per_runtime * runtimes)
 
 
@@ -101,8 +112,15 @@ def run(ctx: Context) -> list[Row]:
     if not sizes.soak_seconds:
         return []
     lag_file = ctx.workdir / "soak-lag.txt"
+    data_dir = ctx.workdir / "soak-data"
+    if sizes.soak_preload:
+        started = time.monotonic()
+        asyncio.run(restart_100k.build(data_dir, sizes.soak_agents, sizes.soak_agents // sizes.soak_runtimes))
+        ctx.note(
+            f"soak: {sizes.soak_agents:,} agents built into the store in {time.monotonic() - started:.0f} s"
+        )
     daemon = ctx.start_registryd(
-        HEARTBEAT + ctx.store_args("sqlite"),
+        HEARTBEAT + ctx.store_args("sqlite", data_dir),
         module="bench.lagged_daemon",
         env={"BENCH_LAG_FILE": str(lag_file)},
     )
@@ -110,7 +128,9 @@ def run(ctx: Context) -> list[Row]:
     trickle_stop = ctx.manager().Event()
     try:
         time_limit = sizes.soak_seconds + 600
-        runtimes = start_fleet(ctx, daemon.address, sizes.soak_runtimes, sizes.soak_agents, time_limit)
+        runtimes = start_fleet(
+            ctx, daemon.address, sizes.soak_runtimes, sizes.soak_agents, time_limit, sizes.soak_preload
+        )
         watch = StatusWatch(daemon.address)
         trickle = ctx.pool.submit(
             fleet.trickle_worker, daemon.address, TRICKLE_EVERY, TRICKLE_LIFETIME, trickle_stop, time_limit
