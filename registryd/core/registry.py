@@ -256,7 +256,8 @@ class Registry:
         self._rebind_timer: Timer | None = None
         self._digest_timer: Timer | None = None
         self._started_at = 0.0
-        self._revision = 0
+        self._revision = 0  # the last revision handed out (a decision in flight may be ahead of the view)
+        self._applied_revision = 0  # the revision of the last event the view applied: what reads reflect
         self.hub = EventHub(
             self.settings.event_retention, self.settings.event_queue_size, self._filters.holds
         )
@@ -290,7 +291,7 @@ class Registry:
         of runtimes that held a heartbeat stream get `rebind_grace` to bind one again."""
         snapshot = await self._store.load()
         self.hub.restore(snapshot.events, snapshot.compacted_revision)
-        self._revision = snapshot.revision
+        self._revision = self._applied_revision = snapshot.revision
         self.history_id = snapshot.history_id
         now = self._sweeper.now()
         for agent in snapshot.agents:
@@ -339,7 +340,8 @@ class Registry:
 
     @property
     def revision(self) -> int:
-        return self._revision
+        """The revision the view reflects (a read's revision), never one a write in flight was handed."""
+        return self._applied_revision
 
     @property
     def committed_revision(self) -> int:
@@ -358,7 +360,7 @@ class Registry:
         read; in one process every acknowledged write is already in the view). Returns the revision."""
         if isinstance(self.committer, ClusterCommitter):
             await self.committer.sync()
-        return await self.durable(self._revision)
+        return await self.durable(self._applied_revision)
 
     @property
     def runtime_agents(self) -> dict[str, frozenset[str]]:
@@ -404,7 +406,7 @@ class Registry:
             )
         else:
             order = (ids[i] for i in range(start, len(ids)))
-        page = Page(revision=self._revision)
+        page = Page(revision=self._applied_revision)
         budget = self.limits.max_response_bytes
         for looked, agent_id in enumerate(order):
             agent = self._agents[agent_id]
@@ -488,7 +490,7 @@ class Registry:
         """Runtimes ordered by id after `after`: at most `limit`, and no more than fit max_response_bytes."""
         if after:
             validate_id("page_token", after, self.limits)
-        page = RuntimePage(revision=self._revision)
+        page = RuntimePage(revision=self._applied_revision)
         budget = self.limits.max_response_bytes
         ids = sorted(self._runtimes)
         for runtime_id in ids[bisect.bisect_right(ids, after) if after else 0 :]:
@@ -530,7 +532,7 @@ class Registry:
             total_registrations=self.counters["registrations"],
             total_deregistrations=self.counters["deregistrations"],
             capability_index_size=len(self._index),
-            revision=self._revision,
+            revision=self._applied_revision,
             compacted_revision=self.hub.log.compacted_revision,
             subscribers=self.hub.subscriber_count,
             heartbeat_streams=len(self._sessions),
@@ -1111,8 +1113,9 @@ class Registry:
         rearm = False
         selectable: list[str] = []  # agents that may take a waiting router's task now
         for event in events:
-            if event.revision > self._revision:
-                self._revision = event.revision
+            if event.revision > self._applied_revision:
+                self._applied_revision = event.revision
+                self._revision = max(self._revision, event.revision)
             if event.type is EventType.AGENT_DEREGISTERED:
                 agent = self._agents.get(event.agent_id)
                 if agent is not None:
@@ -1224,7 +1227,7 @@ class Registry:
 
     def _rewind(self) -> None:
         """A decision was not committed: the revisions it handed out are free again."""
-        self._revision = self.hub.revision
+        self._revision = self._applied_revision
 
     def _next_revision(self) -> int:
         self._revision += 1

@@ -70,6 +70,25 @@ async def test_a_write_is_visible_on_its_replica_when_answered_and_a_consistent_
     assert b.get("a1") == agent and b.revision == revision
 
 
+async def test_a_read_reports_the_revision_its_replica_applied_not_one_handed_to_a_write_in_flight(
+    replicas,
+):
+    (a,) = await replicas(1)
+    await a.register("rt", card("python"), "a0")
+    before = a.revision
+    write = asyncio.get_running_loop().create_task(a.register("rt", card("python"), "a1"))
+    in_flight = 0
+    while not write.done():  # each read names the revision of what it shows: a1 only once applied
+        page = a.list_agents()
+        applied = "a1" in {x.agent_id for x in page.agents}
+        assert page.revision == a.revision == a.stats().revision == a.runtimes().revision
+        assert page.revision == (before + 1 if applied else before)
+        in_flight += not applied
+        await asyncio.sleep(0)
+    agent, _, revision = await write
+    assert in_flight > 1 and a.list_agents().revision == revision == agent.revision == before + 1
+
+
 async def test_list_on_one_replica_then_subscribe_on_another_misses_nothing(replicas):
     a, b = await replicas(2)
     await a.register("rt", card("python"), "a1")
