@@ -7,8 +7,11 @@ Keys under the prefix:
   {prefix}/agents/{id}  each registered agent (codec.agent_row as JSON)
 
 A change is one Txn: compare {prefix}/log's mod revision with the last change the committer's view
-applied, then put/delete the agents and put the change into {prefix}/log. Replicas follow by watching
-{prefix}/log from the revision after the one they applied. The etcd client (aetcd) is used only here.
+applied, then put/delete the agents and put the change into {prefix}/log. A change larger than one Txn
+may be (over MAX_TXN_AGENTS agents or MAX_TXN_BYTES) is a chain of Txns, each a part of its events in
+order, each comparing the log with the part before it: every replica applies the parts in that order.
+Replicas follow by watching {prefix}/log from the revision after the one they applied. The etcd client
+(aetcd) is used only here.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aetcd
@@ -42,6 +45,10 @@ log = structlog.get_logger("registryd.etcd")
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 RETRY_DELAY = 0.2  # seconds between attempts to watch again after the connection broke
+# A change larger than this is committed as a chain of Txns: etcd refuses a Txn of more than --max-txn-ops
+# operations (128 by default) or a request over --max-request-bytes (1.5 MiB by default).
+MAX_TXN_AGENTS = 100
+MAX_TXN_BYTES = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,19 +61,8 @@ class EtcdOptions:
     lease_ttl: int = 3  # seconds a dead replica's sessions and leadership outlive it
 
 
-def encode_agent(agent: Agent) -> bytes:
-    """The one place an agent becomes an etcd value (a card model change touches codec.agent_row only)."""
-    return _encode(agent_row(agent)).encode()
-
-
 def decode_agent(value: bytes, cards: CardDecoder) -> Agent:
     return agent_from_row(tuple(json.loads(value)), cards)
-
-
-def encode_change(events: Sequence[Event]) -> bytes:
-    return _encode(
-        [event_row(e, agent_row(e.agent) if e.agent is not None else None) for e in events]
-    ).encode()
 
 
 def decode_change(value: bytes, cards: CardDecoder) -> list[Event]:
@@ -75,6 +71,54 @@ def decode_change(value: bytes, cards: CardDecoder) -> list[Event]:
     except ValueError as error:
         raise CorruptRow(f"undecodable change: {error}") from None
     return [event_from_row(tuple(row), cards) for row in rows]
+
+
+@dataclass(slots=True)
+class _Link:
+    """What one Txn of a change writes: the agents' values (None: deleted) and the change's log rows."""
+
+    agents: dict[str, bytes | None] = field(default_factory=dict)
+    rows: list[bytes] = field(default_factory=list)
+    size: int = 0
+
+    def fits(self, agent_id: str | None, size: int) -> bool:
+        new_key = agent_id is not None and agent_id not in self.agents
+        return not self.rows or (
+            len(self.agents) + new_key <= MAX_TXN_AGENTS and self.size + size <= MAX_TXN_BYTES
+        )
+
+    def add(self, row: bytes, agent_id: str | None, value: bytes | None, size: int) -> None:
+        self.rows.append(row)
+        if agent_id is not None:
+            self.agents[agent_id] = value
+        self.size += size
+
+    def log_value(self) -> bytes:
+        return b"[" + b",".join(self.rows) + b"]"
+
+
+def _encoded(event: Event) -> tuple[bytes, str | None, bytes | None, int]:
+    """An event's log row, the agent key it writes (if any) with its value (None: deleted), and the
+    bytes both take in a Txn. The one place an agent becomes an etcd value (codec.agent_row)."""
+    row = agent_row(event.agent) if event.agent is not None else None
+    encoded = _encode(event_row(event, row)).encode()
+    if event.type is EventType.AGENT_DEREGISTERED:
+        return encoded, event.agent_id, None, len(encoded) + len(event.agent_id)
+    if row is None:
+        return encoded, None, None, len(encoded)
+    value = _encode(row).encode()
+    return encoded, event.agent_id, value, len(encoded) + len(value)
+
+
+def _links(events: Sequence[Event]) -> list[_Link]:
+    """The change cut into Txns etcd accepts, in order (one, unless the change is large)."""
+    links = [_Link()]
+    for event in events:
+        row, agent_id, value, size = _encoded(event)
+        if not links[-1].fits(agent_id, size):
+            links.append(_Link())
+        links[-1].add(row, agent_id, value, size)
+    return links
 
 
 class EtcdStore:
@@ -169,24 +213,22 @@ class EtcdStore:
         return bytes(response.responses[0].response_range.kvs[0].value).decode()
 
     async def commit(self, events: Sequence[Event], expected: int, fence: Fence | None = None) -> int:
-        states: dict[str, Agent | None] = {}
-        for event in events:
-            if event.type is EventType.AGENT_DEREGISTERED:
-                states[event.agent_id] = None
-            elif event.agent is not None:
-                states[event.agent_id] = event.agent
+        """One Txn, or a chain of them when the change is larger than one Txn may be (each link compares the
+        log with the link before it, so another replica's change between two links is a Conflict)."""
+        links = _links(events)
+        for number, link in enumerate(links):
+            expected = await self._commit_link(link, expected, fence, last=number == len(links) - 1)
+        return expected
+
+    async def _commit_link(self, link: _Link, expected: int, fence: Fence | None, last: bool) -> int:
         ops = [
             rpc.RequestOp(request_delete_range=rpc.DeleteRangeRequest(key=self._agents + agent_id.encode()))
-            if agent is None
-            else rpc.RequestOp(
-                request_put=rpc.PutRequest(key=self._agents + agent_id.encode(), value=encode_agent(agent))
-            )
-            for agent_id, agent in states.items()
+            if value is None
+            else rpc.RequestOp(request_put=rpc.PutRequest(key=self._agents + agent_id.encode(), value=value))
+            for agent_id, value in link.agents.items()
         ]
-        if events:
-            ops.append(
-                rpc.RequestOp(request_put=rpc.PutRequest(key=self._log_key, value=encode_change(events)))
-            )
+        if link.rows:
+            ops.append(rpc.RequestOp(request_put=rpc.PutRequest(key=self._log_key, value=link.log_value())))
         compare = [
             rpc.Compare(
                 key=self._log_key, result=rpc.Compare.EQUAL, target=rpc.Compare.MOD, mod_revision=expected
@@ -194,7 +236,7 @@ class EtcdStore:
         ]
         if fence is not None:
             compare += self.sessions().compares(fence)
-            if fence.release:
+            if fence.release and last:
                 key = self.sessions().session_key(fence.held_here)
                 ops.append(rpc.RequestOp(request_delete_range=rpc.DeleteRangeRequest(key=key)))
         response = await self._call(

@@ -11,7 +11,7 @@ import pytest
 from agentregistry.v1 import registry_pb2 as pb
 from agentregistry.v1 import registry_pb2_grpc
 
-from tests.service.service_support import Subscriber, register
+from tests.service.service_support import Subscriber, card, register
 
 TTL = 2  # --etcd-lease-ttl of these replicas (etcd grants no less than 1.5 s by default)
 STATUS_CHANGED = pb.EVENT_TYPE_AGENT_STATUS_CHANGED
@@ -93,6 +93,39 @@ async def test_a_stream_lost_on_one_replica_reaches_a_subscriber_on_another_at_o
     print(f"\nstream lost on A -> subscriber on B: max {max(latencies) * 1000:.1f} ms")
     assert max(latencies) < 1.0  # generous on a loaded machine; bench/cluster.py measures p99
     await watcher.close()
+
+
+async def test_a_stream_lost_with_more_agents_than_one_etcd_txn_takes_is_seen_whole_in_one_order(replicas):
+    a, b = replicas(2)
+    count = 150  # over etcd's 128 operations per Txn; 4 KB descriptions also pass 1 MiB per Txn
+    described = card("python", description="d" * 4000)
+    for first in range(0, count, 50):
+        await asyncio.gather(
+            *[
+                a.stub.RegisterAgent(
+                    pb.RegisterAgentRequest(runtime_id="big", agent_id=f"a{i:03}", card=described)
+                )
+                for i in range(first, first + 50)
+            ]
+        )
+    call = await a.bind("big")
+    watchers = [Subscriber(r.stub, pb.SubscribeRequest(types=[STATUS_CHANGED])) for r in (a, b)]
+    for watcher in watchers:
+        await watcher.started()
+    call.cancel()
+    seen = [await watcher.events(count, timeout=10) for watcher in watchers]
+    assert [(e.revision, e.agent_id) for e in seen[0]] == [(e.revision, e.agent_id) for e in seen[1]]
+    assert sorted(e.agent_id for e in seen[1]) == [f"a{i:03}" for i in range(count)]
+    assert {(e.new_status, e.status_reason) for e in seen[1]} == {
+        (pb.AGENT_STATUS_UNHEALTHY, pb.STATUS_REASON_STREAM_LOST)
+    }
+    revisions = [e.revision for e in seen[1]]
+    assert revisions == list(range(revisions[0], revisions[0] + count))  # dense: one change, no gap
+    listed = await b.stub.ListAgents(pb.ListAgentsRequest(runtime_id="big", page_size=count))
+    assert {agent.status for agent in listed.agents} == {pb.AGENT_STATUS_UNHEALTHY}
+    assert len(listed.agents) == count
+    for watcher in watchers:
+        await watcher.close()
 
 
 async def test_a_killed_replica_s_runtimes_turn_unhealthy_within_its_lease_unless_they_re_bind(replicas):
