@@ -30,6 +30,7 @@ SCENARIOS = {
     8: "bench.s8_soak",
     9: "bench.s9_storm",
     10: "bench.s10_routing",
+    11: "bench.s11_peers",
 }
 
 

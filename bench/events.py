@@ -59,19 +59,23 @@ async def _next_event(call: Any, feed: Feed) -> bytes:
 # ------------------------------------------------------------------------------ scenario 4: drops
 
 
-def drop_worker(feed: Feed, stream_method: str, firsts: list[bytes], timeout: float) -> dict[str, Any]:
-    """For each first message: open a stream, send it, await the answer, drop the stream (cancel = RST),
-    and time until the subscriber sees the resulting event."""
-    return uvloop.run(_drops(feed, stream_method, firsts, timeout))
+def drop_worker(
+    feed: Feed, stream_method: str, firsts: list[bytes], timeout: float, stream_address: str = ""
+) -> dict[str, Any]:
+    """For each first message: open a stream (on `stream_address`, by default the feed's server), send it,
+    await the answer, drop the stream (cancel = RST), and time until the subscriber sees the resulting event."""
+    return uvloop.run(_drops(feed, stream_method, firsts, timeout, stream_address or feed.address))
 
 
-async def _drops(feed: Feed, stream_method: str, firsts: list[bytes], timeout: float) -> dict[str, Any]:
+async def _drops(
+    feed: Feed, stream_method: str, firsts: list[bytes], timeout: float, stream_address: str
+) -> dict[str, Any]:
     latencies: list[float] = []
     async with (
         grpc.aio.insecure_channel(
             feed.address, options=[("grpc.use_local_subchannel_pool", 1)]
         ) as sub_channel,
-        grpc.aio.insecure_channel(feed.address, options=[("grpc.use_local_subchannel_pool", 1)]) as channel,
+        grpc.aio.insecure_channel(stream_address, options=[("grpc.use_local_subchannel_pool", 1)]) as channel,
     ):
         subscription = await _subscribe(sub_channel, feed)
         for first in firsts:

@@ -30,6 +30,8 @@ class Sizes:
     storm_runtimes: int = 0  # scenario 9 (0 = skipped)
     routing_seconds: float = 30.0  # scenario 10: seconds of arrivals per strategy and load
     routing_repeats: int = 3  # scenario 10: runs of each strategy and load (medians are reported)
+    peer_agents: tuple[int, ...] = (10_000, 100_000)  # scenario 11: agents at each discovery measurement
+    peer_crashes: int = 50  # scenario 11: crashes timed per peer and kind
 
 
 QUICK = Sizes(
@@ -45,6 +47,8 @@ QUICK = Sizes(
     restart_agents=10_000,
     routing_seconds=10.0,
     routing_repeats=1,
+    peer_agents=(10_000,),
+    peer_crashes=20,
 )
 
 FULL = Sizes(

@@ -12,8 +12,10 @@ import struct
 import subprocess
 import tempfile
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 import uvloop
@@ -63,46 +65,64 @@ def unary_worker(load: Load) -> dict[str, object]:
 
 async def _unary_loop(load: Load) -> dict[str, object]:
     requests = requests_for(load)
-    latencies: list[float] = []
-    counts = {"ok": 0, "errors": 0}
-    error_codes: set[str] = set()
     async with grpc.aio.insecure_channel(load.address) as channel:
         call = channel.unary_unary(load.method)
         await asyncio.wait_for(channel.channel_ready(), 10)
-        if not load.unique:  # warm up the connection (and the server's caches) before the clock starts
-            for request in requests[:20]:
-                await call(request)
-        await asyncio.sleep(max(0.0, load.start_at - time.monotonic()))
-        started = time.monotonic()
-        end = started + load.duration
-        next_index = 0
-
-        async def caller() -> None:
-            nonlocal next_index
-            while time.monotonic() < end:
-                if load.unique and next_index >= len(requests):
-                    return
-                request = requests[next_index % len(requests)]
-                next_index += 1
-                sent = time.monotonic()
-                try:
-                    await call(request)
-                except grpc.aio.AioRpcError as error:
-                    counts["errors"] += 1
-                    error_codes.add(error.code().name)
-                    continue
-                counts["ok"] += 1
-                if len(latencies) < LATENCY_SAMPLES:
-                    latencies.append(time.monotonic() - sent)
-
-        await asyncio.gather(*(caller() for _ in range(load.in_flight)))
-        elapsed = time.monotonic() - started
-    return {**counts, "elapsed": elapsed, "latencies": latencies, "error_codes": sorted(error_codes)}
+        return await closed_loop(call, requests, load)
 
 
-def run_load(pool: Executor, loads: list[Load]) -> dict[str, object]:
-    """Run the loads in parallel worker processes; throughput over the common window, merged latencies."""
-    results = list(pool.map(unary_worker, loads))
+async def closed_loop(
+    send: Callable[[Any], Awaitable[object]], requests: Sequence[Any], load: Load, warm_up: int = 20
+) -> dict[str, object]:
+    """`load.in_flight` callers each send the next request as soon as the last is answered, from
+    `load.start_at` for `load.duration` (unique requests: each once, ending early when all are sent).
+    Counts gRPC errors by code; `cpu_s` is this process's CPU time over the window."""
+    latencies: list[float] = []
+    counts = {"ok": 0, "errors": 0}
+    error_codes: set[str] = set()
+    if not load.unique:  # warm up the connection (and the server's caches) before the clock starts
+        for request in requests[:warm_up]:
+            await send(request)
+    await asyncio.sleep(max(0.0, load.start_at - time.monotonic()))
+    cpu, started = time.process_time(), time.monotonic()
+    end = started + load.duration
+    next_index = 0
+
+    async def caller() -> None:
+        nonlocal next_index
+        while time.monotonic() < end:
+            if load.unique and next_index >= len(requests):
+                return
+            request = requests[next_index % len(requests)]
+            next_index += 1
+            sent = time.monotonic()
+            try:
+                await send(request)
+            except grpc.aio.AioRpcError as error:
+                counts["errors"] += 1
+                error_codes.add(error.code().name)
+                continue
+            counts["ok"] += 1
+            if len(latencies) < LATENCY_SAMPLES:
+                latencies.append(time.monotonic() - sent)
+
+    await asyncio.gather(*(caller() for _ in range(load.in_flight)))
+    elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
+    return {
+        **counts,
+        "elapsed": elapsed,
+        "cpu_s": cpu,
+        "latencies": latencies,
+        "error_codes": sorted(error_codes),
+    }
+
+
+def run_load(
+    pool: Executor, loads: list[Load], worker: Callable[[Load], dict[str, object]] = unary_worker
+) -> dict[str, object]:
+    """Run the loads in parallel worker processes (`worker`: a picklable function of one Load, gRPC calls by
+    default); throughput over the common window, merged latencies, the workers' CPU seconds."""
+    results = list(pool.map(worker, loads))
     latencies = [x for r in results for x in r["latencies"]]  # type: ignore[attr-defined]
     ok = sum(r["ok"] for r in results)  # type: ignore[misc]
     errors = sum(r["errors"] for r in results)  # type: ignore[misc]
@@ -113,6 +133,7 @@ def run_load(pool: Executor, loads: list[Load]) -> dict[str, object]:
         "ok": ok,
         "errors": errors,
         "error_codes": codes,
+        "client_cpu_s": round(sum(r["cpu_s"] for r in results), 3),  # type: ignore[misc]
         **latency_ms(latencies),
         "latencies": latencies,
     }
