@@ -16,6 +16,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 def etcd_binary() -> str:
@@ -57,18 +58,23 @@ class EtcdServer:
 
     def status(self, timeout: float = 1.0) -> dict[str, str]:
         """This member's id and its raft leader's id (etcd's maintenance Status, over its JSON gateway)."""
-        request = urllib.request.Request(f"http://{self.endpoint}/v3/maintenance/status", data=b"{}")
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            answer = json.load(response)
+        answer = self._post("/v3/maintenance/status", {}, timeout)
         return {"member": answer["header"]["member_id"], "leader": answer.get("leader", "0")}
+
+    def revision(self, timeout: float = 1.0) -> int:
+        """etcd's revision: one more for every transaction that wrote (tests count Txns by it)."""
+        return int(self._post("/v3/maintenance/status", {}, timeout)["header"]["revision"])
 
     def get(self, key: str, timeout: float = 1.0) -> str | None:
         """A key's value (etcd's KV Range, over its JSON gateway), None when it is absent."""
-        body = json.dumps({"key": base64.b64encode(key.encode()).decode()}).encode()
-        request = urllib.request.Request(f"http://{self.endpoint}/v3/kv/range", data=body)
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            kvs = json.load(response).get("kvs", [])
+        body = {"key": base64.b64encode(key.encode()).decode()}
+        kvs = self._post("/v3/kv/range", body, timeout).get("kvs", [])
         return base64.b64decode(kvs[0]["value"]).decode() if kvs else None
+
+    def _post(self, path: str, body: dict[str, str], timeout: float) -> dict[str, Any]:
+        request = urllib.request.Request(f"http://{self.endpoint}{path}", data=json.dumps(body).encode())
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.load(response)  # type: ignore[no-any-return]
 
 
 @dataclass

@@ -7,7 +7,10 @@ can never both win an id or an ownership race). The view changes only by applyin
 from the store's stream (`follow`), this replica's and everyone else's alike, so every replica emits the
 same events in the same order. A write is answered once this replica's view has applied it.
 
-Changes are committed one at a time per replica (each needs the view that includes the one before).
+Group commit: the changes queued while a write is in flight share the next one. They are decided in
+queue order, each against the view as the ones before it leave it (core/decided.py), and the store
+commits them atomically, each under its own fence: a change whose fence no longer holds is dropped and
+the others are decided again, as after a conflict.
 Heartbeat events (revision 0) are never written: they go to this replica's subscribers only.
 """
 
@@ -17,14 +20,43 @@ import asyncio
 import contextlib
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import structlog
 
 from registryd.core.commit import Apply, CommitFailed, Decision
+from registryd.core.decided import Decided
 from registryd.core.model import Event
-from registryd.store.base import Conflict, Fence, Fenced, SharedStore, Snapshot, StoreUnavailable
+from registryd.store.base import (
+    Change,
+    Conflict,
+    Fence,
+    Fenced,
+    SharedStore,
+    Snapshot,
+    StoreUnavailable,
+)
 
 log = structlog.get_logger("registryd.cluster")
+
+MAX_BATCH = 200  # changes decided for one write at most (deciding them is one stretch of the loop)
+
+
+@dataclass(eq=False, slots=True)
+class _Queued:
+    decide: Decision
+    fence: Fence | None
+    done: asyncio.Future[list[Event]] | None  # None: nobody waits (submit)
+
+    def resolve(self, events: list[Event]) -> None:
+        if self.done is not None and not self.done.done():
+            self.done.set_result(events)
+
+    def fail(self, error: Exception) -> None:
+        if self.done is None:
+            log.warning("background change not committed", error=str(error))
+        elif not self.done.done():
+            self.done.set_exception(error)
 
 
 class ClusterCommitter:
@@ -34,6 +66,7 @@ class ClusterCommitter:
         apply: Apply,
         publish: Callable[[Sequence[Event]], None],
         rewind: Callable[[], None],
+        decided: Decided,
         on_availability: Callable[[bool], None] | None = None,
         probe_interval: float = 1.0,
     ) -> None:
@@ -41,11 +74,12 @@ class ClusterCommitter:
         self._apply = apply
         self._publish = publish
         self._rewind = rewind  # forget revisions handed out by a decision that was not committed
+        self._decided = decided
         self._on_availability = on_availability
         self._probe_interval = probe_interval
         self._prober: asyncio.Task[None] | None = None
         self.available = True  # the store answered the last request
-        self._queue: deque[tuple[Decision, Fence | None, asyncio.Future[list[Event]] | None]] = deque()
+        self._queue: deque[_Queued] = deque()
         self._worker: asyncio.Task[None] | None = None
         self._follower: asyncio.Task[None] | None = None
         self._applied = 0  # the store revision of the last change the view applied
@@ -83,7 +117,7 @@ class ClusterCommitter:
 
     def submit(self, decide: Decision, fence: Fence | None = None) -> None:
         """Decide and commit a change in the background, if `fence` holds (refusals are logged)."""
-        self._queue.append((decide, fence, None))
+        self._queue.append(_Queued(decide, fence, None))
         self._start()
 
     def note_stream(self, runtime_id: str, held: bool) -> None:
@@ -92,7 +126,7 @@ class ClusterCommitter:
     async def commit(self, decide: Decision) -> list[Event]:
         """Decide and commit a change; its events once this replica's view has applied it."""
         done: asyncio.Future[list[Event]] = asyncio.get_running_loop().create_future()
-        self._queue.append((decide, None, done))
+        self._queue.append(_Queued(decide, None, done))
         self._start()
         return await done
 
@@ -116,45 +150,79 @@ class ClusterCommitter:
     async def _work(self) -> None:
         try:
             while self._queue:
-                decide, fence, done = self._queue.popleft()
+                batch = [self._queue.popleft() for _ in range(min(len(self._queue), MAX_BATCH))]
                 try:
-                    events = await self._commit(decide, fence)
-                except Exception as error:
-                    if done is None:
-                        log.warning("background change not committed", error=str(error))
-                    elif not done.done():
-                        done.set_exception(error)
-                else:
-                    if done is not None and not done.done():
-                        done.set_result(events)
+                    await self._commit(batch)
+                except CommitFailed as error:  # this replica stopped following the store
+                    for item in batch:
+                        item.fail(error)
         finally:
             self._worker = None
 
-    async def _commit(self, decide: Decision, fence: Fence | None) -> list[Event]:
-        while True:
-            events = decide()
-            durable = [event for event in events if event.revision]
-            if durable or (fence is not None and fence.release):
+    async def _commit(self, batch: list[_Queued]) -> None:
+        """Decide the batch's changes and commit them in one write (or a chain, when large)."""
+        pending = batch
+        while pending:
+            decided = self._decide(pending)
+            changes: list[Change] = []
+            writers: list[_Queued] = []  # the item of each change
+            for item, events in decided:
+                durable = [event for event in events if event.revision]
+                if durable or (item.fence is not None and item.fence.release):
+                    changes.append(Change(durable, item.fence))
+                    writers.append(item)
+            if not changes:
+                self._finish(decided)
+                return
+            try:
+                revision = await self._store.commit(changes, self._applied)
+            except (Conflict, Fenced) as refused:
+                self._rewind()
+                await self._applied_up_to(refused.store_revision)
+                committed = set(writers[: refused.committed])
+                fenced = {writers[i] for i in refused.fenced} if isinstance(refused, Fenced) else set()
+                for item in fenced:  # the runtime is held elsewhere now, or this replica no longer leads
+                    item.resolve([])
+                self._finish([(item, events) for item, events in decided if item in committed])
+                pending = [item for item, _ in decided if item not in committed and item not in fenced]
+                continue
+            except StoreUnavailable as error:
+                self._rewind()
+                self._note_availability(False)
+                failed = CommitFailed(str(error))
+                for item in writers:
+                    item.fail(failed)
+                # the others (barriers, changes of nothing) decide again without the failed changes
+                pending = [item for item, _ in decided if item not in writers]
+                continue
+            self._note_availability(True)
+            await self._applied_up_to(revision)
+            self._finish(decided)
+            return
+
+    def _decide(self, pending: list[_Queued]) -> list[tuple[_Queued, list[Event]]]:
+        """Each change against the view as the ones before it leave it; a refused one fails alone."""
+        decided: list[tuple[_Queued, list[Event]]] = []
+        try:
+            for item in pending:
                 try:
-                    revision = await self._store.commit(durable, self._applied, fence)
-                except Conflict as conflict:
-                    self._rewind()
-                    await self._applied_up_to(conflict.store_revision)
+                    events = item.decide()
+                except Exception as error:
+                    item.fail(error)
                     continue
-                except Fenced:
-                    self._rewind()
-                    return []  # the runtime is held elsewhere now, or this replica no longer leads
-                except StoreUnavailable as error:
-                    self._rewind()
-                    self._note_availability(False)
-                    raise CommitFailed(str(error)) from error
-                self._note_availability(True)
-                if durable:
-                    await self._applied_up_to(revision)
+                self._decided.note(events)
+                decided.append((item, events))
+        finally:
+            self._decided.clear()
+        return decided
+
+    def _finish(self, decided: list[tuple[_Queued, list[Event]]]) -> None:
+        """Committed and applied: the heartbeat events follow the changes, then the writers are answered."""
+        for item, events in decided:
             ephemeral = [event for event in events if not event.revision]
             if ephemeral:
                 self._publish(ephemeral)
-            return events
+            item.resolve(events)
 
     async def _applied_up_to(self, revision: int) -> None:
         while self._applied < revision:

@@ -24,6 +24,7 @@ from registryd.core.clock import Clock, Timer
 from registryd.core.cluster import ClusterCommitter
 from registryd.core.cluster_liveness import ClusterLiveness
 from registryd.core.commit import Committer, Decision
+from registryd.core.decided import Decided
 from registryd.core.encoded_size import agent_size, runtime_size, text_size
 from registryd.core.errors import (
     AlreadyExists,
@@ -263,9 +264,16 @@ class Registry:
         )
         self.committer: Committer | ClusterCommitter
         self.cluster: ClusterLiveness | None = None  # cluster mode: who judges which agents' liveness
+        # decisions read agents through this (cluster mode: several decided changes share one write)
+        self._decided = Decided(self._agents, self._runtimes)
         if isinstance(self._store, SharedStore):
             self.committer = ClusterCommitter(
-                self._store, self._apply, self.hub.publish, self._rewind, on_store_availability
+                self._store,
+                self._apply,
+                self.hub.publish,
+                self._rewind,
+                self._decided,
+                on_store_availability,
             )
             self.cluster = ClusterLiveness(self._store.sessions(), self, clock)
         else:
@@ -377,7 +385,7 @@ class Registry:
         validate_id("agent_id", agent_id, self.limits)
         agent = self._agents.get(agent_id)
         if agent is None:
-            raise NotFound(f"agent {agent_id!r} is not registered", field="agent_id")
+            raise _unknown(agent_id)
         return agent
 
     def list_agents(
@@ -595,12 +603,13 @@ class Registry:
         verified = self._verified(card)
         terms = self.settings.terms(heartbeat_timeout, auto_deregister_timeout)
         created = False
+        decided: Agent | None = None  # the agent as its change left it
 
         def decide() -> list[Event]:
-            nonlocal created
+            nonlocal created, decided
             events: list[Event] = []
             now = self._clock.wall()
-            existing = self._agents.get(agent_id)
+            existing = self._decided.agent(agent_id)
             if existing is not None:
                 if existing.runtime_id != runtime_id:
                     raise AlreadyExists(
@@ -608,8 +617,10 @@ class Registry:
                         field="agent_id",
                     )
                 created = False
-                self._touch([agent_id], now)  # re-registering counts as a heartbeat
-                agent = self._agents[agent_id]
+                if agent_id in self._agents:  # not when only a change decided for the same write made it
+                    self._touch([agent_id], now)  # re-registering counts as a heartbeat
+                agent = self._decided.agent(agent_id)
+                assert agent is not None
                 if card != agent.card:
                     revision = self._next_revision()
                     agent = replace(agent, card=card, revision=revision, verified=verified)
@@ -618,10 +629,10 @@ class Registry:
                             EventType.AGENT_REGISTERED, agent, revision, status_reason=agent.status_reason
                         )
                     )
-                self._transition(agent, Trigger.REGISTER, now, events)
+                decided = self._transition(agent, Trigger.REGISTER, now, events)
                 return events
             self._check_capacity(runtime_id)
-            if runtime_id not in self._runtimes:
+            if not self._decided.runtime_size(runtime_id):
                 events.append(self._event(EventType.RUNTIME_JOINED, runtime_id))
             revision = self._next_revision()
             agent = Agent(
@@ -641,7 +652,7 @@ class Registry:
                     EventType.AGENT_REGISTERED, agent, revision, status_reason=agent.status_reason
                 )
             )
-            created = True
+            created, decided = True, agent
             return events
 
         events = await self._change(decide)
@@ -649,7 +660,9 @@ class Registry:
             self._set_terms(runtime_id, terms)
         if not events:
             await self.committer.barrier()
-        return self._agents[agent_id], created, self.committed_revision
+        assert decided is not None
+        # the view's agent, unless a change applied since (another replica's) deregistered it
+        return self._agents.get(agent_id, decided), created, self.committed_revision
 
     async def deregister(self, agent_id: str, runtime_id: str = "") -> tuple[Agent, int]:
         removed = self._owned(agent_id, runtime_id)
@@ -683,18 +696,20 @@ class Registry:
     ) -> tuple[Agent, bool, int]:
         """Set (DEGRADED, UNHEALTHY, OFFLINE) or clear (ACTIVE) the operator setting.
         Returns (agent, changed, revision); setting what is already set changes nothing."""
-        self._owned(agent_id, runtime_id)
+        decided = self._owned(agent_id, runtime_id)
 
         def decide() -> list[Event]:
+            nonlocal decided
             events: list[Event] = []
             agent = self._owned(agent_id, runtime_id)
-            self._transition(agent, operator_trigger(status), self._clock.wall(), events)
+            decided = self._transition(agent, operator_trigger(status), self._clock.wall(), events)
             return events
 
-        if not await self._change(decide):
+        changed = bool(await self._change(decide))
+        if not changed:
             await self.committer.barrier()
-            return self._agents[agent_id], False, self.committed_revision
-        return self._agents[agent_id], True, self.committed_revision
+        # the view's agent, unless a change applied since (another replica's) deregistered it
+        return self._agents.get(agent_id, decided), changed, self.committed_revision
 
     async def heartbeat(
         self,
@@ -807,7 +822,7 @@ class Registry:
         def decide() -> list[Event]:
             events: list[Event] = []
             for agent_id in agent_ids:
-                agent = self._agents.get(agent_id)
+                agent = self._decided.agent(agent_id)
                 if agent is None:
                     continue  # deregistered meanwhile
                 if agent.health in unchanged:
@@ -950,7 +965,7 @@ class Registry:
             events: list[Event] = []
             now = self._clock.wall()
             for agent_id in agent_ids:
-                agent = self._agents.get(agent_id)
+                agent = self._decided.agent(agent_id)
                 if agent is not None:
                     self._transition(agent, trigger, now, events)
             return events
@@ -1040,10 +1055,10 @@ class Registry:
             events: list[Event] = []
             wall = self._clock.wall()
             for agent_id in timed_out:
-                agent = self._agents.get(agent_id)
+                agent = self._decided.agent(agent_id)
                 if agent is not None:
                     self._transition(agent, Trigger.TIMEOUT, wall, events)
-            gone = [self._agents[agent_id] for agent_id in expired if agent_id in self._agents]
+            gone = [agent for agent in map(self._decided.agent, expired) if agent is not None]
             events.extend(self._remove(gone, DeregisterReason.EXPIRED))
             return events
 
@@ -1070,9 +1085,13 @@ class Registry:
     # ------------------------------------------------------------------ internals
 
     def _owned(self, agent_id: str, runtime_id: str) -> Agent:
+        """The agent a write names (as decided changes leave it), if `runtime_id` (when given) owns it."""
         if runtime_id:
             validate_id("runtime_id", runtime_id, self.limits)
-        agent = self.get(agent_id)
+        validate_id("agent_id", agent_id, self.limits)
+        agent = self._decided.agent(agent_id)
+        if agent is None:
+            raise _unknown(agent_id)
         if runtime_id and agent.runtime_id != runtime_id:
             raise PermissionDenied(
                 f"agent {agent_id!r} belongs to runtime {agent.runtime_id!r}, not {runtime_id!r}",
@@ -1085,9 +1104,9 @@ class Registry:
         return bool(card.signatures) and verify is not None and verify(card)
 
     def _check_capacity(self, runtime_id: str) -> None:
-        if len(self._agents) >= self.limits.max_agents:
+        if self._decided.agent_count() >= self.limits.max_agents:
             raise ResourceExhausted(f"the registry already holds max_agents={self.limits.max_agents}")
-        if len(self._runtimes.get(runtime_id, ())) >= self.limits.max_agents_per_runtime:
+        if self._decided.runtime_size(runtime_id) >= self.limits.max_agents_per_runtime:
             raise ResourceExhausted(
                 f"runtime {runtime_id!r} already has max_agents_per_runtime="
                 f"{self.limits.max_agents_per_runtime} agents"
@@ -1104,7 +1123,7 @@ class Registry:
                 )
             )
             leaving[agent.runtime_id] += 1
-            if leaving[agent.runtime_id] == len(self._runtimes[agent.runtime_id]):
+            if leaving[agent.runtime_id] == self._decided.runtime_size(agent.runtime_id):
                 events.append(self._event(EventType.RUNTIME_LEFT, agent.runtime_id))
         return events
 
@@ -1260,3 +1279,7 @@ class Registry:
                 reason=reason.name if (reason := event.status_reason or event.deregister_reason) else None,
                 revision=event.revision,
             )
+
+
+def _unknown(agent_id: str) -> NotFound:
+    return NotFound(f"agent {agent_id!r} is not registered", field="agent_id")

@@ -41,16 +41,25 @@ class Store(Protocol):
 
 
 class Conflict(Exception):
-    """A shared store refused a change: someone else's change came first (at `store_revision`)."""
+    """A shared store refused changes: someone else's change came first (at `store_revision`). The first
+    `committed` of the changes were committed before it (a write too large for one transaction is a chain)."""
 
-    def __init__(self, store_revision: int) -> None:
+    def __init__(self, store_revision: int, committed: int = 0) -> None:
         super().__init__(f"another change was committed first, at store revision {store_revision}")
         self.store_revision = store_revision
+        self.committed = committed
 
 
 class Fenced(Exception):
-    """A shared store refused a change because its fence no longer holds (the runtime's session is held
-    elsewhere now, or this replica no longer leads): the change must not happen."""
+    """A shared store refused changes because the fences of those at `fenced` (indexes) no longer hold (the
+    runtime's session is held elsewhere now, or this replica no longer leads): they must not happen. The
+    first `committed` changes were committed, the last of them at `store_revision`; the others were not."""
+
+    def __init__(self, store_revision: int, fenced: frozenset[int], committed: int = 0) -> None:
+        super().__init__(f"the fences of changes {sorted(fenced)} no longer hold")
+        self.store_revision = store_revision
+        self.fenced = fenced
+        self.committed = committed
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +70,15 @@ class Fence:
     held_here: str = ""  # a runtime whose session this replica must still hold (its lease)
     unheld: str = ""  # a runtime that must hold no session anywhere
     release: bool = False  # end held_here's session in the same transaction
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A decided change for a shared store: its events (revisions > 0, with the agent states they carry)
+    and the fence it must be committed under."""
+
+    events: Sequence[Event]
+    fence: Fence | None = None
 
 
 class StoreUnavailable(Exception):
@@ -112,9 +130,10 @@ class SharedStore(Protocol):
 
     async def load(self) -> Snapshot: ...
 
-    async def commit(self, events: Sequence[Event], expected: int, fence: Fence | None = None) -> int:
-        """Commit one change (its events, with the agent states they carry) atomically, if `fence` holds;
-        returns its store revision. Raises Conflict, Fenced or StoreUnavailable."""
+    async def commit(self, changes: Sequence[Change], expected: int) -> int:
+        """Commit changes, in order, each if its fence holds: atomically, or as a chain of atomic parts when
+        they are larger than the store takes at once. Returns the store revision of the last part. Raises
+        Conflict, Fenced or StoreUnavailable."""
         ...
 
     def follow(self, after: int) -> AsyncIterator[tuple[int, list[Event]]]:

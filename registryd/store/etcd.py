@@ -6,12 +6,12 @@ Keys under the prefix:
   {prefix}/log          the events of the last change; its history of values is the event log
   {prefix}/agents/{id}  each registered agent (codec.agent_row as JSON)
 
-A change is one Txn: compare {prefix}/log's mod revision with the last change the committer's view
-applied, then put/delete the agents and put the change into {prefix}/log. A change larger than one Txn
-may be (over MAX_TXN_AGENTS agents or MAX_TXN_BYTES) is a chain of Txns, each a part of its events in
-order, each comparing the log with the part before it: every replica applies the parts in that order.
-Replicas follow by watching {prefix}/log from the revision after the one they applied. The etcd client
-(aetcd) is used only here.
+A write is one Txn: compare {prefix}/log's mod revision with the last change the committer's view
+applied (and each change's fence), then put/delete the agents and put the changes' events into
+{prefix}/log. Changes larger than one Txn may be (over MAX_TXN_OPS or MAX_TXN_BYTES) are a chain of
+Txns, each a part of the events in order, each comparing the log with the part before it: every replica
+applies the parts in that order. Replicas follow by watching {prefix}/log from the revision after the
+one they applied. The etcd client (aetcd) is used only here.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +30,15 @@ import structlog
 from aetcd import rpc
 
 from registryd.core.model import Agent, Event, EventType
-from registryd.store.base import Conflict, Fence, Fenced, Snapshot, StoreError, StoreUnavailable
+from registryd.store.base import (
+    Change,
+    Conflict,
+    Fence,
+    Fenced,
+    Snapshot,
+    StoreError,
+    StoreUnavailable,
+)
 from registryd.store.codec import (
     CardDecoder,
     CorruptRow,
@@ -45,10 +53,11 @@ log = structlog.get_logger("registryd.etcd")
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 RETRY_DELAY = 0.2  # seconds between attempts to watch again after the connection broke
-# A change larger than this is committed as a chain of Txns: etcd refuses a Txn of more than --max-txn-ops
-# operations (128 by default) or a request over --max-request-bytes (1.5 MiB by default).
-MAX_TXN_AGENTS = 100
+# Changes larger than this are committed as a chain of Txns: etcd refuses a Txn of more than --max-txn-ops
+# compares or operations (128 by default) or a request over --max-request-bytes (1.5 MiB by default).
+MAX_TXN_OPS = 100  # agents written, and FENCE_OPS per fence
 MAX_TXN_BYTES = 1 << 20
+FENCE_OPS = 4  # a fence's compares (up to 3) and the session it may end
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,23 +84,35 @@ def decode_change(value: bytes, cards: CardDecoder) -> list[Event]:
 
 @dataclass(slots=True)
 class _Link:
-    """What one Txn of a change writes: the agents' values (None: deleted) and the change's log rows."""
+    """What one Txn writes: agents' values (None: deleted), log rows, the fences of the changes with a part
+    in it (by index), the sessions it ends, and how many changes end in it."""
 
     agents: dict[str, bytes | None] = field(default_factory=dict)
     rows: list[bytes] = field(default_factory=list)
+    fences: list[tuple[int, Fence]] = field(default_factory=list)
+    releases: list[bytes] = field(default_factory=list)
+    ends: int = 0
+    ops: int = 0
     size: int = 0
 
-    def fits(self, agent_id: str | None, size: int) -> bool:
-        new_key = agent_id is not None and agent_id not in self.agents
-        return not self.rows or (
-            len(self.agents) + new_key <= MAX_TXN_AGENTS and self.size + size <= MAX_TXN_BYTES
-        )
+    def fits(self, ops: int, size: int) -> bool:
+        empty = not self.rows and not self.fences and not self.ends
+        return empty or (self.ops + ops <= MAX_TXN_OPS and self.size + size <= MAX_TXN_BYTES)
+
+    def join(self, index: int, fence: Fence | None) -> None:
+        if fence is not None:
+            self.fences.append((index, fence))
+            self.ops += FENCE_OPS
 
     def add(self, row: bytes, agent_id: str | None, value: bytes | None, size: int) -> None:
         self.rows.append(row)
         if agent_id is not None:
+            self.ops += agent_id not in self.agents
             self.agents[agent_id] = value
         self.size += size
+
+    def new_key(self, agent_id: str | None) -> int:
+        return int(agent_id is not None and agent_id not in self.agents)
 
     def log_value(self) -> bytes:
         return b"[" + b",".join(self.rows) + b"]"
@@ -110,14 +131,25 @@ def _encoded(event: Event) -> tuple[bytes, str | None, bytes | None, int]:
     return encoded, event.agent_id, value, len(encoded) + len(value)
 
 
-def _links(events: Sequence[Event]) -> list[_Link]:
-    """The change cut into Txns etcd accepts, in order (one, unless the change is large)."""
+def _links(changes: Sequence[Change], session_key: Callable[[str], bytes]) -> list[_Link]:
+    """The changes packed into Txns etcd accepts, in order: whole changes while they fit; a change larger
+    than one Txn takes a chain of its own."""
     links = [_Link()]
-    for event in events:
-        row, agent_id, value, size = _encoded(event)
-        if not links[-1].fits(agent_id, size):
+    for index, change in enumerate(changes):
+        encoded = [_encoded(event) for event in change.events]
+        keys = {agent_id for _, agent_id, _, _ in encoded if agent_id is not None}
+        fence_ops = FENCE_OPS if change.fence is not None else 0
+        if not links[-1].fits(len(keys) + fence_ops, sum(size for *_, size in encoded)):
             links.append(_Link())
-        links[-1].add(row, agent_id, value, size)
+        links[-1].join(index, change.fence)
+        for row, agent_id, value, size in encoded:
+            if not links[-1].fits(links[-1].new_key(agent_id), size):
+                links.append(_Link())
+                links[-1].join(index, change.fence)
+            links[-1].add(row, agent_id, value, size)
+        if change.fence is not None and change.fence.release:
+            links[-1].releases.append(session_key(change.fence.held_here))
+        links[-1].ends += 1
     return links
 
 
@@ -212,15 +244,16 @@ class EtcdStore:
             return made.decode()
         return bytes(response.responses[0].response_range.kvs[0].value).decode()
 
-    async def commit(self, events: Sequence[Event], expected: int, fence: Fence | None = None) -> int:
-        """One Txn, or a chain of them when the change is larger than one Txn may be (each link compares the
-        log with the link before it, so another replica's change between two links is a Conflict)."""
-        links = _links(events)
-        for number, link in enumerate(links):
-            expected = await self._commit_link(link, expected, fence, last=number == len(links) - 1)
+    async def commit(self, changes: Sequence[Change], expected: int) -> int:
+        """One Txn, or a chain of them when the changes are larger than one Txn may be (each link compares
+        the log with the link before it, so another replica's change between two links is a Conflict)."""
+        committed = 0
+        for link in _links(changes, self.sessions().session_key):
+            expected = await self._commit_link(link, expected, committed)
+            committed += link.ends
         return expected
 
-    async def _commit_link(self, link: _Link, expected: int, fence: Fence | None, last: bool) -> int:
+    async def _commit_link(self, link: _Link, expected: int, committed: int) -> int:
         ops = [
             rpc.RequestOp(request_delete_range=rpc.DeleteRangeRequest(key=self._agents + agent_id.encode()))
             if value is None
@@ -229,31 +262,41 @@ class EtcdStore:
         ]
         if link.rows:
             ops.append(rpc.RequestOp(request_put=rpc.PutRequest(key=self._log_key, value=link.log_value())))
-        compare = [
-            rpc.Compare(
-                key=self._log_key, result=rpc.Compare.EQUAL, target=rpc.Compare.MOD, mod_revision=expected
-            )
-        ]
-        if fence is not None:
-            compare += self.sessions().compares(fence)
-            if fence.release and last:
-                key = self.sessions().session_key(fence.held_here)
-                ops.append(rpc.RequestOp(request_delete_range=rpc.DeleteRangeRequest(key=key)))
+        ops += [rpc.RequestOp(request_delete_range=rpc.DeleteRangeRequest(key=key)) for key in link.releases]
+        conditions = {index: self.sessions().conditions(fence) for index, fence in link.fences}
+        compares = {
+            (key, compare.SerializeToString()): compare
+            for fence_conditions in conditions.values()
+            for key, compare, _ in fence_conditions
+        }
+        log_compare = rpc.Compare(
+            key=self._log_key, result=rpc.Compare.EQUAL, target=rpc.Compare.MOD, mod_revision=expected
+        )
+        keys = [self._log_key, *dict.fromkeys(key for key, _ in compares)]
         response = await self._call(
             "Txn",
             rpc.TxnRequest(
-                compare=compare,
+                compare=[log_compare, *compares.values()],
                 success=ops,
-                failure=[rpc.RequestOp(request_range=rpc.RangeRequest(key=self._log_key))],
+                failure=[rpc.RequestOp(request_range=rpc.RangeRequest(key=key)) for key in keys],
             ),
         )
-        if not response.succeeded:
-            kvs = response.responses[0].response_range.kvs
-            store_revision = kvs[0].mod_revision if kvs else 0
-            if store_revision != expected:
-                raise Conflict(store_revision)
-            raise Fenced(f"the change's fence no longer holds: {fence}")
-        return int(response.header.revision)
+        if response.succeeded:
+            return int(response.header.revision)
+        found = {
+            key: (answer.response_range.kvs[0] if answer.response_range.kvs else None)
+            for key, answer in zip(keys, response.responses, strict=True)
+        }
+        log_kv = found[self._log_key]
+        store_revision = log_kv.mod_revision if log_kv is not None else 0
+        fenced = frozenset(
+            index
+            for index, fence_conditions in conditions.items()
+            if not all(holds(found[key]) for key, _, holds in fence_conditions)
+        )
+        if store_revision != expected or not fenced:
+            raise Conflict(store_revision, committed)
+        raise Fenced(expected, fenced, committed)
 
     async def read_revision(self) -> int:
         response = await self._call("Range", rpc.RangeRequest(key=self._log_key))

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import aetcd.exceptions
@@ -58,36 +58,45 @@ class EtcdSessions:
     def session_key(self, runtime_id: str) -> bytes:
         return self._sessions + runtime_id.encode()
 
-    def compares(self, fence: Fence) -> list[Any]:
-        compares = []
+    def conditions(self, fence: Fence) -> list[tuple[bytes, Any, Callable[[Any], bool]]]:
+        """What `fence` requires, each as (key, the Txn's compare on it, the same test of the key's kv as
+        read, None when absent), so a refused Txn can tell which of its fences failed."""
+        conditions: list[tuple[bytes, Any, Callable[[Any], bool]]] = []
         if fence.leader:
-            compares.append(
-                rpc.Compare(
-                    key=self._leader,
-                    result=rpc.Compare.EQUAL,
-                    target=rpc.Compare.VALUE,
-                    value=self.replica_id.encode(),
+            me = self.replica_id.encode()
+            conditions.append(
+                (
+                    self._leader,
+                    rpc.Compare(
+                        key=self._leader, result=rpc.Compare.EQUAL, target=rpc.Compare.VALUE, value=me
+                    ),
+                    lambda kv: kv is not None and bytes(kv.value) == me,
                 )
             )
         if fence.held_here:
-            compares.append(
-                rpc.Compare(
-                    key=self.session_key(fence.held_here),
-                    result=rpc.Compare.EQUAL,
-                    target=rpc.Compare.LEASE,
-                    lease=self.lease_id,
+            key, lease = self.session_key(fence.held_here), self.lease_id
+            conditions.append(
+                (
+                    key,
+                    rpc.Compare(key=key, result=rpc.Compare.EQUAL, target=rpc.Compare.LEASE, lease=lease),
+                    lambda kv: kv is not None and kv.lease == lease,
                 )
             )
         if fence.unheld:
-            compares.append(
-                rpc.Compare(
-                    key=self.session_key(fence.unheld),
-                    result=rpc.Compare.EQUAL,
-                    target=rpc.Compare.CREATE,
-                    create_revision=0,
+            key = self.session_key(fence.unheld)
+            conditions.append(
+                (
+                    key,
+                    rpc.Compare(
+                        key=key, result=rpc.Compare.EQUAL, target=rpc.Compare.CREATE, create_revision=0
+                    ),
+                    lambda kv: kv is None,
                 )
             )
-        return compares
+        return conditions
+
+    def compares(self, fence: Fence) -> list[Any]:
+        return [compare for _, compare, _ in self.conditions(fence)]
 
     # ------------------------------------------------------------------ SessionPort
 
