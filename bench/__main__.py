@@ -50,7 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     sizes = FULL if args.full else QUICK
     for assignment in args.set:
         name, _, value = assignment.partition("=")
-        sizes = replace(sizes, **{name: type(getattr(sizes, name))(value)})
+        default = getattr(sizes, name)
+        if isinstance(default, tuple):  # e.g. peer_agents=10000,30000
+            sizes = replace(sizes, **{name: tuple(type(default[0])(v) for v in value.split(","))})
+        else:
+            sizes = replace(sizes, **{name: type(default)(value)})
     raise_fd_limit()
     started = time.monotonic()
     meta = {

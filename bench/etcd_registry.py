@@ -114,12 +114,13 @@ async def _puts(client: aetcd.Client, load: Load, agents: bytes) -> list[Any]:
 
 async def _find(client: aetcd.Client, agents: bytes, query: str, page: int) -> list[bytes]:
     """One discovery: range over the agents (in pages of `page` keys, 0 = all at once), keep the values
-    whose card matches `query`, stop at FIND_LIMIT."""
+    whose card matches `query`, stop at FIND_LIMIT. Serializable reads: the member's own view, as a
+    registryd replica answers from its own (a linearizable read adds a round through the leader)."""
     found: list[bytes] = []
     key, end = agents, _range_end(agents)
     while True:
         answer = await client.kvstub.Range(
-            rpc.RangeRequest(key=key, range_end=end, limit=page), timeout=CALL_TIMEOUT
+            rpc.RangeRequest(key=key, range_end=end, limit=page, serializable=True), timeout=CALL_TIMEOUT
         )
         for kv in answer.kvs:
             if matches(kv.value, query):
