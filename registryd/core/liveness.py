@@ -1,16 +1,27 @@
-"""Heartbeat deadlines, kept in a heap with one live entry per agent.
+"""Heartbeat deadlines, kept in heaps: one live entry per agent judged on its own, one per stream pulse.
 
-A heartbeat only records the time (O(1)); the heap entry is checked when it comes due and moved to the
-real deadline if the agent beat meanwhile. Nothing ever scans all agents. Each agent follows the liveness
-terms of its runtime (a runtime may choose its own, within the operator's bounds). Times are the
-sweeper's liveness time (core/sweeper.py), which stands still while the daemon itself stalls.
+A heartbeat only records the time (O(1)); a heap entry is checked when it comes due and moved to the real
+deadline if the agent beat meanwhile. Nothing ever scans all agents. Each agent follows the liveness terms
+of its runtime (a runtime may choose its own, within the operator's bounds). Times are the sweeper's
+liveness time (core/sweeper.py), which stands still while the daemon itself stalls.
+
+A heartbeat stream's beat of every agent it holds costs one write, not one per agent: the stream carries a
+`Pulse`, the time of its last such beat, and each bound agent's last beat is the later of its own and the
+pulse's. An agent whose own deadline comes due while the pulse is the later beat hands its deadline to the
+pulse (it is "covered": the pulse's heap entry is its only one) until the pulse goes quiet for a heartbeat
+timeout; then each covered agent gets its own entry again and is judged as any other. Only agents beaten
+one by one (unary beats, a stream beat naming some, a self-report) keep deadlines of their own.
 """
 
 from __future__ import annotations
 
 import enum
 import heapq
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, field
+
+_COVERED = -2.0  # a track's `scheduled` while its pulse's heap entry stands for its own
+_NONE = -1.0  # a track's `scheduled` while it has no heap entry (parked, or its expiry is being decided)
 
 
 class Due(enum.Enum):
@@ -26,20 +37,49 @@ class Terms:
     auto_deregister_timeout: float
 
 
+_pulse_ids = itertools.count()
+
+
+@dataclass(eq=False, slots=True)
+class Pulse:
+    """The last beat of a heartbeat stream for every agent it holds, in liveness time and on the wall clock
+    (the wall time is what the agents report as their last heartbeat when it is later than their own)."""
+
+    last_beat: float = float("-inf")
+    wall: float = 0.0
+    covered: set[str] = field(default_factory=set)  # followers whose deadline is the pulse's
+    lapsed: set[str] = field(default_factory=set)  # followers timed out: each needs a beat to recover
+    terms: Terms | None = None
+    scheduled: float | None = None
+    id: int = field(default_factory=lambda: next(_pulse_ids))  # heap tie-break
+
+
 @dataclass(slots=True)
 class _Track:
-    last_beat: float
+    last_beat: float  # its own last beat; `_last` is the one that counts
     terms: Terms
     timed_out: bool = False
     scheduled: float = 0.0
     parked: bool = False  # another replica judges the agent (cluster mode): no deadlines here
+    pulse: Pulse | None = None  # the stream pulse it follows, if it is bound to a stream
+
+
+def _last(track: _Track) -> float:
+    pulse = track.pulse
+    return track.last_beat if pulse is None or pulse.last_beat < track.last_beat else pulse.last_beat
 
 
 class DeadlineTracker:
     def __init__(self) -> None:
         self._tracks: dict[str, _Track] = {}
         self._heap: list[tuple[float, str]] = []
-        self.stale = 0  # agents past their heartbeat deadline (the expiry guard's measure)
+        self._pulses: list[tuple[float, int, Pulse]] = []
+        self._stale: set[str] = set()  # agents past their heartbeat deadline
+
+    @property
+    def stale(self) -> int:
+        """How many agents are past their heartbeat deadline (the expiry guard's measure)."""
+        return len(self._stale)
 
     def track(self, agent_id: str, now: float, terms: Terms) -> None:
         """Start (or restart) an agent's clock, as if it had just beaten."""
@@ -53,8 +93,15 @@ class DeadlineTracker:
         track.terms = terms
         if track.parked:
             return
+        if track.scheduled == _COVERED:
+            pulse = track.pulse
+            assert pulse is not None
+            if pulse.terms != terms:
+                pulse.terms = terms
+                self._schedule_pulse(pulse, pulse.last_beat + terms.heartbeat_timeout)
+            return
         timeout = terms.auto_deregister_timeout if track.timed_out else terms.heartbeat_timeout
-        self._schedule(agent_id, track, track.last_beat + timeout)
+        self._schedule(agent_id, track, _last(track) + timeout)
 
     def beat(self, agent_id: str, now: float) -> bool:
         """Record a heartbeat; True when the agent was stale (its next deadline moved earlier)."""
@@ -63,68 +110,122 @@ class DeadlineTracker:
         if not track.timed_out or track.parked:
             return False
         # The pending entry sits at the expiry deadline, later than the new timeout deadline.
-        track.timed_out = False
-        self.stale -= 1
+        self._recover(agent_id, track)
         self._schedule(agent_id, track, now + track.terms.heartbeat_timeout)
         return True
+
+    def pulse(self, pulse: Pulse, now: float, wall: float) -> bool:
+        """A stream beat every agent it holds: one write, whatever their number. Followers that had timed
+        out are judged from this beat (their next deadline moves earlier); True when there were any."""
+        pulse.last_beat = now
+        pulse.wall = wall
+        if not pulse.lapsed:
+            return False
+        for agent_id in sorted(pulse.lapsed):
+            self.beat(agent_id, now)
+        return True
+
+    def follow(self, agent_id: str, pulse: Pulse) -> None:
+        """The agent is bound to the stream `pulse` beats for (its own deadline hands over lazily)."""
+        track = self._tracks[agent_id]
+        if track.pulse is not pulse:
+            self.leave(agent_id)
+            track.pulse = pulse
+            if track.timed_out:
+                pulse.lapsed.add(agent_id)
+
+    def leave(self, agent_id: str) -> None:
+        """The agent is no longer bound to its stream: it keeps the pulse's beats so far as its own."""
+        track = self._tracks.get(agent_id)
+        if track is None or track.pulse is None:
+            return
+        pulse = track.pulse
+        track.last_beat = _last(track)
+        track.pulse = None
+        pulse.lapsed.discard(agent_id)
+        if track.scheduled == _COVERED:
+            pulse.covered.discard(agent_id)
+            self._schedule(agent_id, track, track.last_beat + track.terms.heartbeat_timeout)
 
     def park(self, agent_id: str) -> None:
         """Stop judging the agent here (another replica holds its runtime's stream)."""
         track = self._tracks[agent_id]
-        if track.timed_out:
-            track.timed_out = False
-            self.stale -= 1
+        self._recover(agent_id, track)
+        if track.pulse is not None:
+            track.pulse.covered.discard(agent_id)
         track.parked = True
-        track.scheduled = -1.0  # drops the pending heap entry
+        track.scheduled = _NONE  # drops the pending heap entry
 
     def unpark(self, agent_id: str, now: float) -> None:
         """Judge the agent here again, as if it had beaten at `now` (its last beats were seen elsewhere)."""
         track = self._tracks[agent_id]
         if track.parked:
             track.parked = False
-            track.last_beat = max(track.last_beat, now)
+            track.last_beat = max(_last(track), now)
             self._schedule(agent_id, track, track.last_beat + track.terms.heartbeat_timeout)
 
     def timed_out_ids(self) -> list[str]:
-        return sorted(agent_id for agent_id, track in self._tracks.items() if track.timed_out)
+        return sorted(self._stale)
 
     def last_beat(self, agent_id: str) -> float:
-        return self._tracks[agent_id].last_beat
+        return _last(self._tracks[agent_id])
 
     def forget(self, agent_id: str) -> None:
         track = self._tracks.pop(agent_id, None)
-        if track is not None and track.timed_out:
-            self.stale -= 1
+        if track is None:
+            return
+        self._stale.discard(agent_id)
+        if track.pulse is not None:
+            track.pulse.covered.discard(agent_id)
+            track.pulse.lapsed.discard(agent_id)
 
     def next_deadline(self) -> float | None:
-        while self._heap:
-            deadline, agent_id = self._heap[0]
+        heap = self._heap
+        while heap:
+            deadline, agent_id = heap[0]
             track = self._tracks.get(agent_id)
             if track is not None and track.scheduled == deadline:
-                return deadline
-            heapq.heappop(self._heap)  # stale entry
-        return None
+                break
+            heapq.heappop(heap)  # stale entry
+        pulses = self._pulses
+        while pulses and pulses[0][2].scheduled != pulses[0][0]:
+            heapq.heappop(pulses)
+        if heap and (not pulses or heap[0][0] <= pulses[0][0]):
+            return heap[0][0]
+        return pulses[0][0] if pulses else None
 
     def pop_due(self, now: float) -> list[tuple[str, Due]]:
         """Agents whose timeout or expiry deadline has passed, each at most once per passing."""
         due: list[tuple[str, Due]] = []
-        while self._heap and self._heap[0][0] <= now:
-            deadline, agent_id = heapq.heappop(self._heap)
+        heap, pulses = self._heap, self._pulses
+        while True:
+            if pulses and pulses[0][0] <= now and (not heap or pulses[0][0] <= heap[0][0]):
+                deadline, _, pulse = heapq.heappop(pulses)
+                if pulse.scheduled == deadline:
+                    self._judge_pulse(pulse, now)
+                continue
+            if not heap or heap[0][0] > now:
+                break
+            deadline, agent_id = heapq.heappop(heap)
             track = self._tracks.get(agent_id)
             if track is None or track.scheduled != deadline:
                 continue
+            last = _last(track)
             if not track.timed_out:
-                timeout_at = track.last_beat + track.terms.heartbeat_timeout
+                timeout_at = last + track.terms.heartbeat_timeout
                 if timeout_at > now:
-                    self._schedule(agent_id, track, timeout_at)
+                    self._reschedule(agent_id, track, timeout_at)
                     continue
                 track.timed_out = True
-                self.stale += 1
+                self._stale.add(agent_id)
+                if track.pulse is not None:
+                    track.pulse.lapsed.add(agent_id)
                 due.append((agent_id, Due.TIMEOUT))
-            expire_at = track.last_beat + track.terms.auto_deregister_timeout
+            expire_at = last + track.terms.auto_deregister_timeout
             if expire_at > now:
                 self._schedule(agent_id, track, expire_at)
             else:
+                track.scheduled = _NONE
                 due.append((agent_id, Due.EXPIRY))
         return due
 
@@ -134,9 +235,48 @@ class DeadlineTracker:
         if track is not None:
             self._schedule(agent_id, track, until)
 
+    def _judge_pulse(self, pulse: Pulse, now: float) -> None:
+        """The pulse's deadline came: move it if the stream beat meanwhile, else each covered agent is
+        judged on its own from here (an agent that beat on its own since is not due yet)."""
+        assert pulse.terms is not None
+        timeout_at = pulse.last_beat + pulse.terms.heartbeat_timeout
+        if timeout_at > now:
+            self._schedule_pulse(pulse, timeout_at)
+            return
+        pulse.scheduled = None
+        covered, pulse.covered = pulse.covered, set()
+        for agent_id in covered:
+            track = self._tracks[agent_id]
+            self._schedule(agent_id, track, _last(track) + track.terms.heartbeat_timeout)
+
+    def _reschedule(self, agent_id: str, track: _Track, timeout_at: float) -> None:
+        """Move a live agent's deadline to `timeout_at`: onto its pulse if the pulse gave its last beat."""
+        pulse = track.pulse
+        if pulse is None or pulse.last_beat < track.last_beat:
+            self._schedule(agent_id, track, timeout_at)
+            return
+        track.scheduled = _COVERED
+        pulse.covered.add(agent_id)
+        if pulse.scheduled is None or pulse.terms != track.terms:
+            pulse.terms = track.terms
+            self._schedule_pulse(pulse, timeout_at)
+
+    def _recover(self, agent_id: str, track: _Track) -> None:
+        if track.timed_out:
+            track.timed_out = False
+            self._stale.discard(agent_id)
+            if track.pulse is not None:
+                track.pulse.lapsed.discard(agent_id)
+
     def _schedule(self, agent_id: str, track: _Track, deadline: float) -> None:
+        if track.scheduled == _COVERED and track.pulse is not None:
+            track.pulse.covered.discard(agent_id)
         track.scheduled = deadline
         heapq.heappush(self._heap, (deadline, agent_id))
+
+    def _schedule_pulse(self, pulse: Pulse, deadline: float) -> None:
+        pulse.scheduled = deadline
+        heapq.heappush(self._pulses, (deadline, pulse.id, pulse))
 
 
 class ExpiryGuard:

@@ -21,7 +21,7 @@ import enum
 import math
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from registryd.core.clock import Clock, Timer
@@ -133,7 +133,7 @@ def reservation_ttl(requested: float | None) -> float:
 
 def assign(
     reports: Sequence[AgentLoadReport],
-    beaten: Sequence[str],
+    beaten: Collection[str],
     split: Callable[[Iterable[str]], tuple[list[str], list[str], list[str]]],
 ) -> tuple[dict[str, LoadReport], list[str], list[str]]:
     """Each report to its agents (a report naming none: every agent of the beat); `split` sorts named ids

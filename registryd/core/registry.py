@@ -379,14 +379,30 @@ class Registry:
         return sorted(self._runtimes.get(runtime_id, ()))
 
     def agent_or_none(self, agent_id: str) -> Agent | None:
-        return self._agents.get(agent_id)
+        agent = self._agents.get(agent_id)
+        return None if agent is None else self._current(agent)
 
     def get(self, agent_id: str) -> Agent:
         validate_id("agent_id", agent_id, self.limits)
         agent = self._agents.get(agent_id)
         if agent is None:
             raise _unknown(agent_id)
-        return agent
+        return self._current(agent)
+
+    def _current(self, agent: Agent) -> Agent:
+        """The agent's record with its last heartbeat: a stream's beat of all its agents goes to the stream's
+        pulse (core/liveness.py), not to each record, so a record catches up with it when read."""
+        session = self._bound.get(agent.agent_id)
+        if session is None or session.pulse.wall <= agent.last_heartbeat:
+            return agent
+        current = agent.beaten(session.pulse.wall)
+        self._put(agent, current)
+        return current
+
+    def _latest(self, agent_id: str, decided: Agent) -> Agent:
+        """The view's agent, unless a change applied since (another replica's) deregistered it."""
+        agent = self._agents.get(agent_id)
+        return decided if agent is None else self._current(agent)
 
     def list_agents(
         self,
@@ -427,7 +443,7 @@ class Registry:
             if len(page.agents) == limit or (budget < 0 and page.agents):
                 page.next_after = page.agents[-1].agent_id
                 break
-            page.agents.append(agent)
+            page.agents.append(self._current(agent))
         return page
 
     def find(
@@ -449,7 +465,7 @@ class Registry:
             budget -= self._encoded_size(agent) + text_size(text)
             if budget < 0 and found:
                 break
-            found.append(FoundAgent(agent, text, kind))
+            found.append(FoundAgent(self._current(agent), text, kind))
         return found
 
     def matching(
@@ -457,7 +473,8 @@ class Registry:
     ) -> list[Agent]:
         """The agents of one status that FindAgents would answer with (SelectAgent's candidates)."""
         return [
-            self._agents[m[0]] for m in self._matches(query, agent_filter, [self._by_status[status]], limit)
+            self._current(self._agents[m[0]])
+            for m in self._matches(query, agent_filter, [self._by_status[status]], limit)
         ]
 
     def _matches(
@@ -661,8 +678,7 @@ class Registry:
         if not events:
             await self.committer.barrier()
         assert decided is not None
-        # the view's agent, unless a change applied since (another replica's) deregistered it
-        return self._agents.get(agent_id, decided), created, self.committed_revision
+        return self._latest(agent_id, decided), created, self.committed_revision
 
     async def deregister(self, agent_id: str, runtime_id: str = "") -> tuple[Agent, int]:
         removed = self._owned(agent_id, runtime_id)
@@ -708,8 +724,7 @@ class Registry:
         changed = bool(await self._change(decide))
         if not changed:
             await self.committer.barrier()
-        # the view's agent, unless a change applied since (another replica's) deregistered it
-        return self._agents.get(agent_id, decided), changed, self.committed_revision
+        return self._latest(agent_id, decided), changed, self.committed_revision
 
     async def heartbeat(
         self,
@@ -803,21 +818,68 @@ class Registry:
         """Beat known agents (owned by `runtime_id`), take their load reports (checked by `check_loads`),
         and wait for any status change they cause. Agents a report names that are not the runtime's
         come back as unknown or refused."""
-        result = BeatResult()
-        if loads:
-            assigned, unknown, refused = assign(
-                loads, agent_ids, lambda ids: self.split_owned(runtime_id, ids)
-            )
-            for agent_id, load in assigned.items():
-                self.loads.report(agent_id, load)
-            result = result.merge(unknown, refused)
+        result = self._take_loads(runtime_id, agent_ids, loads)
+        await self._beat_each(agent_ids, status)
+        return result
+
+    async def beat_stream(
+        self, session: HeartbeatSession, status: AgentStatus | None, loads: Sequence[AgentLoadReport] = ()
+    ) -> BeatResult:
+        """A stream's beat of every agent it holds: one write to the stream's pulse (core/liveness.py),
+        whatever their number. Only the agents whose health the beat may change (and, while a subscriber
+        wants every AGENT_HEARTBEAT, all of them) are beaten one by one."""
+        result = self._take_loads(session.runtime_id, session.bound, loads)
+        now = self._clock.wall()
+        if self._tracker.pulse(session.pulse, self._sweeper.now(), now):
+            self._arm()
+            self._release_guard()
+        if self.hub.wants_digests:
+            for agent_id in session.bound:
+                self.hub.note_beat(agent_id, session.runtime_id, now)
+        if self.hub.wants(EventType.AGENT_HEARTBEAT):
+            each = session.bound
+        else:
+            each = self._changeable(session.bound, beat_trigger(status))
+        self.counters["heartbeats"] += len(session.bound) - len(each)
+        await self._beat_each(sorted(each), status)  # sorted: stable event order
+        return result
+
+    def _changeable(self, agent_ids: set[str], trigger: Trigger) -> set[str]:
+        """Those of `agent_ids` whose health `trigger` may change, found with a few set intersections: an
+        agent's status is never better than its health, so they are among those whose status is at least
+        the best health the trigger changes."""
+        changed = ALL_STATUSES - unchanged_by(trigger)
+        if not changed:
+            return set()
+        floor = min(changed)
+        found: set[str] = set()
+        for status, ids in self._by_status.items():
+            if status >= floor:
+                found |= agent_ids & ids  # walks the smaller set
+        return found
+
+    def _take_loads(
+        self, runtime_id: str, beaten: Collection[str], loads: Sequence[AgentLoadReport]
+    ) -> BeatResult:
+        """Take the load reports of a beat of `beaten`; the ids they name that are not the runtime's."""
+        if not loads:
+            return BeatResult()
+        assigned, unknown, refused = assign(loads, beaten, lambda ids: self.split_owned(runtime_id, ids))
+        for agent_id, load in assigned.items():
+            self.loads.report(agent_id, load)
+        return BeatResult().merge(unknown, refused)
+
+    async def _beat_each(self, agent_ids: Sequence[str], status: AgentStatus | None) -> None:
+        """Beat known agents one by one, and wait for any status change they cause."""
+        if not agent_ids:
+            return
         agent_ids = list(agent_ids)
         now = self._clock.wall()
         trigger = beat_trigger(status)
         unchanged = unchanged_by(trigger)
         want_beats = self.hub.wants(EventType.AGENT_HEARTBEAT)
         if not self._touch(agent_ids, now, unchanged) and not want_beats:
-            return result  # a plain beat of agents it cannot change: nothing to decide or commit
+            return  # a plain beat of agents it cannot change: nothing to decide or commit
 
         def decide() -> list[Event]:
             events: list[Event] = []
@@ -835,7 +897,6 @@ class Registry:
 
         # a plain beat changes nothing durable: it does not queue behind other writes
         await self._change(decide)
-        return result
 
     def _touch(
         self, agent_ids: Iterable[str], now: float, unchanged: frozenset[AgentStatus] = frozenset()
@@ -886,10 +947,15 @@ class Registry:
                 previous.bound.discard(agent_id)
             self._bound[agent_id] = session
             session.bound.add(agent_id)
+            self._tracker.follow(agent_id, session.pulse)
 
     def unbind(self, session: HeartbeatSession, agent_ids: Iterable[str]) -> None:
         for agent_id in agent_ids:
             if self._bound.get(agent_id) is session:
+                agent = self._agents.get(agent_id)
+                if agent is not None:
+                    self._current(agent)  # the record keeps the stream's last beat
+                self._tracker.leave(agent_id)
                 del self._bound[agent_id]
             session.bound.discard(agent_id)
 
@@ -1119,7 +1185,10 @@ class Registry:
         for agent in agents:
             events.append(
                 self._agent_event(
-                    EventType.AGENT_DEREGISTERED, agent, self._next_revision(), deregister_reason=reason
+                    EventType.AGENT_DEREGISTERED,
+                    self._current(agent),
+                    self._next_revision(),
+                    deregister_reason=reason,
                 )
             )
             leaving[agent.runtime_id] += 1
@@ -1178,7 +1247,7 @@ class Registry:
             return agent
         revision = self._next_revision()
         updated = replace(
-            agent,
+            self._current(agent),
             health=change.health,
             health_reason=change.health_reason,
             operator_status=change.operator,

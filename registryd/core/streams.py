@@ -2,6 +2,7 @@
 
 The stream's owner (the gRPC servicer) feeds it messages and tells it how the stream ended; the session
 turns that into registry changes. Agents bound to a newer stream are no longer this stream's to judge.
+A beat of every bound agent goes to the session's pulse (core/liveness.py): one write, not one per agent.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import itertools
 from collections.abc import Callable, Sequence
 
 from registryd.core.errors import FailedPrecondition, PermissionDenied, ResourceExhausted
+from registryd.core.liveness import Pulse
 from registryd.core.load import AgentLoadReport
 from registryd.core.model import AgentStatus, BeatResult
 from registryd.core.registry import Registry
@@ -39,6 +41,7 @@ class HeartbeatSession:
         self._registry = registry
         self.runtime_id = ""
         self.bound: set[str] = set()
+        self.pulse = Pulse()  # when this stream last beat every agent it holds
         self._closed = False
         # Set when no bind came within bind_timeout; on_expired lets the owner end the stream.
         self.expired: FailedPrecondition | None = None
@@ -101,7 +104,8 @@ class HeartbeatSession:
         registry.check_self_report(status, "beat.status")
         registry.check_loads(loads, "beat.loads")
         if not agent_ids:
-            return await self._beat(sorted(self.bound), status, loads=loads)  # sorted: stable event order
+            reported = await registry.beat_stream(self, status, loads)
+            return BeatResult(reported.unknown_agent_ids, len(self.bound), reported.refused_agent_ids)
         known, unknown, refused = registry.split_owned(self.runtime_id, agent_ids)
         return await self._beat(known, status, unknown, refused, loads)
 

@@ -12,7 +12,7 @@ from dataclasses import replace
 from registryd.clock import SystemClock
 from registryd.core.clock import Clock
 from registryd.core.events import Subscription
-from registryd.core.model import Agent, AgentCard, Event, Skill
+from registryd.core.model import Agent, AgentCard, AgentStatus, Event, EventType, Skill, StatusReason
 from registryd.core.placement import Placement
 from registryd.core.registry import Registry, RegistrySettings
 from registryd.store.base import Snapshot, Store
@@ -100,6 +100,29 @@ async def queued(sub: Subscription) -> list[Event]:
     while (event := await sub.next(0)) is not None:
         events.append(event)
     return events
+
+
+async def advance(clock: FakeClock, registry: Registry, seconds: float) -> None:
+    """Let `seconds` pass on the fake clock, then wait until what the timers decided is committed."""
+    clock.advance(seconds)
+    await registry.committer.barrier()
+
+
+def changes(events: Sequence[Event]) -> list[tuple[str, AgentStatus | None, StatusReason | None]]:
+    """(agent id, new status, reason) of each AGENT_STATUS_CHANGED among `events`."""
+    return [
+        (e.agent_id, e.new_status, e.status_reason)
+        for e in events
+        if e.type is EventType.AGENT_STATUS_CHANGED
+    ]
+
+
+async def status_changes(
+    registry: Registry, sub: Subscription
+) -> list[tuple[str, AgentStatus | None, StatusReason | None]]:
+    """The status changes `sub` holds once everything decided so far is committed."""
+    await registry.committer.barrier()
+    return changes(await queued(sub))
 
 
 class PersistedAgents:

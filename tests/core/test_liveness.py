@@ -8,12 +8,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from core_support import FAST, FakeClock, PersistedAgents, card, queued, running
+from core_support import (
+    FAST,
+    FakeClock,
+    PersistedAgents,
+    advance,
+    card,
+    changes,
+    queued,
+    running,
+    status_changes,
+)
 
 from registryd.core.errors import InvalidArgument
 from registryd.core.events import EventFilter, Subscription
-from registryd.core.liveness import DeadlineTracker, Due, Terms
-from registryd.core.model import Agent, AgentStatus, DeregisterReason, Event, EventType, StatusReason
+from registryd.core.liveness import DeadlineTracker, Due, Pulse, Terms
+from registryd.core.model import Agent, AgentStatus, DeregisterReason, EventType, StatusReason
 from registryd.core.registry import Registry
 from registryd.core.streams import HeartbeatSession, StreamEnd
 
@@ -25,19 +35,6 @@ TICK = 0.01  # the fake clock moves in steps this small when a test looks for th
 async def registry(clock: FakeClock) -> AsyncIterator[Registry]:
     async with running(FAST, clock) as reg:
         yield reg
-
-
-async def advance(clock: FakeClock, registry: Registry, seconds: float) -> None:
-    clock.advance(seconds)
-    await registry.committer.barrier()
-
-
-def changes(events: list[Event]) -> list[tuple[str, AgentStatus | None, StatusReason | None]]:
-    return [
-        (e.agent_id, e.new_status, e.status_reason)
-        for e in events
-        if e.type is EventType.AGENT_STATUS_CHANGED
-    ]
 
 
 async def test_agent_turns_unhealthy_at_its_heartbeat_deadline(
@@ -88,7 +85,7 @@ async def test_recovered_agent_gets_fresh_deadlines(
     await registry.heartbeat("rt", ["a1"])
     await advance(clock, registry, FAST.heartbeat_timeout)
     await advance(clock, registry, FAST.auto_deregister_timeout - FAST.heartbeat_timeout - TICK)
-    assert changes(await queued(events)) == [
+    assert await status_changes(registry, events) == [
         ("a1", A.UNHEALTHY, S.HEARTBEAT_TIMEOUT),
         ("a1", A.ACTIVE, S.HEARTBEAT_RESUMED),
         ("a1", A.UNHEALTHY, S.HEARTBEAT_TIMEOUT),
@@ -108,7 +105,7 @@ async def test_a_timeout_makes_an_operators_degraded_agent_unhealthy_and_recover
     await registry.heartbeat("rt", ["a1"])
     agent = registry.get("a1")
     assert (agent.status, agent.status_reason, agent.health) == (A.DEGRADED, S.OPERATOR, A.ACTIVE)
-    assert changes(await queued(events)) == [
+    assert await status_changes(registry, events) == [
         ("a1", A.DEGRADED, S.OPERATOR),
         ("a1", A.UNHEALTHY, S.HEARTBEAT_TIMEOUT),
         ("a1", A.DEGRADED, S.HEARTBEAT_RESUMED),
@@ -165,6 +162,116 @@ def test_deadline_tracker_follows_new_terms_from_the_last_beat():
     assert tracker.pop_due(39.9) == [] and tracker.pop_due(40.0) == [("a", Due.EXPIRY)]
 
 
+def test_deadline_tracker_hands_followers_deadlines_to_their_pulse_and_back():
+    tracker = DeadlineTracker()
+    pulse = Pulse()
+    for agent_id in "ab":
+        tracker.track(agent_id, 0.0, Terms(heartbeat_timeout=1.0, auto_deregister_timeout=3.0))
+        tracker.follow(agent_id, pulse)
+    tracker.pulse(pulse, 0.5, wall=0.0)
+    assert tracker.pop_due(1.0) == [] and tracker.next_deadline() == 1.5  # the pulse's deadline is theirs
+    tracker.pulse(pulse, 1.2, wall=0.0)
+    tracker.beat("b", 2.0)  # one agent beaten on its own as well
+    assert tracker.pop_due(2.2) == [("a", Due.TIMEOUT)]
+    assert tracker.pop_due(2.9) == [] and tracker.pop_due(3.0) == [("b", Due.TIMEOUT)]
+    assert tracker.pulse(pulse, 3.1, wall=0.0) and tracker.stale == 0  # the stream's beat revives both
+    assert tracker.pop_due(4.0) == []
+    tracker.pulse(pulse, 4.0, wall=0.0)
+    assert tracker.pop_due(4.9) == [] and tracker.pop_due(5.0) == [("a", Due.TIMEOUT), ("b", Due.TIMEOUT)]
+
+
+# ---------------------------------------------------------------- stream pulses
+
+
+async def bound(registry: Registry, *agent_ids: str) -> HeartbeatSession:
+    """A session of runtime "rt" holding these newly registered agents."""
+    for agent_id in agent_ids:
+        await registry.register("rt", card("x"), agent_id)
+    session = HeartbeatSession(registry)
+    await session.bind("rt", [])
+    return session
+
+
+async def beat_all_after(
+    clock: FakeClock, registry: Registry, session: HeartbeatSession, seconds: float
+) -> float:
+    """Let `seconds` pass, then the stream beats every agent it holds; the wall time of that beat."""
+    await advance(clock, registry, seconds)
+    await session.beat([], None)
+    return clock.wall()
+
+
+async def test_a_streams_beats_of_all_its_agents_keep_them_alive_and_are_their_last_heartbeat(
+    clock: FakeClock, registry: Registry, events: Subscription
+):
+    session = await bound(registry, "a1", "a2", "a3")
+    for _ in range(10):  # 2 s: past the heartbeat timeout and the expiry many times over
+        await beat_all_after(clock, registry, session, 0.2)
+    assert await status_changes(registry, events) == []
+    assert {registry.get(a).last_heartbeat for a in ("a1", "a2", "a3")} == {clock.wall()}
+    assert {a.last_heartbeat for a in registry.list_agents().agents} == {clock.wall()}
+
+
+async def test_bound_agents_time_out_a_heartbeat_timeout_after_their_last_beat_of_either_kind(
+    clock: FakeClock, registry: Registry, events: Subscription
+):
+    session = await bound(registry, "a1", "a2")
+    stream_beat = await beat_all_after(clock, registry, session, 0.2)
+    await advance(clock, registry, 0.1)
+    await session.beat(["a2"], None)  # a2 alone, later
+    await advance(clock, registry, FAST.heartbeat_timeout - 0.1 - TICK)
+    assert await status_changes(registry, events) == []
+    await advance(clock, registry, TICK)
+    [timed_out] = [e for e in await queued(events) if e.type is EventType.AGENT_STATUS_CHANGED]
+    assert (timed_out.agent_id, timed_out.new_status, timed_out.status_reason) == (
+        "a1",
+        A.UNHEALTHY,
+        S.HEARTBEAT_TIMEOUT,
+    )
+    assert timed_out.time == pytest.approx(stream_beat + FAST.heartbeat_timeout)
+    assert timed_out.agent is not None and timed_out.agent.last_heartbeat == stream_beat
+    await advance(clock, registry, 0.1)
+    assert await status_changes(registry, events) == [("a2", A.UNHEALTHY, S.HEARTBEAT_TIMEOUT)]
+    await session.beat([], None)
+    assert await status_changes(registry, events) == [
+        ("a1", A.ACTIVE, S.HEARTBEAT_RESUMED),
+        ("a2", A.ACTIVE, S.HEARTBEAT_RESUMED),
+    ]
+    for _ in range(10):
+        await beat_all_after(clock, registry, session, 0.2)
+    assert await status_changes(registry, events) == []
+
+
+async def test_an_agent_leaving_a_stream_keeps_the_streams_last_beat(
+    clock: FakeClock, registry: Registry, events: Subscription
+):
+    session = await bound(registry, "a1", "a2")
+    stream_beat = await beat_all_after(clock, registry, session, 0.2)
+    await advance(clock, registry, 0.1)
+    await session.unbind(["a1"])
+    assert registry.get("a1").last_heartbeat == stream_beat
+    await advance(clock, registry, FAST.heartbeat_timeout - 0.1 - TICK)
+    assert await status_changes(registry, events) == []
+    await advance(clock, registry, TICK)
+    assert await status_changes(registry, events) == [
+        ("a1", A.UNHEALTHY, S.HEARTBEAT_TIMEOUT),
+        ("a2", A.UNHEALTHY, S.HEARTBEAT_TIMEOUT),
+    ]
+
+
+async def test_a_lost_stream_reports_its_last_beat_as_its_agents_last_heartbeat(
+    clock: FakeClock, registry: Registry, events: Subscription
+):
+    session = await bound(registry, "a1")
+    stream_beat = await beat_all_after(clock, registry, session, 0.2)
+    await advance(clock, registry, 0.05)
+    session.close(StreamEnd.LOST)
+    await registry.committer.barrier()
+    [lost] = [e for e in await queued(events) if e.type is EventType.AGENT_STATUS_CHANGED]
+    assert lost.agent is not None and lost.agent.last_heartbeat == stream_beat
+    assert registry.get("a1").last_heartbeat == stream_beat
+
+
 # ---------------------------------------------------------------- client-chosen terms
 
 
@@ -175,9 +282,9 @@ async def test_a_runtimes_own_heartbeat_timeout_sets_its_agents_deadlines(clock:
         await registry.register("slow", card("x"), "b1")
         assert registry.terms_of("rt") == Terms(10.0, 60.0)
         await advance(clock, registry, 10.0 - TICK)
-        assert changes(await queued(subscription)) == []
+        assert await status_changes(registry, subscription) == []
         await advance(clock, registry, TICK)
-        assert changes(await queued(subscription)) == [("a1", A.UNHEALTHY, S.HEARTBEAT_TIMEOUT)]
+        assert await status_changes(registry, subscription) == [("a1", A.UNHEALTHY, S.HEARTBEAT_TIMEOUT)]
         assert registry.get("b1").status is A.ACTIVE
 
 
@@ -253,7 +360,7 @@ async def test_an_agent_that_stopped_beating_before_a_stall_still_times_out_afte
     await advance(clock, registry, 0.2)
     clock.stall(2.0)
     await advance(clock, registry, FAST.heartbeat_timeout - 0.2)
-    assert changes(await queued(events)) == [("a1", A.UNHEALTHY, S.HEARTBEAT_TIMEOUT)]
+    assert await status_changes(registry, events) == [("a1", A.UNHEALTHY, S.HEARTBEAT_TIMEOUT)]
 
 
 # ---------------------------------------------------------------- restarts
@@ -279,7 +386,7 @@ async def test_after_a_restart_a_runtime_that_held_a_stream_must_bind_again_with
         session = HeartbeatSession(reg)
         await session.bind("back", [])
         await advance(clock, reg, reg.settings.rebind_grace)
-        assert changes(await queued(subscription)) == [
+        assert await status_changes(reg, subscription) == [
             ("g1", A.UNHEALTHY, S.STREAM_LOST),
             ("g2", A.UNHEALTHY, S.STREAM_LOST),
         ]

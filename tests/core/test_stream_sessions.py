@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from core_support import card, queued
+from core_support import card, queued, status_changes
 
 from registryd.core.errors import FailedPrecondition, PermissionDenied
 from registryd.core.events import Subscription
-from registryd.core.model import AgentStatus, EventType, StatusReason
+from registryd.core.model import AgentStatus, StatusReason
 from registryd.core.registry import Registry
 from registryd.core.streams import HeartbeatSession, StreamEnd
 
@@ -22,17 +22,6 @@ async def two_agents(registry: Registry, events: Subscription) -> HeartbeatSessi
     assert result.bound_agents == 2
     await queued(events)
     return session
-
-
-async def status_events(
-    registry: Registry, events: Subscription
-) -> list[tuple[str, AgentStatus, StatusReason]]:
-    await registry.committer.barrier()
-    return [
-        (e.agent_id, e.new_status, e.status_reason)  # type: ignore[misc]
-        for e in await queued(events)
-        if e.type is EventType.AGENT_STATUS_CHANGED
-    ]
 
 
 async def test_first_bind_with_no_ids_binds_every_agent_of_the_runtime(registry: Registry):
@@ -73,7 +62,7 @@ async def test_one_beat_keeps_every_bound_agent_alive_and_carries_a_status(
     before = {a: registry.get(a).last_heartbeat for a in ("a1", "a2")}
     await session.beat([], A.DEGRADED)
     assert all(registry.get(a).last_heartbeat > before[a] for a in before)
-    assert await status_events(registry, events) == [
+    assert await status_changes(registry, events) == [
         ("a1", A.DEGRADED, S.SELF_REPORTED),
         ("a2", A.DEGRADED, S.SELF_REPORTED),
     ]
@@ -82,7 +71,7 @@ async def test_one_beat_keeps_every_bound_agent_alive_and_carries_a_status(
 async def test_lost_stream_marks_bound_agents_unhealthy_at_once(registry: Registry, events: Subscription):
     session = await two_agents(registry, events)
     session.close(StreamEnd.LOST)
-    assert await status_events(registry, events) == [
+    assert await status_changes(registry, events) == [
         ("a1", A.UNHEALTHY, S.STREAM_LOST),
         ("a2", A.UNHEALTHY, S.STREAM_LOST),
     ]
@@ -92,7 +81,7 @@ async def test_lost_stream_marks_bound_agents_unhealthy_at_once(registry: Regist
 async def test_closed_stream_marks_bound_agents_offline(registry: Registry, events: Subscription):
     session = await two_agents(registry, events)
     session.close(StreamEnd.CLOSED)
-    assert await status_events(registry, events) == [
+    assert await status_changes(registry, events) == [
         ("a1", A.OFFLINE, S.STREAM_CLOSED),
         ("a2", A.OFFLINE, S.STREAM_CLOSED),
     ]
@@ -101,7 +90,7 @@ async def test_closed_stream_marks_bound_agents_offline(registry: Registry, even
 async def test_drained_stream_changes_nothing(registry: Registry, events: Subscription):
     session = await two_agents(registry, events)
     session.close(StreamEnd.DRAINED)
-    assert await status_events(registry, events) == []
+    assert await status_changes(registry, events) == []
     assert {registry.get(a).status for a in ("a1", "a2")} == {A.ACTIVE}
 
 
@@ -110,7 +99,7 @@ async def test_unbound_agents_are_not_affected_by_the_streams_end(registry: Regi
     result = await session.unbind(["a2"])
     assert result.bound_agents == 1
     session.close(StreamEnd.LOST)
-    assert await status_events(registry, events) == [("a1", A.UNHEALTHY, S.STREAM_LOST)]
+    assert await status_changes(registry, events) == [("a1", A.UNHEALTHY, S.STREAM_LOST)]
 
 
 async def test_a_streams_end_overrides_an_operators_degraded(registry: Registry, events: Subscription):
@@ -118,7 +107,7 @@ async def test_a_streams_end_overrides_an_operators_degraded(registry: Registry,
     await registry.update_status("a1", A.DEGRADED)
     await queued(events)
     session.close(StreamEnd.LOST)
-    assert await status_events(registry, events) == [
+    assert await status_changes(registry, events) == [
         ("a1", A.UNHEALTHY, S.STREAM_LOST),
         ("a2", A.UNHEALTHY, S.STREAM_LOST),
     ]
@@ -131,18 +120,18 @@ async def test_newer_stream_takes_over_bound_agents(registry: Registry, events: 
     await new.bind("rt", ["a1"])
     assert old.bound == {"a2"} and new.bound == {"a1"}
     old.close(StreamEnd.LOST)
-    assert await status_events(registry, events) == [("a2", A.UNHEALTHY, S.STREAM_LOST)]
+    assert await status_changes(registry, events) == [("a2", A.UNHEALTHY, S.STREAM_LOST)]
     new.close(StreamEnd.CLOSED)
-    assert await status_events(registry, events) == [("a1", A.OFFLINE, S.STREAM_CLOSED)]
+    assert await status_changes(registry, events) == [("a1", A.OFFLINE, S.STREAM_CLOSED)]
 
 
 async def test_a_beat_after_stream_loss_recovers_the_agents(registry: Registry, events: Subscription):
     session = await two_agents(registry, events)
     session.close(StreamEnd.LOST)
-    await status_events(registry, events)
+    await status_changes(registry, events)
     reconnected = HeartbeatSession(registry)
     await reconnected.bind("rt", [])
-    assert await status_events(registry, events) == [
+    assert await status_changes(registry, events) == [
         ("a1", A.ACTIVE, S.HEARTBEAT_RESUMED),
         ("a2", A.ACTIVE, S.HEARTBEAT_RESUMED),
     ]
