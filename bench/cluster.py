@@ -2,7 +2,8 @@
 
 Core level (no gRPC): registrations/s through 1 and 2 etcd-backed replicas sharing one etcd (writers
 spread over the replicas), the memory and sqlite stores for comparison, CPU seconds per write of this
-process, and event latency from a write on replica A to a subscriber on replica B. Loopback only;
+process, event latency from a write on replica A to a subscriber on replica B, and what a consistent
+read on B costs (one etcd range for the revision, then the read). Loopback only;
 every loop is bounded in count."""
 
 from __future__ import annotations
@@ -57,6 +58,19 @@ async def event_latency(a: Registry, b: Registry, samples: int = 200) -> tuple[f
     return statistics.median(latencies), latencies[int(len(latencies) * 0.99) - 1]
 
 
+async def consistent_read(b: Registry, samples: int = 500) -> tuple[float, float]:
+    """CPU microseconds of this process and wall p50 (ms) per consistent GetAgent on a replica."""
+    walls = []
+    cpu = time.process_time()
+    for _ in range(samples):
+        started = time.perf_counter()
+        await b.sync()
+        b.get("lat-0")
+        walls.append((time.perf_counter() - started) * 1e3)
+    cpu = time.process_time() - cpu
+    return cpu / samples * 1e6, statistics.median(walls)
+
+
 async def run(etcd_endpoint: str, workdir: Path) -> None:
     rows = []
     single = (
@@ -80,12 +94,14 @@ async def run(etcd_endpoint: str, workdir: Path) -> None:
     rate, cpu = await writes_per_second(replicas)
     rows.append(("etcd x2 (one process)", rate, cpu))
     p50, p99 = await event_latency(*replicas)
+    read_cpu, read_wall = await consistent_read(replicas[1])
     for registry in replicas:
         await registry.stop()
     print(f"{'store':24} {'writes/s':>10} {'CPU us/write':>13}")
     for name, rate, cpu in rows:
         print(f"{name:24} {rate:10.0f} {cpu:13.0f}")
     print(f"event latency write on A -> subscriber on B: p50 {p50:.2f} ms, p99 {p99:.2f} ms")
+    print(f"consistent read on B: {read_cpu:.0f} us CPU, p50 {read_wall:.2f} ms")
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from registryd.core.errors import (
     ResourceExhausted,
     RevisionCompacted,
     SubscriberOverflow,
+    Unavailable,
 )
 
 DOMAIN = "registryd.agentregistry.v1"
@@ -30,6 +31,7 @@ _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
     (PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
     (FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
     (ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (Unavailable, grpc.StatusCode.UNAVAILABLE),
     (CommitFailed, grpc.StatusCode.UNAVAILABLE),
 ]
 

@@ -103,6 +103,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     async def GetAgent(
         self, request: pb.GetAgentRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetAgentResponse:
+        await self._reflect_all_writes(request)
         revision = self._registry.revision
         agent = self._registry.get(request.agent_id)
         return pb.GetAgentResponse(
@@ -113,6 +114,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     async def ListAgents(
         self, request: pb.ListAgentsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListAgentsResponse:
+        await self._reflect_all_writes(request)
         statuses = convert.statuses_from_proto(request.statuses, "statuses")
         agent_filter = convert.agent_filter_from_proto(request.filter)
         limit = page_size(request.page_size, self._registry.limits)
@@ -133,6 +135,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     async def FindAgents(
         self, request: pb.FindAgentsRequest, context: grpc.aio.ServicerContext
     ) -> pb.FindAgentsResponse:
+        await self._reflect_all_writes(request)
         statuses = convert.statuses_from_proto(request.statuses, "statuses")
         limit = page_size(request.limit, self._registry.limits, field="limit")
         revision = self._registry.revision
@@ -185,6 +188,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     ) -> pb.SelectAgentResponse:
         # A waiting call counts against its caller's share of the line (token, certificate or address).
         waiter = caller(context)
+        await self._reflect_all_writes(request)
         selection = await self._registry.placement.select_waiting(
             convert.select_request_from_proto(request), waiter
         )
@@ -210,6 +214,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     async def ListRuntimes(
         self, request: pb.ListRuntimesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListRuntimesResponse:
+        await self._reflect_all_writes(request)
         limit = page_size(request.page_size, self._registry.limits)
         page = self._registry.runtimes(decode_page_token(request.page_token, "", ()), limit)
         return convert.runtime_page_to_proto(page, await self._registry.durable(page.revision))
@@ -218,9 +223,15 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     async def GetStats(
         self, request: pb.GetStatsRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetStatsResponse:
+        await self._reflect_all_writes(request)
         stats = self._registry.stats()
         await self._registry.durable(stats.revision)
         return convert.stats_to_proto(stats)
+
+    async def _reflect_all_writes(self, request: Any) -> None:
+        """A read with `consistent` set first catches up with every write acknowledged anywhere."""
+        if request.consistent:
+            await self._registry.sync()
 
     # ------------------------------------------------------------------ streams
 

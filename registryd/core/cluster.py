@@ -26,6 +26,7 @@ import structlog
 
 from registryd.core.commit import Apply, CommitFailed, Decision
 from registryd.core.decided import Decided
+from registryd.core.errors import Unavailable
 from registryd.core.model import Event
 from registryd.store.base import (
     Change,
@@ -136,12 +137,20 @@ class ClusterCommitter:
             await self.commit(list)
 
     async def sync(self) -> None:
-        """Wait until the view reflects every change committed anywhere before this call (consistent read)."""
+        """Wait until the view reflects every change committed anywhere before this call (consistent read),
+        for at most the store's request timeout."""
         try:
             revision = await self._store.read_revision()
         except StoreUnavailable as error:
-            raise CommitFailed(str(error)) from error
-        await self._applied_up_to(revision)
+            raise Unavailable(f"a consistent read needs the store's revision: {error}") from None
+        try:
+            async with asyncio.timeout(self._store.timeout):
+                await self._applied_up_to(revision)
+        except (TimeoutError, CommitFailed):
+            raise Unavailable(
+                f"this replica has applied store revision {self._applied} and not yet {revision}, which a "
+                f"consistent read waited {self._store.timeout:g} s for: retry, or read from another replica"
+            ) from None
 
     def _start(self) -> None:
         if self._worker is None:

@@ -36,6 +36,10 @@ class ResourceExhausted(RegistryError):
     pass
 
 
+class Unavailable(RegistryError):
+    """The store, or this replica's view of it, cannot answer now: retry (on another replica, too)."""
+
+
 class RevisionCompacted(FailedPrecondition):
     """The requested revision is no longer retained: re-list, then subscribe from the list's revision + 1."""
 

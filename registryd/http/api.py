@@ -94,6 +94,13 @@ def flag(request: web.Request, name: str) -> bool:
     raise InvalidArgument(f"{name} must be true or false (got {raw[:32]!r})", field=name)
 
 
+async def consistent(request: web.Request, registry: Registry) -> None:
+    """`?consistent=1`: the read first catches up with every write acknowledged anywhere (as the gRPC
+    requests' `consistent`)."""
+    if flag(request, "consistent"):
+        await registry.sync()
+
+
 def agent_filter(request: web.Request) -> AgentFilter:
     """AgentFilter's fields as parameters (repeated ones repeated: tag=a&tag=b), `selector` its label
     selector, and each `label` one more requirement of it (label=tier=gold, label=!canary)."""
@@ -152,6 +159,7 @@ async def json_body(request: web.Request) -> dict[str, Any]:
 async def list_agents(request: web.Request) -> web.Response:
     """ListAgents, with the filter's parameters (see agent_filter)."""
     registry = request.app[REGISTRY]
+    await consistent(request, registry)
     runtime_id = request.query.get("runtime_id", "")
     wanted = statuses(request)
     only = agent_filter(request)
@@ -171,6 +179,7 @@ async def list_agents(request: web.Request) -> web.Response:
 async def find_agents(request: web.Request) -> web.Response:
     """FindAgents by `capability`, with the same `status` parameter and filter parameters as the list."""
     registry = request.app[REGISTRY]
+    await consistent(request, registry)
     wanted = statuses(request)
     only = agent_filter(request)
     limit = page_size(integer(request, "limit"), registry.limits, field="limit")
@@ -184,6 +193,7 @@ async def find_agents(request: web.Request) -> web.Response:
 @refusing
 async def get_agent(request: web.Request) -> web.Response:
     registry = request.app[REGISTRY]
+    await consistent(request, registry)
     revision = registry.revision
     agent = registry.get(request.match_info["agent_id"])
     response = pb.GetAgentResponse(
@@ -214,6 +224,7 @@ async def events(request: web.Request) -> web.Response:
 async def list_runtimes(request: web.Request) -> web.Response:
     """ListRuntimes, paged the same way (`page_size`, `page_token`)."""
     registry = request.app[REGISTRY]
+    await consistent(request, registry)
     limit = page_size(integer(request, "page_size"), registry.limits)
     page = registry.runtimes(decode_page_token(request.query.get("page_token", ""), "", ()), limit)
     return proto_response(convert.runtime_page_to_proto(page, await registry.durable(page.revision)))
@@ -222,6 +233,7 @@ async def list_runtimes(request: web.Request) -> web.Response:
 @refusing
 async def stats(request: web.Request) -> web.Response:
     registry = request.app[REGISTRY]
+    await consistent(request, registry)
     current = registry.stats()
     await registry.durable(current.revision)
     return proto_response(convert.stats_to_proto(current))

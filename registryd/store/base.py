@@ -144,6 +144,11 @@ class SharedStore(Protocol):
         """The store revision of the last change committed, for reads that must reflect it."""
         ...
 
+    @property
+    def timeout(self) -> float:
+        """Seconds a request may take (a consistent read also waits at most this long to catch up)."""
+        ...
+
     def sessions(self) -> SessionPort:
         """Leases, session keys, leadership and shared beat times (core/cluster_liveness.py uses them)."""
         ...

@@ -175,6 +175,10 @@ class EtcdStore:
         self._sessions: EtcdSessions | None = None
 
     @property
+    def timeout(self) -> float:
+        return self.options.timeout
+
+    @property
     def client(self) -> aetcd.Client:
         return self._client
 

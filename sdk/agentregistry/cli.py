@@ -114,6 +114,14 @@ def _add_filter_flags(command: argparse.ArgumentParser) -> None:
         group.add_argument(flag, action="store_true", help=help)
 
 
+def _add_consistent_flag(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--consistent",
+        action="store_true",
+        help="reflect every write acknowledged by any replica before the call (the replica catches up first)",
+    )
+
+
 def _agent_filter(args: argparse.Namespace) -> AgentFilter:
     return AgentFilter(
         skill_ids=tuple(args.skill_id),
@@ -130,19 +138,23 @@ def _agent_filter(args: argparse.Namespace) -> AgentFilter:
 
 
 async def agents_list(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
-    page = await client.list_all_agents(args.runtime, args.status, filter=_agent_filter(args))
+    page = await client.list_all_agents(
+        args.runtime, args.status, filter=_agent_filter(args), consistent=args.consistent
+    )
     out.agents(page.agents, page.revision)
     return EXIT_OK
 
 
 async def agents_get(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
-    out.agent(await client.get_agent(args.agent_id))
+    out.agent(await client.get_agent(args.agent_id, consistent=args.consistent))
     return EXIT_OK
 
 
 async def agents_find(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
     out.matches(
-        await client.find_agents(args.capability, args.status, args.limit, filter=_agent_filter(args))
+        await client.find_agents(
+            args.capability, args.status, args.limit, filter=_agent_filter(args), consistent=args.consistent
+        )
     )
     return EXIT_OK
 
@@ -156,6 +168,7 @@ async def agents_select(client: RegistryClient, args: argparse.Namespace, out: O
         exclude_runtime_ids=args.exclude_runtime,
         allow_degraded=args.allow_degraded,
         filter=_agent_filter(args),
+        consistent=args.consistent,
     )
     out.selection(selection)
     return EXIT_OK if selection.agent is not None else EXIT_REFUSED
@@ -260,7 +273,7 @@ def _confirm(action: str, answer: str, yes: bool) -> None:
 
 
 async def runtimes(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
-    out.runtimes(await client.list_runtimes())
+    out.runtimes(await client.list_runtimes(consistent=args.consistent))
     return EXIT_OK
 
 
@@ -270,7 +283,7 @@ async def status_set(client: RegistryClient, args: argparse.Namespace, out: Outp
 
 
 async def stats(client: RegistryClient, args: argparse.Namespace, out: Output) -> int:
-    out.stats(await client.get_stats())
+    out.stats(await client.get_stats(consistent=args.consistent))
     return EXIT_OK
 
 
@@ -418,9 +431,11 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     listing.add_argument(
         "--status", type=_status, action="append", default=[], help="only this status (repeatable)"
     )
+    _add_consistent_flag(listing)
     listing.set_defaults(func=agents_list)
     get = agents.add_parser("get", help="show one agent")
     get.add_argument("agent_id")
+    _add_consistent_flag(get)
     get.set_defaults(func=agents_get)
     remove = agents.add_parser("deregister", help="remove an agent (a leftover of a runtime that is gone)")
     remove.add_argument("agent_id")
@@ -459,6 +474,7 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         metavar="N",
         help="most matches to show (default: the daemon's, 100)",
     )
+    _add_consistent_flag(find)
     find.set_defaults(func=agents_find)
     pick = agents.add_parser(
         "select",
@@ -487,9 +503,12 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     pick.add_argument(
         "--allow-degraded", action="store_true", help="a DEGRADED agent when no ACTIVE one fits"
     )
+    _add_consistent_flag(pick)
     pick.set_defaults(func=agents_select)
 
-    commands.add_parser("runtimes", help="list runtimes and their agents").set_defaults(func=runtimes)
+    listing_runtimes = commands.add_parser("runtimes", help="list runtimes and their agents")
+    _add_consistent_flag(listing_runtimes)
+    listing_runtimes.set_defaults(func=runtimes)
 
     runtime = commands.add_parser("runtime", help="take a runtime out of rotation and back").add_subparsers(
         dest="runtime_command", required=True, metavar="SUBCOMMAND"
@@ -516,7 +535,9 @@ def parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     set_status.add_argument("--runtime", default="", help="refuse unless the agent belongs to this runtime")
     set_status.set_defaults(func=status_set)
 
-    commands.add_parser("stats", help="totals, distributions and counters").set_defaults(func=stats)
+    totals = commands.add_parser("stats", help="totals, distributions and counters")
+    _add_consistent_flag(totals)
+    totals.set_defaults(func=stats)
 
     tail = commands.add_parser("watch", help="tail events live, resuming after reconnects")
     tail.add_argument(

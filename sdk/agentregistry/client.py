@@ -236,9 +236,11 @@ class RegistryClient:
         response = await self._unary(self._stub.DeregisterAgent, request, retry=False)
         return convert.deregister_result(response)
 
-    async def get_agent(self, agent_id: str) -> AgentMetadata:
-        """One agent; AgentNotFoundError when unknown."""
-        request = pb.GetAgentRequest(agent_id=agent_id)
+    async def get_agent(self, agent_id: str, *, consistent: bool = False) -> AgentMetadata:
+        """One agent; AgentNotFoundError when unknown. With `consistent`, the answer reflects every write
+        acknowledged by any replica before the call (the replica catches up first; the same keyword on
+        every read below)."""
+        request = pb.GetAgentRequest(agent_id=agent_id, consistent=consistent)
         response = await self._unary(self._stub.GetAgent, request)
         return convert.agent_from_proto(response.agent)
 
@@ -250,6 +252,7 @@ class RegistryClient:
         page_token: str = "",
         *,
         filter: AgentFilter | None = None,
+        consistent: bool = False,
     ) -> AgentPage:
         """One page of agents ordered by id (empty `statuses`: every status), of those that pass
         `filter`. Pass the page's `next_page_token` with the same filters for the next page;
@@ -260,6 +263,7 @@ class RegistryClient:
             page_size=page_size,
             page_token=page_token,
             filter=convert.agent_filter_to_proto(filter),
+            consistent=consistent,
         )
         response = await self._unary(self._stub.ListAgents, request)
         return convert.agent_page(response)
@@ -271,11 +275,12 @@ class RegistryClient:
         page_size: int = 0,
         *,
         filter: AgentFilter | None = None,
+        consistent: bool = False,
     ) -> AgentPage:
         """Every page joined. The revision is the first page's: subscribing from revision + 1 replays
         anything that changed while later pages were read, so nothing is missed."""
         statuses = tuple(statuses)
-        first = await self.list_agents(runtime_id, statuses, page_size, filter=filter)
+        first = await self.list_agents(runtime_id, statuses, page_size, filter=filter, consistent=consistent)
         agents, token = list(first.agents), first.next_page_token
         while token:
             page = await self.list_agents(runtime_id, statuses, page_size, token, filter=filter)
@@ -290,6 +295,7 @@ class RegistryClient:
         limit: int = 0,
         *,
         filter: AgentFilter | None = None,
+        consistent: bool = False,
     ) -> FindResult:
         """Agents whose capabilities, skill names or skill tags (then, ranked below, descriptions and
         skill examples) match `capability` as words or a substring (see the README), best match first, of those that pass `filter` (with a blank capability: every agent that passes
@@ -299,6 +305,7 @@ class RegistryClient:
             statuses=convert.statuses_to_proto(statuses),
             limit=limit,
             filter=convert.agent_filter_to_proto(filter),
+            consistent=consistent,
         )
         response = await self._unary(self._stub.FindAgents, request)
         return convert.find_result(response)
@@ -348,6 +355,7 @@ class RegistryClient:
         reservation_ttl: float | None = None,
         wait: float = 0.0,
         filter: AgentFilter | None = None,
+        consistent: bool = False,
     ) -> Selection:
         """One agent for a task among those `find_agents(capability)` would answer, chosen by load
         (see SelectionStrategy); with `reserve`, it counts one more task at once until released (or
@@ -365,6 +373,7 @@ class RegistryClient:
             reservation_ttl=convert.duration_or_none(reservation_ttl),
             wait_timeout=convert.duration_or_none(wait or None),
             filter=convert.agent_filter_to_proto(filter),
+            consistent=consistent,
         )
         # A reserving select is not repeated: a repeat would hold a second reservation.
         response = await self._unary(self._stub.SelectAgent, request, retry=not reserve, waits=wait)
@@ -454,10 +463,10 @@ class RegistryClient:
 
     # ------------------------------------------------------------------------------------ others
 
-    async def list_runtimes(self, page_size: int = 0) -> RuntimeList:
+    async def list_runtimes(self, page_size: int = 0, *, consistent: bool = False) -> RuntimeList:
         """Every runtime with its agent ids and whether a heartbeat stream is bound to it: every page
         joined, with the first page's revision (as `list_all_agents`)."""
-        first = await self.list_runtimes_page(page_size)
+        first = await self.list_runtimes_page(page_size, consistent=consistent)
         runtimes, token = list(first.runtimes), first.next_page_token
         while token:
             page = await self.list_runtimes_page(page_size, token)
@@ -465,15 +474,17 @@ class RegistryClient:
             token = page.next_page_token
         return RuntimeList(runtimes, first.revision)
 
-    async def list_runtimes_page(self, page_size: int = 0, page_token: str = "") -> RuntimeList:
+    async def list_runtimes_page(
+        self, page_size: int = 0, page_token: str = "", *, consistent: bool = False
+    ) -> RuntimeList:
         """One page of runtimes ordered by id; pass its `next_page_token` for the next."""
-        request = pb.ListRuntimesRequest(page_size=page_size, page_token=page_token)
+        request = pb.ListRuntimesRequest(page_size=page_size, page_token=page_token, consistent=consistent)
         response = await self._unary(self._stub.ListRuntimes, request)
         return convert.runtime_list(response)
 
-    async def get_stats(self) -> RegistryStats:
+    async def get_stats(self, *, consistent: bool = False) -> RegistryStats:
         """Totals, distributions and counters (the original's get_metrics, and more)."""
-        response = await self._unary(self._stub.GetStats, pb.GetStatsRequest())
+        response = await self._unary(self._stub.GetStats, pb.GetStatsRequest(consistent=consistent))
         return convert.stats(response)
 
     async def health_check(self, service: str = "") -> ServingStatus:

@@ -100,6 +100,22 @@ def test_json_output_is_one_document_for_scripts(registry: tuple[str, Any]) -> N
     assert stats["runtime_distribution"] == {"rt-a": 2, "rt-b": 1}
 
 
+def test_every_read_command_takes_consistent(registry: tuple[str, Any]) -> None:
+    address, _ = registry
+    reads = [
+        ("agents", "list"),
+        ("agents", "get", "coder"),
+        ("agents", "find", "python"),
+        ("agents", "select", "translation"),
+        ("runtimes",),
+        ("stats",),
+    ]
+    answers = [registryctl(address, "-o", "json", *read, "--consistent") for read in reads]
+    assert [a.returncode for a in answers] == [0] * len(reads), [a.stderr for a in answers]
+    assert json.loads(answers[1].stdout)["agent_id"] == "coder"
+    assert json.loads(answers[5].stdout)["total_agents"] == 3
+
+
 def test_status_set_changes_an_agent_and_watch_replays_it(registry: tuple[str, Any]) -> None:
     address, stub = registry
 

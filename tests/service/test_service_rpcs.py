@@ -94,6 +94,19 @@ async def test_get_agent_returns_the_agent_and_the_revision(daemon):
     assert response.agent == registered.agent and response.revision == registered.revision
 
 
+async def test_a_single_daemon_answers_a_consistent_read_as_a_plain_one(daemon):
+    registered = await register(daemon.stub, "rt", "a1", "x")
+    stub = daemon.stub
+    got = await stub.GetAgent(pb.GetAgentRequest(agent_id="a1", consistent=True))
+    listed = await stub.ListAgents(pb.ListAgentsRequest(consistent=True))
+    found = await stub.FindAgents(pb.FindAgentsRequest(capability="x", consistent=True))
+    selected = await stub.SelectAgent(pb.SelectAgentRequest(capability="x", consistent=True))
+    runtimes = await stub.ListRuntimes(pb.ListRuntimesRequest(consistent=True))
+    stats = await stub.GetStats(pb.GetStatsRequest(consistent=True))
+    assert got.revision == listed.revision == found.revision == runtimes.revision == stats.revision
+    assert got.revision == registered.revision and selected.agent.agent_id == "a1"
+
+
 async def test_get_agent_without_an_id_is_invalid(daemon):
     error = await refused(daemon.stub.GetAgent(pb.GetAgentRequest()))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and bad_request_fields(error) == ["agent_id"]

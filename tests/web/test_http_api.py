@@ -92,6 +92,8 @@ async def test_reads_answer_what_grpc_answers(serve: Serve, http: aiohttp.Client
     assert await get_json(http, f"{base}/api/v1/agents/agent-4") == grpc_json(one)
     runtimes = await stub.ListRuntimes(pb.ListRuntimesRequest())
     assert await get_json(http, f"{base}/api/v1/runtimes") == grpc_json(runtimes)
+    assert await get_json(http, f"{base}/api/v1/runtimes?consistent=1") == grpc_json(runtimes)
+    assert await get_json(http, f"{base}/api/v1/agents/agent-4?consistent=true") == grpc_json(one)
     stats = await get_json(http, f"{base}/api/v1/stats")
     assert stats["statusDistribution"] == {
         "ACTIVE": "4",
@@ -121,6 +123,7 @@ async def test_reads_answer_what_grpc_answers(serve: Serve, http: aiohttp.Client
         ("/api/v1/agents?selector=a%20in%20()", 400, "filter.label_selector"),
         ("/api/v1/find?tag=%20", 400, "filter.tags[0]"),
         ("/api/v1/find?streaming=maybe", 400, "streaming"),
+        ("/api/v1/stats?consistent=maybe", 400, "consistent"),
         ("/api/v1/agents/nobody", 404, "agent_id"),
         ("/api/v1/agents/nobody/events", 404, "agent_id"),
         ("/api/v1/find?capability=", 400, "capability"),

@@ -586,10 +586,12 @@ class DeregisterAgentResponse(_message.Message):
     def __init__(self, agent: _Optional[_Union[Agent, _Mapping]] = ..., revision: _Optional[int] = ...) -> None: ...
 
 class GetAgentRequest(_message.Message):
-    __slots__ = ("agent_id",)
+    __slots__ = ("agent_id", "consistent")
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CONSISTENT_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
-    def __init__(self, agent_id: _Optional[str] = ...) -> None: ...
+    consistent: bool
+    def __init__(self, agent_id: _Optional[str] = ..., consistent: _Optional[bool] = ...) -> None: ...
 
 class GetAgentResponse(_message.Message):
     __slots__ = ("agent", "revision")
@@ -624,18 +626,20 @@ class AgentFilter(_message.Message):
     def __init__(self, skill_ids: _Optional[_Iterable[str]] = ..., tags: _Optional[_Iterable[str]] = ..., input_modes: _Optional[_Iterable[str]] = ..., output_modes: _Optional[_Iterable[str]] = ..., protocol_bindings: _Optional[_Iterable[str]] = ..., streaming: _Optional[bool] = ..., push_notifications: _Optional[bool] = ..., provider: _Optional[str] = ..., verified: _Optional[bool] = ..., label_selector: _Optional[str] = ...) -> None: ...
 
 class ListAgentsRequest(_message.Message):
-    __slots__ = ("runtime_id", "statuses", "page_size", "page_token", "filter")
+    __slots__ = ("runtime_id", "statuses", "page_size", "page_token", "filter", "consistent")
     RUNTIME_ID_FIELD_NUMBER: _ClassVar[int]
     STATUSES_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
+    CONSISTENT_FIELD_NUMBER: _ClassVar[int]
     runtime_id: str
     statuses: _containers.RepeatedScalarFieldContainer[AgentStatus]
     page_size: int
     page_token: str
     filter: AgentFilter
-    def __init__(self, runtime_id: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[AgentStatus, str]]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., filter: _Optional[_Union[AgentFilter, _Mapping]] = ...) -> None: ...
+    consistent: bool
+    def __init__(self, runtime_id: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[AgentStatus, str]]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., filter: _Optional[_Union[AgentFilter, _Mapping]] = ..., consistent: _Optional[bool] = ...) -> None: ...
 
 class ListAgentsResponse(_message.Message):
     __slots__ = ("agents", "next_page_token", "revision")
@@ -648,19 +652,21 @@ class ListAgentsResponse(_message.Message):
     def __init__(self, agents: _Optional[_Iterable[_Union[Agent, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., revision: _Optional[int] = ...) -> None: ...
 
 class FindAgentsRequest(_message.Message):
-    __slots__ = ("capability", "statuses", "limit", "filter")
+    __slots__ = ("capability", "statuses", "limit", "filter", "consistent")
     CAPABILITY_FIELD_NUMBER: _ClassVar[int]
     STATUSES_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
+    CONSISTENT_FIELD_NUMBER: _ClassVar[int]
     capability: str
     statuses: _containers.RepeatedScalarFieldContainer[AgentStatus]
     limit: int
     filter: AgentFilter
-    def __init__(self, capability: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[AgentStatus, str]]] = ..., limit: _Optional[int] = ..., filter: _Optional[_Union[AgentFilter, _Mapping]] = ...) -> None: ...
+    consistent: bool
+    def __init__(self, capability: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[AgentStatus, str]]] = ..., limit: _Optional[int] = ..., filter: _Optional[_Union[AgentFilter, _Mapping]] = ..., consistent: _Optional[bool] = ...) -> None: ...
 
 class SelectAgentRequest(_message.Message):
-    __slots__ = ("capability", "filter", "strategy", "affinity_key", "exclude_agent_ids", "exclude_runtime_ids", "allow_degraded", "reserve", "reservation_ttl", "wait_timeout")
+    __slots__ = ("capability", "filter", "strategy", "affinity_key", "exclude_agent_ids", "exclude_runtime_ids", "allow_degraded", "reserve", "reservation_ttl", "wait_timeout", "consistent")
     CAPABILITY_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_FIELD_NUMBER: _ClassVar[int]
@@ -671,6 +677,7 @@ class SelectAgentRequest(_message.Message):
     RESERVE_FIELD_NUMBER: _ClassVar[int]
     RESERVATION_TTL_FIELD_NUMBER: _ClassVar[int]
     WAIT_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    CONSISTENT_FIELD_NUMBER: _ClassVar[int]
     capability: str
     filter: AgentFilter
     strategy: SelectionStrategy
@@ -681,7 +688,8 @@ class SelectAgentRequest(_message.Message):
     reserve: bool
     reservation_ttl: _duration_pb2.Duration
     wait_timeout: _duration_pb2.Duration
-    def __init__(self, capability: _Optional[str] = ..., filter: _Optional[_Union[AgentFilter, _Mapping]] = ..., strategy: _Optional[_Union[SelectionStrategy, str]] = ..., affinity_key: _Optional[str] = ..., exclude_agent_ids: _Optional[_Iterable[str]] = ..., exclude_runtime_ids: _Optional[_Iterable[str]] = ..., allow_degraded: _Optional[bool] = ..., reserve: _Optional[bool] = ..., reservation_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wait_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    consistent: bool
+    def __init__(self, capability: _Optional[str] = ..., filter: _Optional[_Union[AgentFilter, _Mapping]] = ..., strategy: _Optional[_Union[SelectionStrategy, str]] = ..., affinity_key: _Optional[str] = ..., exclude_agent_ids: _Optional[_Iterable[str]] = ..., exclude_runtime_ids: _Optional[_Iterable[str]] = ..., allow_degraded: _Optional[bool] = ..., reserve: _Optional[bool] = ..., reservation_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., wait_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., consistent: _Optional[bool] = ...) -> None: ...
 
 class SelectAgentResponse(_message.Message):
     __slots__ = ("agent", "reason", "load", "reservation", "matched", "eligible")
@@ -916,12 +924,14 @@ class SubscribeResponse(_message.Message):
     def __init__(self, event: _Optional[_Union[Event, _Mapping]] = ..., bookmark: _Optional[_Union[Bookmark, _Mapping]] = ..., heartbeat_digest: _Optional[_Union[HeartbeatDigest, _Mapping]] = ...) -> None: ...
 
 class ListRuntimesRequest(_message.Message):
-    __slots__ = ("page_size", "page_token")
+    __slots__ = ("page_size", "page_token", "consistent")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CONSISTENT_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    consistent: bool
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., consistent: _Optional[bool] = ...) -> None: ...
 
 class Runtime(_message.Message):
     __slots__ = ("runtime_id", "agent_ids", "agent_count", "stream_connected", "heartbeat_timeout", "auto_deregister_timeout")
@@ -950,8 +960,10 @@ class ListRuntimesResponse(_message.Message):
     def __init__(self, runtimes: _Optional[_Iterable[_Union[Runtime, _Mapping]]] = ..., revision: _Optional[int] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GetStatsRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("consistent",)
+    CONSISTENT_FIELD_NUMBER: _ClassVar[int]
+    consistent: bool
+    def __init__(self, consistent: _Optional[bool] = ...) -> None: ...
 
 class GetStatsResponse(_message.Message):
     __slots__ = ("total_agents", "total_runtimes", "status_distribution", "runtime_distribution", "total_queries", "total_registrations", "total_deregistrations", "capability_index_size", "revision", "compacted_revision", "subscribers", "heartbeat_streams", "expiry_guard_active")
