@@ -30,6 +30,12 @@ def raise_fd_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
 @dataclass
 class ServerProcess:
     """A server under test: registryd (`kind="registryd"`) or the no-op server (`kind="noop"`)."""
@@ -49,8 +55,7 @@ class ServerProcess:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time the server has used so far."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        return process_cpu_seconds(self.pid)
 
     def stop(self, timeout: float = 15.0) -> float:
         """SIGTERM and wait; returns the seconds it took to exit (kills it after `timeout`)."""
@@ -93,13 +98,13 @@ def start_server(
         str(ready),
         *(args or []),
     ]
+    raise_fd_limit()  # inherited; not in a preexec_fn, which is unsafe once gRPC's threads run here
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen(
             command,
             cwd=ROOT,
             stdout=log_file,
             stderr=subprocess.STDOUT,
-            preexec_fn=raise_fd_limit,
             env={**os.environ, **(env or {})},
         )
     deadline = time.monotonic() + timeout
