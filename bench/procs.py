@@ -98,13 +98,13 @@ def start_server(
         str(ready),
         *(args or []),
     ]
+    raise_fd_limit()  # inherited; not in a preexec_fn, which is unsafe once gRPC's threads run here
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen(
             command,
             cwd=ROOT,
             stdout=log_file,
             stderr=subprocess.STDOUT,
-            preexec_fn=raise_fd_limit,
             env={**os.environ, **(env or {})},
         )
     deadline = time.monotonic() + timeout
