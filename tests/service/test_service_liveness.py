@@ -44,7 +44,7 @@ async def assert_silent_agent_times_out_on_time(stub, events: Subscriber) -> Non
 
 
 async def test_silent_agent_turns_unhealthy_then_is_deregistered_on_time(daemon, subscribe):
-    await assert_silent_agent_times_out_on_time(daemon.stub, subscribe(daemon.stub))
+    await assert_silent_agent_times_out_on_time(daemon.stub, subscribe(daemon.other.stub))
 
 
 async def test_daemon_process_on_uvloop_times_agents_out_on_time(daemon_process, subscribe):
@@ -73,7 +73,7 @@ async def test_unary_heartbeats_keep_an_agent_active(daemon):
 
 
 async def test_heartbeat_after_a_timeout_resumes_the_agent(daemon, subscribe):
-    events = subscribe(daemon.stub, types=[EVENT.Value("EVENT_TYPE_AGENT_STATUS_CHANGED")])
+    events = subscribe(daemon.other.stub, types=[EVENT.Value("EVENT_TYPE_AGENT_STATUS_CHANGED")])
     await events.started()
     await register(daemon.stub, "rt", "a1")
     await events.event()
