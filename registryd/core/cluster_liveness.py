@@ -7,15 +7,15 @@
   auto-deregistration and the expiry guard, each write fenced by the leadership key. When a session
   vanishes (its replica ended the stream, or died and its lease expired) the leader turns the agents
   UNHEALTHY unless the runtime holds a session again by the time the change commits.
-- Unary heartbeats reach every replica through the store, coalesced per `BEAT_FLUSH`, so whoever leads
-  next has the same deadlines. Agents of runtimes held elsewhere are parked in every other replica's
+- Heartbeats (unary and streamed) reach every replica through the store, coalesced per `BEAT_FLUSH`, so
+  every view shows the same last heartbeats and whoever leads next has the same deadlines. Agents of runtimes held elsewhere are parked in every other replica's
   tracker and restart their clock when the session ends: their deadline can come late, never early.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import structlog
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("registryd.cluster")
 
-BEAT_FLUSH = 0.2  # seconds unary beats are coalesced before they are shared with the other replicas
+BEAT_FLUSH = 0.2  # seconds beats are coalesced before they are shared with the other replicas
 
 
 class ClusterLiveness:
@@ -79,7 +79,7 @@ class ClusterLiveness:
         """The fence of the change made when this replica's last stream of the runtime ends."""
         return Fence(held_here=runtime_id, release=True)
 
-    def note_beats(self, agent_ids: Sequence[str]) -> None:
+    def note_beats(self, agent_ids: Iterable[str]) -> None:
         self._beats.update(agent_ids)
         if self._flush_timer is None and self._beats:
             self._flush_timer = self._clock.schedule(BEAT_FLUSH, self._flush)

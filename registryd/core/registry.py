@@ -744,8 +744,6 @@ class Registry:
         self.request_terms(runtime_id, heartbeat_timeout, auto_deregister_timeout)
         targets = agent_ids or tuple(self._runtimes.get(runtime_id, ()))
         known, unknown, refused = self.split_owned(runtime_id, targets)
-        if self.cluster is not None:
-            self.cluster.note_beats(known)
         result = await self.beat(runtime_id, known, status, loads)
         return result.merge(unknown, refused), self.committed_revision
 
@@ -833,6 +831,8 @@ class Registry:
         if self._tracker.pulse(session.pulse, self._sweeper.now(), now):
             self._arm()
             self._release_guard()
+        if self.cluster is not None:  # the other replicas' views and deadlines, as for beats one by one
+            self.cluster.note_beats(session.bound)
         if self.hub.wants_digests:
             for agent_id in session.bound:
                 self.hub.note_beat(agent_id, session.runtime_id, now)
@@ -874,6 +874,8 @@ class Registry:
         if not agent_ids:
             return
         agent_ids = list(agent_ids)
+        if self.cluster is not None:  # unary and streamed alike: the other replicas' views and deadlines
+            self.cluster.note_beats(agent_ids)
         now = self._clock.wall()
         trigger = beat_trigger(status)
         unchanged = unchanged_by(trigger)

@@ -5,7 +5,7 @@ Keys under the prefix, all attached to the writing replica's lease:
                                   re-binds elsewhere is written again with the new replica's lease, which
                                   fences the old one: the old lease's expiry no longer deletes the key.
   {prefix}/leader                 the elected replica's id (won by a Txn on the key's absence)
-  {prefix}/beats/{replica_id}     the agents beaten through that replica lately (coalesced unary beats)
+  {prefix}/beats/{replica_id}     the agents beaten through that replica lately (coalesced heartbeats)
 
 A replica that dies stops renewing its lease; etcd deletes its keys after the TTL, and every replica sees
 the deletions on its watch.

@@ -240,7 +240,6 @@ async def _is(state: Any, expected: tuple[Any, ...]) -> bool:
     return bool(await state() == expected)
 
 
-@pytest.mark.replicas_xfail("streamed heartbeats do not reach the other replicas")
 async def test_the_views_last_heartbeat_stays_fresh(serve: Any, make_registry: Any) -> None:
     running = await serve(heartbeat_timeout=1.5, auto_deregister_timeout=5.0)
     worker = await make_registry(running.address, heartbeat_timeout=1.5, auto_deregister_timeout=5.0)
