@@ -12,6 +12,7 @@ from service_support import EVENT, register
 
 STATUS_CHANGED = EVENT.Value("EVENT_TYPE_AGENT_STATUS_CHANGED")
 LOSS_BOUND = 2.0  # seconds from a killed stream to the subscriber's event (generous; typically ~50 ms)
+QUIET = 0.5  # seconds in which nothing may happen (another replica reacts within milliseconds)
 
 
 async def bound_stream(daemon, runtime_id: str, *agent_ids: str) -> grpc.aio.StreamStreamCall:
@@ -64,6 +65,7 @@ async def test_closed_channel_marks_bound_agents_unhealthy_stream_lost(daemon, s
 
 async def test_half_closed_stream_marks_bound_agents_offline_stream_closed(daemon, subscribe):
     call = await bound_stream(daemon, "rt", "a1")
+    await register(daemon.stub, "rt", "a2")  # the runtime's, but not bound to the stream
     events = subscribe(daemon.other.stub, types=[STATUS_CHANGED])
     await events.started()
     await call.done_writing()
@@ -74,6 +76,11 @@ async def test_half_closed_stream_marks_bound_agents_offline_stream_closed(daemo
         pb.AGENT_STATUS_OFFLINE,
         pb.STATUS_REASON_STREAM_CLOSED,
     )
+    await asyncio.sleep(QUIET)  # a clean end is no death: the unbound agent keeps its status, everywhere
+    assert events.drained() == []
+    await daemon.synced()
+    agent = (await daemon.other.stub.GetAgent(pb.GetAgentRequest(agent_id="a2"))).agent
+    assert agent.status == pb.AGENT_STATUS_ACTIVE
 
 
 async def test_heartbeat_after_stream_loss_brings_agents_back(daemon, subscribe):
