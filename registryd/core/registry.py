@@ -360,8 +360,12 @@ class Registry:
     async def durable(self, revision: int) -> int:
         """`revision` once everything up to it is committed: a read answers with the revision of the state
         it reflects only after that state can no longer be lost (so list-then-subscribe stays exact)."""
-        await self.committer.barrier()
+        await self.settled()
         return revision
+
+    async def settled(self) -> None:
+        """Wait until every change decided so far is applied and durable."""
+        await self.committer.barrier()
 
     async def sync(self) -> int:
         """Wait until this view reflects every write acknowledged anywhere before the call (a consistent

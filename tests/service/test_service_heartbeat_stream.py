@@ -69,7 +69,9 @@ async def test_half_closed_stream_marks_bound_agents_offline_stream_closed(daemo
     events = subscribe(daemon.other.stub, types=[STATUS_CHANGED])
     await events.started()
     await call.done_writing()
-    assert await call.code() == grpc.StatusCode.OK
+    assert await call.code() == grpc.StatusCode.OK  # once the change is applied: reads after it see it
+    agent = (await daemon.stub.GetAgent(pb.GetAgentRequest(agent_id="a1"))).agent
+    assert (agent.status, agent.status_reason) == (pb.AGENT_STATUS_OFFLINE, pb.STATUS_REASON_STREAM_CLOSED)
     _, event = await events.event(LOSS_BOUND + 1)
     assert (event.agent_id, event.new_status, event.status_reason) == (
         "a1",
