@@ -277,6 +277,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             await asyncio.sleep(HALF_CLOSE_SETTLE)
             end = StreamEnd.CLOSED
             log.debug("heartbeat stream half-closed", runtime_id=session.runtime_id)
+            await session.finish(end)  # the stream ends once its agents are OFFLINE
         except CommitFailed as error:
             set_status(context, error)
         except asyncio.CancelledError:

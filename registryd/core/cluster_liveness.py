@@ -6,16 +6,18 @@
 - The elected leader judges every agent whose runtime holds no session anywhere: heartbeat timeouts,
   auto-deregistration and the expiry guard, each write fenced by the leadership key. When a session
   vanishes (its replica ended the stream, or died and its lease expired) the leader turns the agents
-  UNHEALTHY unless the runtime holds a session again by the time the change commits.
-- Unary heartbeats reach every replica through the store, coalesced per `BEAT_FLUSH`, so whoever leads
-  next has the same deadlines. Agents of runtimes held elsewhere are parked in every other replica's
+  UNHEALTHY unless the runtime holds a session again by the time the change commits. A session its holder
+  released (the stream ended on a live replica, which changed the agents it bound) is no death: the
+  runtime's other agents keep their deadlines, as in a single daemon.
+- Heartbeats (unary and streamed) reach every replica through the store, coalesced per `BEAT_FLUSH`, so
+  every view shows the same last heartbeats and whoever leads next has the same deadlines. Agents of runtimes held elsewhere are parked in every other replica's
   tracker and restart their clock when the session ends: their deadline can come late, never early.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import structlog
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("registryd.cluster")
 
-BEAT_FLUSH = 0.2  # seconds unary beats are coalesced before they are shared with the other replicas
+BEAT_FLUSH = 0.2  # seconds beats are coalesced before they are shared with the other replicas
 
 
 class ClusterLiveness:
@@ -79,7 +81,7 @@ class ClusterLiveness:
         """The fence of the change made when this replica's last stream of the runtime ends."""
         return Fence(held_here=runtime_id, release=True)
 
-    def note_beats(self, agent_ids: Sequence[str]) -> None:
+    def note_beats(self, agent_ids: Iterable[str]) -> None:
         self._beats.update(agent_ids)
         if self._flush_timer is None and self._beats:
             self._flush_timer = self._clock.schedule(BEAT_FLUSH, self._flush)
@@ -105,10 +107,8 @@ class ClusterLiveness:
     def session_changed(self, runtime_id: str, held_here: bool | None) -> None:
         registry = self._registry
         if held_here is None:
-            self.held_elsewhere.discard(runtime_id)
-            if registry.streams_here(runtime_id):
+            if not self._unheld(runtime_id):
                 return  # this replica's lease lapsed under a live stream: lease_renewed takes it again
-            registry.unpark(runtime_id)
             if self.leading:
                 registry.lose_stream(runtime_id, Fence(leader=True, unheld=runtime_id))
             else:
@@ -121,6 +121,19 @@ class ClusterLiveness:
         else:
             self.held_elsewhere.add(runtime_id)
             registry.park(runtime_id)
+
+    def session_released(self, runtime_id: str) -> None:
+        self._orphaned.discard(runtime_id)
+        self._unheld(runtime_id)
+
+    def _unheld(self, runtime_id: str) -> bool:
+        """No replica holds the runtime's session now: its agents are judged here again (False: this
+        replica still streams it)."""
+        self.held_elsewhere.discard(runtime_id)
+        if self._registry.streams_here(runtime_id):
+            return False
+        self._registry.unpark(runtime_id)
+        return True
 
     def leadership_changed(self, leading: bool) -> None:
         self.leading = leading

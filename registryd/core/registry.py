@@ -360,8 +360,12 @@ class Registry:
     async def durable(self, revision: int) -> int:
         """`revision` once everything up to it is committed: a read answers with the revision of the state
         it reflects only after that state can no longer be lost (so list-then-subscribe stays exact)."""
-        await self.committer.barrier()
+        await self.settled()
         return revision
+
+    async def settled(self) -> None:
+        """Wait until every change decided so far is applied and durable."""
+        await self.committer.barrier()
 
     async def sync(self) -> int:
         """Wait until this view reflects every write acknowledged anywhere before the call (a consistent
@@ -744,8 +748,6 @@ class Registry:
         self.request_terms(runtime_id, heartbeat_timeout, auto_deregister_timeout)
         targets = agent_ids or tuple(self._runtimes.get(runtime_id, ()))
         known, unknown, refused = self.split_owned(runtime_id, targets)
-        if self.cluster is not None:
-            self.cluster.note_beats(known)
         result = await self.beat(runtime_id, known, status, loads)
         return result.merge(unknown, refused), self.committed_revision
 
@@ -833,6 +835,8 @@ class Registry:
         if self._tracker.pulse(session.pulse, self._sweeper.now(), now):
             self._arm()
             self._release_guard()
+        if self.cluster is not None:  # the other replicas' views and deadlines, as for beats one by one
+            self.cluster.note_beats(session.bound)
         if self.hub.wants_digests:
             for agent_id in session.bound:
                 self.hub.note_beat(agent_id, session.runtime_id, now)
@@ -874,6 +878,8 @@ class Registry:
         if not agent_ids:
             return
         agent_ids = list(agent_ids)
+        if self.cluster is not None:  # unary and streamed alike: the other replicas' views and deadlines
+            self.cluster.note_beats(agent_ids)
         now = self._clock.wall()
         trigger = beat_trigger(status)
         unchanged = unchanged_by(trigger)

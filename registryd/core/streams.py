@@ -131,6 +131,12 @@ class HeartbeatSession:
             self._closed = True
             self._registry.detach_session(self, _OUTCOMES[end])
 
+    async def finish(self, end: StreamEnd) -> None:
+        """Close, and wait until the change the end makes is applied and durable: a stream answered after
+        that has its agents OFFLINE for every read that follows (on any replica, for a consistent read)."""
+        self.close(end)
+        await self._registry.settled()
+
     async def _beat(
         self,
         known: Sequence[str],

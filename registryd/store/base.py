@@ -69,7 +69,7 @@ class Fence:
     leader: bool = False  # this replica still leads
     held_here: str = ""  # a runtime whose session this replica must still hold (its lease)
     unheld: str = ""  # a runtime that must hold no session anywhere
-    release: bool = False  # end held_here's session in the same transaction
+    release: bool = False  # end held_here's session in the same transaction (released, not dead)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +91,10 @@ class SessionListener(Protocol):
     def session_changed(self, runtime_id: str, held_here: bool | None) -> None:
         """A runtime's session is now held by this replica (True), by another (False), or by none (None:
         its holder ended it, or the holder's lease expired)."""
+
+    def session_released(self, runtime_id: str) -> None:
+        """A runtime's holder ended its session (the stream ended on a live replica) in the transaction of
+        the change the end made to the agents it bound: no death, the runtime's agents keep their deadlines."""
 
     def leadership_changed(self, leading: bool) -> None: ...
 

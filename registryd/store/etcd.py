@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,7 +90,7 @@ class _Link:
     agents: dict[str, bytes | None] = field(default_factory=dict)
     rows: list[bytes] = field(default_factory=list)
     fences: list[tuple[int, Fence]] = field(default_factory=list)
-    releases: list[bytes] = field(default_factory=list)
+    releases: list[str] = field(default_factory=list)
     ends: int = 0
     ops: int = 0
     size: int = 0
@@ -131,7 +131,7 @@ def _encoded(event: Event) -> tuple[bytes, str | None, bytes | None, int]:
     return encoded, event.agent_id, value, len(encoded) + len(value)
 
 
-def _links(changes: Sequence[Change], session_key: Callable[[str], bytes]) -> list[_Link]:
+def _links(changes: Sequence[Change]) -> list[_Link]:
     """The changes packed into Txns etcd accepts, in order: whole changes while they fit; a change larger
     than one Txn takes a chain of its own."""
     links = [_Link()]
@@ -148,7 +148,7 @@ def _links(changes: Sequence[Change], session_key: Callable[[str], bytes]) -> li
                 links[-1].join(index, change.fence)
             links[-1].add(row, agent_id, value, size)
         if change.fence is not None and change.fence.release:
-            links[-1].releases.append(session_key(change.fence.held_here))
+            links[-1].releases.append(change.fence.held_here)
         links[-1].ends += 1
     return links
 
@@ -252,7 +252,7 @@ class EtcdStore:
         """One Txn, or a chain of them when the changes are larger than one Txn may be (each link compares
         the log with the link before it, so another replica's change between two links is a Conflict)."""
         committed = 0
-        for link in _links(changes, self.sessions().session_key):
+        for link in _links(changes):
             expected = await self._commit_link(link, expected, committed)
             committed += link.ends
         return expected
@@ -266,7 +266,7 @@ class EtcdStore:
         ]
         if link.rows:
             ops.append(rpc.RequestOp(request_put=rpc.PutRequest(key=self._log_key, value=link.log_value())))
-        ops += [rpc.RequestOp(request_delete_range=rpc.DeleteRangeRequest(key=key)) for key in link.releases]
+        ops += [self.sessions().release_op(runtime_id) for runtime_id in link.releases]
         conditions = {index: self.sessions().conditions(fence) for index, fence in link.fences}
         compares = {
             (key, compare.SerializeToString()): compare
@@ -286,6 +286,8 @@ class EtcdStore:
             ),
         )
         if response.succeeded:
+            for runtime_id in link.releases:
+                await self.sessions().forget_released(runtime_id)
             return int(response.header.revision)
         found = {
             key: (answer.response_range.kvs[0] if answer.response_range.kvs else None)

@@ -4,8 +4,11 @@ Keys under the prefix, all attached to the writing replica's lease:
   {prefix}/sessions/{runtime_id}  the replica holding the runtime's heartbeat stream. A runtime that
                                   re-binds elsewhere is written again with the new replica's lease, which
                                   fences the old one: the old lease's expiry no longer deletes the key.
+                                  When the stream ends on a live replica, the key is marked released (an
+                                  empty value) in the transaction of the change the end makes, and deleted
+                                  after: followers tell that from a death, where the lease deletes the key.
   {prefix}/leader                 the elected replica's id (won by a Txn on the key's absence)
-  {prefix}/beats/{replica_id}     the agents beaten through that replica lately (coalesced unary beats)
+  {prefix}/beats/{replica_id}     the agents beaten through that replica lately (coalesced heartbeats)
 
 A replica that dies stops renewing its lease; etcd deletes its keys after the TTL, and every replica sees
 the deletions on its watch.
@@ -34,6 +37,7 @@ log = structlog.get_logger("registryd.etcd")
 
 RETRY_DELAY = 0.2  # seconds between attempts after etcd failed to answer
 STOP_WAIT = 1.0  # seconds stop() waits for its cancelled tasks
+RELEASED = b""  # a session key's value once its holder ended the session (a replica id otherwise)
 
 _BROKEN = (TimeoutError, grpc.RpcError, aetcd.exceptions.ClientError, OSError, StoreUnavailable)
 
@@ -52,6 +56,7 @@ class EtcdSessions:
         self._listener: SessionListener | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._lease_granted = asyncio.Event()
+        self._released: set[str] = set()  # runtimes whose session key is marked released (deleted soon)
 
     # ------------------------------------------------------------------ fences (the store's Txn compares)
 
@@ -108,7 +113,10 @@ class EtcdSessions:
         )
         for kv in held.kvs:
             runtime_id = bytes(kv.key)[len(self._sessions) :].decode()
-            listener.session_changed(runtime_id, kv.lease == self.lease_id)
+            if bytes(kv.value) == RELEASED:
+                self._released.add(runtime_id)
+            else:
+                listener.session_changed(runtime_id, kv.lease == self.lease_id)
         loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self._keep_alive()),
@@ -129,6 +137,25 @@ class EtcdSessions:
             await self._store._call(
                 "Txn", rpc.TxnRequest(compare=self.compares(Fence(unheld=runtime_id)), success=[put])
             )
+
+    def release_op(self, runtime_id: str) -> Any:
+        """Marks the runtime's session released, in the transaction of the change its stream's end makes."""
+        put = rpc.PutRequest(key=self.session_key(runtime_id), value=RELEASED, lease=self.lease_id)
+        return rpc.RequestOp(request_put=put)
+
+    async def forget_released(self, runtime_id: str) -> None:
+        """Deletes the released mark (unless the runtime was held again meanwhile); a mark left behind goes
+        with this replica's lease."""
+        key = self.session_key(runtime_id)
+        still_released = [
+            rpc.Compare(key=key, result=rpc.Compare.EQUAL, target=rpc.Compare.VALUE, value=RELEASED),
+            rpc.Compare(key=key, result=rpc.Compare.EQUAL, target=rpc.Compare.LEASE, lease=self.lease_id),
+        ]
+        delete = rpc.RequestOp(request_delete_range=rpc.DeleteRangeRequest(key=key))
+        try:
+            await self._store._call("Txn", rpc.TxnRequest(compare=still_released, success=[delete]))
+        except StoreUnavailable as error:
+            log.warning("released session left to the lease", runtime_id=runtime_id, error=str(error))
 
     async def publish_beats(self, agent_ids: Sequence[str]) -> None:
         value = json.dumps(list(agent_ids), separators=(",", ":")).encode()
@@ -232,9 +259,17 @@ class EtcdSessions:
         assert self._listener is not None
         async for kind, kv in self._rewatching(self._sessions, _range_end(self._sessions), revision + 1):
             runtime_id = bytes(kv.key)[len(self._sessions) :].decode()
-            self._listener.session_changed(
-                runtime_id, None if kind == "DELETE" else kv.lease == self.lease_id
-            )
+            if kind == "DELETE":
+                if runtime_id in self._released:
+                    self._released.discard(runtime_id)  # the mark of a released session, removed
+                else:
+                    self._listener.session_changed(runtime_id, None)
+            elif bytes(kv.value) == RELEASED:
+                self._released.add(runtime_id)
+                self._listener.session_released(runtime_id)
+            else:
+                self._released.discard(runtime_id)
+                self._listener.session_changed(runtime_id, kv.lease == self.lease_id)
 
     async def _follow_beats(self) -> None:
         assert self._listener is not None

@@ -1,29 +1,15 @@
-"""A real one-member etcd per test module, and registry replicas over it (each test its own prefix)."""
+"""Registry replicas over the session's etcd (tests/conftest.py), each test under a prefix of its own."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 from registryd.clock import SystemClock
 from registryd.core.registry import Registry, RegistrySettings
 from registryd.store.etcd import EtcdOptions, EtcdStore
-from scripts.etcd_server import EtcdServer, start_etcd
-
-
-@pytest.fixture(scope="module")
-def etcd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdServer]:
-    server = start_etcd(Path(tmp_path_factory.mktemp("etcd")))
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def prefix() -> str:
-    return f"/t-{uuid.uuid4().hex[:12]}"
+from scripts.etcd_server import EtcdServer
 
 
 @pytest.fixture

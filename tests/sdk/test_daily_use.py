@@ -243,7 +243,7 @@ async def _is(state: Any, expected: tuple[Any, ...]) -> bool:
 async def test_the_views_last_heartbeat_stays_fresh(serve: Any, make_registry: Any) -> None:
     running = await serve(heartbeat_timeout=1.5, auto_deregister_timeout=5.0)
     worker = await make_registry(running.address, heartbeat_timeout=1.5, auto_deregister_timeout=5.0)
-    watcher = await make_registry(running.address)
+    watcher = await make_registry(running.other.address)
     await worker.register_agent({"capability": "x"}, "rt", agent_id="a")
     await eventually(lambda: "a" in watcher.agents)
     interval = 0.5

@@ -135,8 +135,9 @@ async def test_deregister_removes_agent_and_runtime_and_checks_ownership(
 
 async def test_update_heartbeat_beats_an_agent_of_another_client(daemon: Any, make_registry: Any) -> None:
     owner = await make_registry(daemon.address, enable_heartbeat_monitoring=False)
-    other = await make_registry(daemon.address)
+    other = await make_registry(daemon.other.address)
     await owner.register_agent({"capability": "x"}, "rt", agent_id="a")
+    await daemon.synced()
     before = (await other.get_agent("a")).last_heartbeat
     assert await other.update_agent_heartbeat("a") is True
     assert (await other.get_agent("a")).last_heartbeat > before
@@ -261,7 +262,7 @@ async def test_a_slow_callback_delays_neither_heartbeats_nor_other_callbacks(
 
 
 async def test_local_view_follows_changes_made_by_other_clients(daemon: Any, make_registry: Any) -> None:
-    watcher = await make_registry(daemon.address)
+    watcher = await make_registry(daemon.other.address)
     worker = await make_registry(daemon.address)
     await worker.register_agent({"capability": "x"}, "rt-w", agent_id="w")
     await eventually(lambda: "w" in watcher.agents and watcher.runtime_agents == {"rt-w": {"w"}})
@@ -277,7 +278,8 @@ async def test_start_loads_existing_agents_into_the_view(daemon: Any, make_regis
     first = await make_registry(daemon.address)
     for i in range(3):
         await first.register_agent({"capability": "x"}, "rt", agent_id=f"a{i}")
-    second = await make_registry(daemon.address)
+    await daemon.synced()
+    second = await make_registry(daemon.other.address)
     assert set(second.agents) == {"a0", "a1", "a2"}
     assert second.revision == first.revision
 
@@ -301,7 +303,7 @@ async def test_get_metrics_has_the_originals_keys(daemon: Any, make_registry: An
 
 
 async def test_shutdown_closes_streams_so_its_agents_turn_offline(daemon: Any, make_registry: Any) -> None:
-    watcher = await make_registry(daemon.address)
+    watcher = await make_registry(daemon.other.address)
     async with AgentRegistry(
         AgentRegistryConfig(target=daemon.address, heartbeat_timeout=0.3, auto_deregister_timeout=0.8)
     ) as worker:

@@ -86,7 +86,8 @@ async def runtimes(address: str, *ids: str, **bind: object) -> AsyncIterator[lis
 async def test_an_operators_degraded_does_not_hide_a_killed_worker(serve, subscribe):
     daemon = await serve(**STEADY)
     await register(daemon.stub, "w3", "w3-coder")
-    events = subscribe(daemon.stub)
+    await daemon.synced()  # a subscriber on the other replica starts after what was written
+    events = subscribe(daemon.other.stub)
     await events.started()
     async with runtimes(daemon.address, "w3") as (worker,):
         await daemon.stub.UpdateAgentStatus(
@@ -107,7 +108,8 @@ async def test_an_operators_degraded_does_not_hide_a_killed_worker(serve, subscr
 async def test_an_operators_degraded_stays_after_a_heartbeat_gap(serve, subscribe):
     daemon = await serve()  # heartbeat timeout 0.3 s
     await register(daemon.stub, "rt", "a1")
-    events = subscribe(daemon.stub)
+    await daemon.synced()  # a subscriber on the other replica starts after what was written
+    events = subscribe(daemon.other.stub)
     await events.started()
     await daemon.stub.UpdateAgentStatus(
         pb.UpdateAgentStatusRequest(agent_id="a1", status=pb.AGENT_STATUS_DEGRADED)
@@ -186,11 +188,13 @@ async def test_a_stopped_daemon_blames_no_agent_that_kept_beating(daemon_process
     assert "the daemon stalled" in process.log()
 
 
+@pytest.mark.replicas_xfail("a change of more than 127 agents is refused by one etcd Txn (issue-13d)")
 async def test_one_change_bigger_than_the_queue_reaches_a_prompt_subscriber_whole(serve, subscribe):
     daemon = await serve(event_queue_size=100, **STEADY)
     for i in range(1000):
         await register(daemon.stub, "big", f"a{i:04d}")
-    events = subscribe(daemon.stub)
+    await daemon.synced()  # a subscriber on the other replica starts after what was written
+    events = subscribe(daemon.other.stub)
     await events.started()
     async with runtimes(daemon.address, "big") as (runtime,):
         await runtime.kill()
@@ -213,7 +217,8 @@ async def test_a_unary_heartbeat_of_150_agents_reaches_a_heartbeat_subscriber_wh
 async def test_a_runtime_chooses_its_heartbeat_timeout_and_a_hung_one_is_caught_on_time(serve, subscribe):
     daemon = await serve(min_heartbeat_timeout=0.1, **STEADY)  # the daemon's own default is 60 s
     await register(daemon.stub, "rt", "a1")
-    events = subscribe(daemon.stub)
+    await daemon.synced()  # a subscriber on the other replica starts after what was written
+    events = subscribe(daemon.other.stub)
     await events.started()
     runtime = BeatingRuntime(daemon.address, "rt", heartbeat_timeout=seconds(0.5))
     try:

@@ -12,6 +12,7 @@ from service_support import EVENT, register
 
 STATUS_CHANGED = EVENT.Value("EVENT_TYPE_AGENT_STATUS_CHANGED")
 LOSS_BOUND = 2.0  # seconds from a killed stream to the subscriber's event (generous; typically ~50 ms)
+QUIET = 0.5  # seconds in which nothing may happen (another replica reacts within milliseconds)
 
 
 async def bound_stream(daemon, runtime_id: str, *agent_ids: str) -> grpc.aio.StreamStreamCall:
@@ -26,7 +27,7 @@ async def bound_stream(daemon, runtime_id: str, *agent_ids: str) -> grpc.aio.Str
 
 async def test_cancelled_stream_marks_bound_agents_unhealthy_stream_lost(daemon, subscribe):
     call = await bound_stream(daemon, "rt", "a1", "a2")
-    events = subscribe(daemon.stub, types=[STATUS_CHANGED])
+    events = subscribe(daemon.other.stub, types=[STATUS_CHANGED])
     await events.started()
     killed_at = time.monotonic()
     call.cancel()
@@ -46,7 +47,7 @@ async def test_closed_channel_marks_bound_agents_unhealthy_stream_lost(daemon, s
     call = registry_pb2_grpc.RegistryServiceStub(channel).HeartbeatStream()
     await call.write(pb.HeartbeatStreamRequest(sequence=1, bind=pb.Bind(runtime_id="rt")))
     await call.read()
-    events = subscribe(daemon.stub, types=[STATUS_CHANGED])
+    events = subscribe(daemon.other.stub, types=[STATUS_CHANGED])
     await events.started()
     closed_at = time.monotonic()
     await channel.close()
@@ -64,21 +65,29 @@ async def test_closed_channel_marks_bound_agents_unhealthy_stream_lost(daemon, s
 
 async def test_half_closed_stream_marks_bound_agents_offline_stream_closed(daemon, subscribe):
     call = await bound_stream(daemon, "rt", "a1")
-    events = subscribe(daemon.stub, types=[STATUS_CHANGED])
+    await register(daemon.stub, "rt", "a2")  # the runtime's, but not bound to the stream
+    events = subscribe(daemon.other.stub, types=[STATUS_CHANGED])
     await events.started()
     await call.done_writing()
-    assert await call.code() == grpc.StatusCode.OK
+    assert await call.code() == grpc.StatusCode.OK  # once the change is applied: reads after it see it
+    agent = (await daemon.stub.GetAgent(pb.GetAgentRequest(agent_id="a1"))).agent
+    assert (agent.status, agent.status_reason) == (pb.AGENT_STATUS_OFFLINE, pb.STATUS_REASON_STREAM_CLOSED)
     _, event = await events.event(LOSS_BOUND + 1)
     assert (event.agent_id, event.new_status, event.status_reason) == (
         "a1",
         pb.AGENT_STATUS_OFFLINE,
         pb.STATUS_REASON_STREAM_CLOSED,
     )
+    await asyncio.sleep(QUIET)  # a clean end is no death: the unbound agent keeps its status, everywhere
+    assert events.drained() == []
+    await daemon.synced()
+    agent = (await daemon.other.stub.GetAgent(pb.GetAgentRequest(agent_id="a2"))).agent
+    assert agent.status == pb.AGENT_STATUS_ACTIVE
 
 
 async def test_heartbeat_after_stream_loss_brings_agents_back(daemon, subscribe):
     call = await bound_stream(daemon, "rt", "a1")
-    events = subscribe(daemon.stub, types=[STATUS_CHANGED])
+    events = subscribe(daemon.other.stub, types=[STATUS_CHANGED])
     await events.started()
     call.cancel()
     await events.event()
@@ -110,7 +119,7 @@ async def test_open_but_silent_stream_still_times_its_agents_out(serve, subscrib
     """A runtime that hangs while its socket stays open is caught by the heartbeat timeout."""
     daemon = await serve()  # tenth-of-a-second liveness
     call = await bound_stream(daemon, "rt", "a1")
-    events = subscribe(daemon.stub, types=[STATUS_CHANGED])
+    events = subscribe(daemon.other.stub, types=[STATUS_CHANGED])
     await events.started()
     _, event = await events.event(timeout=2)
     assert (event.new_status, event.status_reason) == (
@@ -125,7 +134,7 @@ async def test_agents_taken_over_by_a_newer_stream_ignore_the_old_streams_end(da
     new = daemon.new_stub().HeartbeatStream()
     await new.write(pb.HeartbeatStreamRequest(sequence=1, bind=pb.Bind(runtime_id="rt", agent_ids=["a1"])))
     assert (await new.read()).bound_agents == 1
-    events = subscribe(daemon.stub, types=[STATUS_CHANGED])
+    events = subscribe(daemon.other.stub, types=[STATUS_CHANGED])
     await events.started()
     old.cancel()
     _, event = await events.event()

@@ -11,6 +11,7 @@ from agentregistry.v1 import registry_pb2_grpc
 from service_support import EVENT, Subscriber, register
 
 PRECISION = 0.1  # a transition fires within this long after its deadline (plus a little for the wire)
+REPLICA_LAG = 0.2  # later still when another replica judges (README, Cluster mode: late, never early)
 HEARTBEAT_TIMEOUT, AUTO_DEREGISTER_TIMEOUT = 0.3, 0.8
 
 
@@ -24,7 +25,9 @@ def seconds(ts) -> float:
     return ts.seconds + ts.nanos / 1e9
 
 
-async def assert_silent_agent_times_out_on_time(stub, events: Subscriber) -> None:
+async def assert_silent_agent_times_out_on_time(
+    stub, events: Subscriber, precision: float = PRECISION
+) -> None:
     await events.started()
     agent = (await register(stub, "rt", "a1")).agent
     await events.events(2)  # joined, registered
@@ -34,17 +37,18 @@ async def assert_silent_agent_times_out_on_time(stub, events: Subscriber) -> Non
         pb.STATUS_REASON_HEARTBEAT_TIMEOUT,
     )
     late = seconds(unhealthy.time) - seconds(agent.last_heartbeat) - HEARTBEAT_TIMEOUT
-    assert -0.01 <= late < PRECISION
+    assert -0.01 <= late < precision
     _, removed = await events.event_of(EVENT.Value("EVENT_TYPE_AGENT_DEREGISTERED"))
     assert removed.deregister_reason == pb.DEREGISTER_REASON_EXPIRED
     late = seconds(removed.time) - seconds(agent.last_heartbeat) - AUTO_DEREGISTER_TIMEOUT
-    assert -0.01 <= late < PRECISION
+    assert -0.01 <= late < precision
     _, left = await events.event_of(EVENT.Value("EVENT_TYPE_RUNTIME_LEFT"), timeout=1)
     assert left.runtime_id == "rt"
 
 
 async def test_silent_agent_turns_unhealthy_then_is_deregistered_on_time(daemon, subscribe):
-    await assert_silent_agent_times_out_on_time(daemon.stub, subscribe(daemon.stub))
+    precision = PRECISION if daemon.other is daemon else PRECISION + REPLICA_LAG
+    await assert_silent_agent_times_out_on_time(daemon.stub, subscribe(daemon.other.stub), precision)
 
 
 async def test_daemon_process_on_uvloop_times_agents_out_on_time(daemon_process, subscribe):
@@ -73,7 +77,7 @@ async def test_unary_heartbeats_keep_an_agent_active(daemon):
 
 
 async def test_heartbeat_after_a_timeout_resumes_the_agent(daemon, subscribe):
-    events = subscribe(daemon.stub, types=[EVENT.Value("EVENT_TYPE_AGENT_STATUS_CHANGED")])
+    events = subscribe(daemon.other.stub, types=[EVENT.Value("EVENT_TYPE_AGENT_STATUS_CHANGED")])
     await events.started()
     await register(daemon.stub, "rt", "a1")
     await events.event()

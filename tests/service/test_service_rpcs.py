@@ -154,7 +154,8 @@ async def test_invalid_find_names_the_field(daemon, request_, field):
 
 async def test_update_status_changes_once_and_is_a_no_op_the_second_time(daemon, subscribe):
     await register(daemon.stub, "rt", "a1")
-    events = subscribe(daemon.stub)
+    await daemon.synced()
+    events = subscribe(daemon.other.stub)
     await events.started()
     request = pb.UpdateAgentStatusRequest(agent_id="a1", status=OFFLINE, runtime_id="rt")
     first = await daemon.stub.UpdateAgentStatus(request)

@@ -10,7 +10,7 @@ import grpc
 import pytest
 from agentregistry.v1 import registry_pb2 as pb
 from google.protobuf.duration_pb2 import Duration
-from service_support import register
+from service_support import STEADY, register
 
 from tests.operator.test_metrics_endpoint import scrape, value
 
@@ -50,6 +50,7 @@ async def test_select_reserves_until_full_then_release_frees_a_slot(daemon):
     assert twice.value.code() is grpc.StatusCode.NOT_FOUND
 
 
+@pytest.mark.replicas_xfail("load reports and reservations are per replica (README, Cluster mode: Not yet)")
 async def test_loads_ride_on_the_heartbeat_stream(daemon):
     stub = daemon.stub
     for agent_id in ("a1", "a2"):
@@ -73,7 +74,8 @@ async def test_loads_ride_on_the_heartbeat_stream(daemon):
     await call.write(pb.HeartbeatStreamRequest(sequence=2, beat=beat))
     ack = await call.read()
     assert list(ack.unknown_agent_ids) == ["ghost"]
-    answer = await stub.SelectAgent(
+    await daemon.synced()
+    answer = await daemon.other.stub.SelectAgent(  # a router on the other replica
         pb.SelectAgentRequest(capability="search", strategy=pb.SELECTION_STRATEGY_LEAST_LOADED)
     )
     assert answer.agent.agent_id == "a2"  # a1 is draining
@@ -114,7 +116,7 @@ async def test_release_refuses_an_unknown_outcome(daemon):
 
 
 async def test_metrics_count_selections_and_reservations(serve: Callable[..., object]) -> None:
-    daemon = await serve(metrics_listen="127.0.0.1:0")  # type: ignore[misc]
+    daemon = await serve(metrics_listen="127.0.0.1:0", **STEADY)  # type: ignore[misc]
     await register(daemon.stub, "rt", "a1", "x")
     await daemon.stub.Heartbeat(pb.HeartbeatRequest(runtime_id="rt", loads=[load(max_concurrency=1)]))
     held = await daemon.stub.SelectAgent(pb.SelectAgentRequest(capability="x", reserve=True))
@@ -141,7 +143,7 @@ async def test_metrics_count_selections_and_reservations(serve: Callable[..., ob
 async def test_a_waiting_select_is_served_when_a_reservation_is_released(
     serve: Callable[..., object],
 ) -> None:
-    daemon = await serve(metrics_listen="127.0.0.1:0")  # type: ignore[misc]
+    daemon = await serve(metrics_listen="127.0.0.1:0", **STEADY)  # type: ignore[misc]
     await register(daemon.stub, "rt", "a1", "x")
     await daemon.stub.Heartbeat(pb.HeartbeatRequest(runtime_id="rt", loads=[load(max_concurrency=1)]))
     held = await daemon.stub.SelectAgent(pb.SelectAgentRequest(capability="x", reserve=True))

@@ -15,6 +15,9 @@ from service_support import EVENT, STEADY, Subscriber, card, error_info, registe
 REGISTERED = EVENT.Value("EVENT_TYPE_AGENT_REGISTERED")
 
 
+@pytest.mark.replicas_xfail(
+    "a read reports the revision of a write still in flight (issue-13d); shows only at times", strict=False
+)
 async def test_list_then_subscribe_from_the_next_revision_misses_and_repeats_nothing(daemon, subscribe):
     writer = daemon.new_stub()
     total = 150
@@ -26,7 +29,7 @@ async def test_list_then_subscribe_from_the_next_revision_misses_and_repeats_not
     registering = asyncio.create_task(keep_registering())
     await wait_for(lambda: daemon.daemon.registry.stats().total_agents >= 20)
     listed = await daemon.stub.ListAgents(pb.ListAgentsRequest(page_size=1000))
-    events = subscribe(daemon.stub, from_revision=listed.revision + 1)
+    events = subscribe(daemon.other.stub, from_revision=listed.revision + 1)
     await registering
     final = (await daemon.stub.GetStats(pb.GetStatsRequest())).revision
     received: list[pb.Event] = []
@@ -49,7 +52,7 @@ async def test_resume_after_disconnect_gets_exactly_the_missed_events(daemon, su
     await first.close()
     for i in range(3, 6):
         await register(daemon.stub, "rt", f"a{i}")
-    resumed = subscribe(daemon.new_stub(), from_revision=seen[-1].revision + 1)
+    resumed = subscribe(daemon.other.new_stub(), from_revision=seen[-1].revision + 1)
     missed = await resumed.events(3)
     assert [e.revision for e in seen + missed] == list(range(1, 8))
     assert [e.agent_id for e in missed] == ["a3", "a4", "a5"]
@@ -74,7 +77,7 @@ async def test_compacted_revision_is_failed_precondition_with_the_oldest_retaine
 
 
 async def test_filtered_subscriber_gets_only_its_events_and_bookmarks_that_advance(daemon, subscribe):
-    mine = subscribe(daemon.stub, runtime_id="mine", types=[REGISTERED])
+    mine = subscribe(daemon.other.stub, runtime_id="mine", types=[REGISTERED])
     assert await mine.started() == 0
     await register(daemon.stub, "other", "b1")
     await register(daemon.stub, "mine", "a1")
@@ -139,7 +142,7 @@ async def test_stalled_subscriber_delays_nobody_and_is_cut_off_with_its_last_rev
     last = int(info.metadata["last_revision"])
     assert info.reason == "SUBSCRIBER_OVERFLOW" and "event_queue_size=10" in error.value.details()
     assert [e.revision for e in received] == list(range(1, last + 1))
-    resumed = subscribe(daemon.stub, from_revision=last + 1)
+    resumed = subscribe(daemon.other.stub, from_revision=last + 1)
     final = (await daemon.stub.GetStats(pb.GetStatsRequest())).revision
     assert [e.revision for e in await resumed.events(final - last)] == list(range(last + 1, final + 1))
 
