@@ -269,7 +269,7 @@ class Registry:
             self.cluster = ClusterLiveness(self._store.sessions(), self, clock)
         else:
             self.committer = Committer(self._store, self._apply, self.hub.publish, on_store_failure)
-        self.history_id = ""  # the store's history (cluster mode); changes when the history does
+        self.history_id = ""  # the store's history; changes when the history does
         # Totals since start. Keys with a colon count by label: "deregistrations:EXPIRED",
         # "status_changes:STREAM_LOST:UNHEALTHY" (reason, new status).
         self.counters: Counter[str] = Counter()
