@@ -48,6 +48,7 @@ from registryd.core.model import (
     FoundAgent,
     MatchKind,
     Page,
+    Replica,
     RuntimeInfo,
     RuntimePage,
     Stats,
@@ -256,6 +257,7 @@ class Registry:
         self._rebind_timer: Timer | None = None
         self._digest_timer: Timer | None = None
         self._started_at = 0.0
+        self._started_wall = 0.0
         self._revision = 0
         self.hub = EventHub(
             self.settings.event_retention, self.settings.event_queue_size, self._filters.holds
@@ -266,9 +268,12 @@ class Registry:
             self.committer = ClusterCommitter(
                 self._store, self._apply, self.hub.publish, self._rewind, on_store_availability
             )
-            self.cluster = ClusterLiveness(self._store.sessions(), self, clock)
+            sessions = self._store.sessions()
+            self.cluster = ClusterLiveness(sessions, self, clock)
+            self.replica_id = sessions.replica_id
         else:
             self.committer = Committer(self._store, self._apply, self.hub.publish, on_store_failure)
+            self.replica_id = uuid.uuid4().hex
         self.history_id = ""  # the store's history; changes when the history does
         # Totals since start. Keys with a colon count by label: "deregistrations:EXPIRED",
         # "status_changes:STREAM_LOST:UNHEALTHY" (reason, new status).
@@ -310,6 +315,7 @@ class Registry:
         for runtime_id in snapshot.stream_runtimes - self._awaiting_rebind:
             self.committer.note_stream(runtime_id, False)
         self._started_at = now
+        self._started_wall = self._clock.wall()
         if isinstance(self.committer, ClusterCommitter):
             await self.committer.start(snapshot)
         if self.cluster is not None:
@@ -340,6 +346,11 @@ class Registry:
     @property
     def revision(self) -> int:
         return self._revision
+
+    @property
+    def leader(self) -> bool:
+        """Whether this replica judges the agents no replica's stream holds (a single daemon: always)."""
+        return self.cluster is None or self.cluster.leading
 
     @property
     def committed_revision(self) -> int:
@@ -535,6 +546,7 @@ class Registry:
             subscribers=self.hub.subscriber_count,
             heartbeat_streams=len(self._sessions),
             expiry_guard_active=self._guard.active,
+            replica=Replica(self.replica_id, self.leader, self._started_wall, len(self._streaming)),
         )
 
     def subscribe(

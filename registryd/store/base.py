@@ -89,6 +89,8 @@ class SessionPort(Protocol):
     """A replica's lease, its runtimes' session keys, the leader election, and beat times shared through
     the store (DESIGN.md section 5, liveness)."""
 
+    replica_id: str  # this replica's, made at start: the leadership key names it while it leads
+
     async def start(self, listener: SessionListener) -> None:
         """Take a lease, keep it alive, campaign for leadership and follow the sessions and beats."""
         ...
