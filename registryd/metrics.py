@@ -109,6 +109,12 @@ class RegistryCollector(Collector):
             "1 while the mass-expiry guard holds back deregistrations, else 0.",
             int(stats.expiry_guard_active),
         )
+        yield GaugeMetricFamily(
+            "registryd_leader",
+            "1 while this replica leads (runs timeouts and expiry for agents no stream holds), else 0; "
+            "a single daemon always leads.",
+            int(stats.replica.leader),
+        )
         yield GaugeMetricFamily("registryd_revision", "Current registry revision.", stats.revision)
         yield GaugeMetricFamily(
             "registryd_compacted_revision",

@@ -349,6 +349,12 @@ def stats_to_proto(stats: Stats) -> pb.GetStatsResponse:
         subscribers=stats.subscribers,
         heartbeat_streams=stats.heartbeat_streams,
         expiry_guard_active=stats.expiry_guard_active,
+        replica=pb.Replica(
+            replica_id=stats.replica.replica_id,
+            leader=stats.replica.leader,
+            started_at=timestamp(stats.replica.started_at),
+            streaming_runtimes=stats.replica.streaming_runtimes,
+        ),
     )
 
 

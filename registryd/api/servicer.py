@@ -32,8 +32,9 @@ log = structlog.get_logger("registryd.api")
 
 Response = TypeVar("Response")
 
-# Cluster mode: every answer names the store's history in this metadata (etcd's cluster id, the prefix's
-# history id), so a client can tell a different history (a wiped or another etcd) from a lagging replica.
+# Every answer names the store's history in this metadata (Snapshot.history_id), so a client can tell a
+# different history (a wiped or another etcd, a restored backup, a memory store restarted) from a replica
+# or a daemon that lags behind.
 HISTORY_KEY = "registry-history"
 HALF_CLOSE_SETTLE = 0.05  # seconds; see HeartbeatStream
 

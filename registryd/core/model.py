@@ -250,6 +250,16 @@ class RuntimePage:
 
 
 @dataclass(frozen=True, slots=True)
+class Replica:
+    """Facts of this process, which other replicas do not share."""
+
+    replica_id: str
+    leader: bool
+    started_at: float  # wall clock
+    streaming_runtimes: int  # runtimes whose heartbeat stream this replica holds
+
+
+@dataclass(frozen=True, slots=True)
 class Stats:
     total_agents: int
     total_runtimes: int
@@ -264,6 +274,7 @@ class Stats:
     subscribers: int
     heartbeat_streams: int
     expiry_guard_active: bool
+    replica: Replica
 
 
 @dataclass(frozen=True, slots=True)

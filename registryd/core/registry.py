@@ -49,6 +49,7 @@ from registryd.core.model import (
     FoundAgent,
     MatchKind,
     Page,
+    Replica,
     RuntimeInfo,
     RuntimePage,
     Stats,
@@ -257,6 +258,7 @@ class Registry:
         self._rebind_timer: Timer | None = None
         self._digest_timer: Timer | None = None
         self._started_at = 0.0
+        self._started_wall = 0.0
         self._revision = 0  # the last revision handed out (a decision in flight may be ahead of the view)
         self._applied_revision = 0  # the revision of the last event the view applied: what reads reflect
         self.hub = EventHub(
@@ -275,10 +277,13 @@ class Registry:
                 self._decided,
                 on_store_availability,
             )
-            self.cluster = ClusterLiveness(self._store.sessions(), self, clock)
+            sessions = self._store.sessions()
+            self.cluster = ClusterLiveness(sessions, self, clock)
+            self.replica_id = sessions.replica_id
         else:
             self.committer = Committer(self._store, self._apply, self.hub.publish, on_store_failure)
-        self.history_id = ""  # the store's history (cluster mode); changes when the history does
+            self.replica_id = uuid.uuid4().hex
+        self.history_id = ""  # the store's history; changes when the history does
         # Totals since start. Keys with a colon count by label: "deregistrations:EXPIRED",
         # "status_changes:STREAM_LOST:UNHEALTHY" (reason, new status).
         self.counters: Counter[str] = Counter()
@@ -319,6 +324,7 @@ class Registry:
         for runtime_id in snapshot.stream_runtimes - self._awaiting_rebind:
             self.committer.note_stream(runtime_id, False)
         self._started_at = now
+        self._started_wall = self._clock.wall()
         if isinstance(self.committer, ClusterCommitter):
             await self.committer.start(snapshot)
         if self.cluster is not None:
@@ -350,6 +356,11 @@ class Registry:
     def revision(self) -> int:
         """The revision the view reflects (a read's revision), never one a write in flight was handed."""
         return self._applied_revision
+
+    @property
+    def leader(self) -> bool:
+        """Whether this replica judges the agents no replica's stream holds (a single daemon: always)."""
+        return self.cluster is None or self.cluster.leading
 
     @property
     def committed_revision(self) -> int:
@@ -566,6 +577,7 @@ class Registry:
             subscribers=self.hub.subscriber_count,
             heartbeat_streams=len(self._sessions),
             expiry_guard_active=self._guard.active,
+            replica=Replica(self.replica_id, self.leader, self._started_wall, len(self._streaming)),
         )
 
     def subscribe(

@@ -4,7 +4,8 @@ A backup is one self-contained SQLite file, copied with SQLite's online backup A
 connection, so it is consistent (one committed revision) and can be taken while the daemon serves; the
 daemon's own -wal is never checkpointed or removed by it. Restore needs the daemon stopped (it takes the
 data directory's lock), checks the backup the way a start would, puts it in place of the data file, and
-resets the directory's marker to the backup's revision, so the next start serves it.
+resets the directory's marker to the backup's revision, so the next start serves it. The restored file
+names a new history: revisions after the backup's will be handed out again, to other changes.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from registryd.store.base import StoreError
 from registryd.store.marker import DataMarker
-from registryd.store.sqlite import DATA_FILE, SqliteStore
+from registryd.store.sqlite import DATA_FILE, NEW_HISTORY, SqliteStore
 
 RESTORE_DIR = "restoring"
 
@@ -57,6 +58,7 @@ def restore(data_dir: Path, backup_file: Path) -> int:
         staging.mkdir()
         shutil.copyfile(backup_file, staging / DATA_FILE)
         revision = asyncio.run(_check(staging))  # reads it all, as a start would
+        _new_history(staging / DATA_FILE)
         target = data_dir / DATA_FILE
         os.replace(staging / DATA_FILE, target)
         for stale in ("-wal", "-shm"):
@@ -66,6 +68,14 @@ def restore(data_dir: Path, backup_file: Path) -> int:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         asyncio.run(lock.close())
+
+
+def _new_history(data_file: Path) -> None:
+    db = sqlite3.connect(data_file, isolation_level=None)
+    try:
+        db.execute(NEW_HISTORY)
+    finally:
+        db.close()
 
 
 async def _check(staging: Path) -> int:

@@ -21,9 +21,10 @@ class Snapshot:
     events: list[Event] = field(default_factory=list)  # the retained tail, in revision order
     compacted_revision: int = 0
     stream_runtimes: set[str] = field(default_factory=set)  # runtimes that held a heartbeat stream
-    # A shared store's: its revision of the last change (etcd: the log key's mod revision) and the id of
-    # its history (etcd: the cluster id and the prefix's creation; it changes when the history does).
+    # A shared store's revision of the last change (etcd: the log key's mod revision).
     store_revision: int = 0
+    # The id of the store's history, which changes when the history does (etcd: the cluster id and the
+    # prefix's creation; SQLite: made with the data file, new after a restore; memory: each start).
     history_id: str = ""
 
 
@@ -109,6 +110,8 @@ class SessionListener(Protocol):
 class SessionPort(Protocol):
     """A replica's lease, its runtimes' session keys, the leader election, and beat times shared through
     the store (DESIGN.md section 5, liveness)."""
+
+    replica_id: str  # this replica's, made at start: the leadership key names it while it leads
 
     async def start(self, listener: SessionListener) -> None:
         """Take a lease, keep it alive, campaign for leadership and follow the sessions and beats."""

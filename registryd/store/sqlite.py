@@ -2,7 +2,8 @@
 
 Each `append` is one transaction: the agents table takes the state the events carry (upserted, or deleted
 for AGENT_DEREGISTERED), the events are appended, events older than the last `event_retention` are
-dropped, and the revision counters are updated. `synchronous=FULL` makes a commit durable before it
+dropped, and the revision counters are updated. The file names its history with an id made when it is
+created (a restored backup gets a new one: its later revisions are not the ones clients saw). `synchronous=FULL` makes a commit durable before it
 returns, across power loss too; the committer's group commit shares that fsync among all writes in flight.
 
 One connection, used only from one worker thread, so the event loop never blocks on disk. A lock file
@@ -38,14 +39,15 @@ from registryd.store.marker import DataMarker
 
 DATA_FILE = "registry.sqlite3"
 LOCK_FILE = "registryd.lock"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SCHEMA = f"""
 CREATE TABLE schema_version (version INTEGER NOT NULL);
 CREATE TABLE meta (
     id INTEGER PRIMARY KEY CHECK (id = 0),
     revision INTEGER NOT NULL,
-    compacted_revision INTEGER NOT NULL
+    compacted_revision INTEGER NOT NULL,
+    history_id TEXT NOT NULL
 );
 CREATE TABLE agents (
     agent_id TEXT PRIMARY KEY,
@@ -92,7 +94,7 @@ CREATE TABLE events (
 );
 CREATE TABLE stream_runtimes (runtime_id TEXT PRIMARY KEY);
 INSERT INTO schema_version VALUES ({SCHEMA_VERSION});
-INSERT INTO meta VALUES (0, 0, 0);
+INSERT INTO meta VALUES (0, 0, 0, lower(hex(randomblob(16))));
 """
 
 # Version 1 kept one status per agent, with reason OPERATOR (2) when an operator set it: that becomes the
@@ -124,6 +126,17 @@ UPDATE events SET agent_card_a2a = CASE WHEN agent_card_a2a = '' THEN '[]'
     WHERE agent_card_a2a IS NOT NULL;
 UPDATE schema_version SET version = 3;
 """
+
+# Version 3 named no history: the file's history gets its id here, once.
+_MIGRATE_3_TO_4 = """
+ALTER TABLE meta ADD COLUMN history_id TEXT NOT NULL DEFAULT '';
+UPDATE meta SET history_id = lower(hex(randomblob(16)));
+UPDATE schema_version SET version = 4;
+"""
+
+# The script that takes a file from each older version to the next.
+_MIGRATIONS = {1: _MIGRATE_1_TO_2, 2: _MIGRATE_2_TO_3, 3: _MIGRATE_3_TO_4}
+NEW_HISTORY = "UPDATE meta SET history_id = lower(hex(randomblob(16)))"
 
 _UPSERT_AGENT = f"INSERT OR REPLACE INTO agents ({', '.join(AGENT_COLUMNS)}) VALUES ({', '.join('?' * len(AGENT_COLUMNS))})"
 _INSERT_EVENT = (
@@ -227,19 +240,18 @@ class SqliteStore:
         if "schema_version" not in tables:
             raise sqlite3.DatabaseError(f"not a registryd data file (tables: {', '.join(sorted(tables))})")
         (version,) = db.execute("SELECT version FROM schema_version").fetchone()
-        if version == 1:
-            db.executescript(f"BEGIN; {_MIGRATE_1_TO_2} COMMIT;")
-            version = 2
-        if version == 2:
-            db.executescript(f"BEGIN; {_MIGRATE_2_TO_3} COMMIT;")
-            version = 3
+        while version in _MIGRATIONS:
+            db.executescript(f"BEGIN; {_MIGRATIONS[version]} COMMIT;")
+            version += 1
         if version != SCHEMA_VERSION:
             raise sqlite3.DatabaseError(
                 f"schema version {version}, this registryd reads version {SCHEMA_VERSION}"
             )
 
     def _read(self, db: sqlite3.Connection) -> Snapshot:
-        revision, compacted = db.execute("SELECT revision, compacted_revision FROM meta").fetchone()
+        revision, compacted, history_id = db.execute(
+            "SELECT revision, compacted_revision, history_id FROM meta"
+        ).fetchone()
         cards = CardDecoder()
         agents = [
             agent_from_row(row, cards) for row in db.execute(f"SELECT {', '.join(AGENT_COLUMNS)} FROM agents")
@@ -257,7 +269,7 @@ class SqliteStore:
             raise CorruptRow(f"event log ends at revision {expected - 1}, the counter says {revision}")
         self._compacted = compacted
         streams = {row[0] for row in db.execute("SELECT runtime_id FROM stream_runtimes")}
-        return Snapshot(agents, revision, events, compacted, streams)
+        return Snapshot(agents, revision, events, compacted, streams, history_id=history_id)
 
     def _write(self, events: Sequence[Event], streams: Mapping[str, bool]) -> None:
         db = self._db

@@ -104,6 +104,12 @@ def stats_json(stats: RegistryStats) -> dict[str, Any]:
         "subscribers": stats.subscribers,
         "heartbeat_streams": stats.heartbeat_streams,
         "expiry_guard_active": stats.expiry_guard_active,
+        "replica": {
+            "replica_id": stats.replica.replica_id,
+            "leader": stats.replica.leader,
+            "started_at": stats.replica.started_at.isoformat(),
+            "streaming_runtimes": stats.replica.streaming_runtimes,
+        },
     }
 
 
@@ -317,6 +323,11 @@ class Output:
             ("capability texts", str(stats.capability_index_size)),
             ("revision", f"{stats.revision} (retained after {stats.compacted_revision})"),
             ("expiry guard", "HOLDING deregistrations" if stats.expiry_guard_active else "idle"),
+            (
+                "replica",
+                f"{stats.replica.replica_id} ({'leader' if stats.replica.leader else 'follower'}, started "
+                f"{_age(stats.replica.started_at)}, {stats.replica.streaming_runtimes} streaming runtimes)",
+            ),
         ]
         for key, value in rows:
             table.add_row(key, value)

@@ -43,6 +43,7 @@ from agentregistry.types import (
     RegistryEventType,
     RegistryStats,
     RegistryUnavailableError,
+    ReplicaStats,
     Reservation,
     RevisionCompactedError,
     RuntimeInfo,
@@ -395,6 +396,12 @@ def stats(response: pb.GetStatsResponse) -> RegistryStats:
         subscribers=response.subscribers,
         heartbeat_streams=response.heartbeat_streams,
         expiry_guard_active=response.expiry_guard_active,
+        replica=ReplicaStats(
+            replica_id=response.replica.replica_id,
+            leader=response.replica.leader,
+            started_at=_time(response.replica.started_at),
+            streaming_runtimes=response.replica.streaming_runtimes,
+        ),
     )
 
 

@@ -515,6 +515,16 @@ class RuntimeList:
 
 
 @dataclass(frozen=True)
+class ReplicaStats:
+    """Facts of the replica that answered GetStats (a single daemon: itself; it always leads)."""
+
+    replica_id: str
+    leader: bool
+    started_at: datetime
+    streaming_runtimes: int
+
+
+@dataclass(frozen=True)
 class RegistryStats:
     total_agents: int
     total_runtimes: int
@@ -529,6 +539,9 @@ class RegistryStats:
     subscribers: int
     heartbeat_streams: int
     expiry_guard_active: bool
+    replica: (
+        ReplicaStats  # the counters since start, subscribers and heartbeat_streams are this replica's too
+    )
 
 
 # PEM given as bytes is used as is; a str or Path names a file to read.

@@ -253,15 +253,16 @@ async def test_chaos_loses_no_acknowledged_write_nor_event_and_expires_nobody(ch
 QUIET_TIMEOUT, QUIET_EXPIRY = 5.0, 8.0  # --heartbeat-timeout and --auto-deregister-timeout of that test
 
 
-async def leading(replicas: list[Replica], replica_id: str) -> int:
-    """Which replica `{prefix}/leader` names (each logs its own id once it has won the key, so the line
-    may come a moment after the key)."""
+async def replica_of(replica: Replica) -> pb.Replica:
+    return (await replica.stub.GetStats(pb.GetStatsRequest())).replica
+
+
+async def says_it_leads(replica: Replica) -> None:
+    """It learns that it won `{prefix}/leader` a moment after the key is written."""
     deadline = time.monotonic() + 5
-    while not (found := [i for i, r in enumerate(replicas) if f"replica={replica_id}" in r.process.log()]):
-        assert time.monotonic() < deadline, f"no replica logged leading as {replica_id}"
+    while not (await replica_of(replica)).leader:
+        assert time.monotonic() < deadline, "the replica {prefix}/leader names does not say it leads"
         await asyncio.sleep(0.05)
-    (index,) = found
-    return index
 
 
 async def test_the_leader_killed_on_purpose_hands_over_within_the_lease_and_nobody_expires_early(
@@ -275,8 +276,11 @@ async def test_the_leader_killed_on_purpose_hands_over_within_the_lease_and_nobo
     while (first := etcd3.leader().get(leader_key)) is None:
         assert time.monotonic() < deadline
         await asyncio.sleep(0.05)
-    old = await leading(replicas, first)
+    ids = [(await replica_of(replica)).replica_id for replica in replicas]
+    old = ids.index(first)
+    await says_it_leads(replicas[old])
     survivors = [i for i in range(3) if i != old]
+    assert not any([(await replica_of(replicas[i])).leader for i in survivors])
     watchers = {i: Subscriber(replicas[i].stub, pb.SubscribeRequest()) for i in survivors}
     for watcher in watchers.values():
         await watcher.started()
@@ -300,7 +304,8 @@ async def test_the_leader_killed_on_purpose_hands_over_within_the_lease_and_nobo
             assert time.monotonic() - killed_at < TTL + 1, "no new leader within the lease TTL + 1 s"
             await asyncio.sleep(0.05)
         handover = time.monotonic() - killed_at
-        assert await leading(replicas, now) in survivors
+        assert ids.index(now) in survivors
+        await says_it_leads(replicas[ids.index(now)])
         expiry_bound = registered_at + QUIET_TIMEOUT + QUIET_EXPIRY + 3
         for i, watcher in watchers.items():
             q1: list[tuple[float, pb.Event]] = []

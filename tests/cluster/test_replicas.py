@@ -62,6 +62,20 @@ async def test_two_replicas_never_both_win_an_id(replicas):
     assert a.get("contested").runtime_id == b.get("contested").runtime_id == winners[0][0].runtime_id
 
 
+async def test_stats_report_each_replicas_own_facts_and_exactly_one_leads(replicas):
+    a, b = await replicas(2)
+    await a.register("rt", card("python"), "a1")
+    await b.sync()
+    deadline = asyncio.get_running_loop().time() + 5
+    while [a.leader, b.leader].count(True) != 1:
+        assert asyncio.get_running_loop().time() < deadline, "no single leader"
+        await asyncio.sleep(0.05)
+    on_a, on_b = a.stats(), b.stats()
+    assert on_a.replica.leader != on_b.replica.leader
+    assert on_a.replica.replica_id != on_b.replica.replica_id
+    assert (on_a.total_agents, on_a.revision) == (on_b.total_agents, on_b.revision) == (1, 2)
+
+
 async def test_a_write_is_visible_on_its_replica_when_answered_and_a_consistent_read_waits(replicas):
     a, b = await replicas(2)
     agent, created, revision = await a.register("rt", card("python"), "a1")

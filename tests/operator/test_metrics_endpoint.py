@@ -77,6 +77,7 @@ async def test_metrics_report_agents_counters_and_rpc_timings(serve: Callable[..
     assert value(samples, "registryd_heartbeats_total") == 1
     assert value(samples, "registryd_queries_total") == 1
     assert value(samples, "registryd_revision") == daemon.daemon.registry.revision
+    assert value(samples, "registryd_leader") == 1  # a single daemon always leads
     service = "agentregistry.v1.RegistryService"
     rpc = "registryd_rpc_duration_seconds_count"
     assert value(samples, rpc, service=service, method="RegisterAgent", code="OK") == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import grpc
 import pytest
 from agentregistry.v1 import registry_pb2 as pb
@@ -277,6 +279,17 @@ async def test_get_stats_reports_totals_distributions_and_counters(daemon):
     assert dict(stats.runtime_distribution) == {"rt": 1}
     assert (stats.total_registrations, stats.total_deregistrations, stats.total_queries) == (2, 1, 1)
     assert stats.capability_index_size == 1 and stats.revision == 5 and not stats.expiry_guard_active
+
+
+async def test_get_stats_reports_the_replica_that_answered_and_a_single_daemon_leads(daemon):
+    await register(daemon.stub, "rt", "a1", "x")
+    call = daemon.stub.HeartbeatStream()
+    await call.write(pb.HeartbeatStreamRequest(bind=pb.Bind(runtime_id="rt")))
+    await call.read()
+    replica = (await daemon.stub.GetStats(pb.GetStatsRequest())).replica
+    call.cancel()
+    assert replica.leader and len(replica.replica_id) == 32 and replica.streaming_runtimes == 1
+    assert replica.started_at.seconds <= time.time() < replica.started_at.seconds + 600
 
 
 async def test_subscribe_refuses_bad_filters(daemon):

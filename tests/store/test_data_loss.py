@@ -41,6 +41,12 @@ def register(address: str, *agent_ids: str) -> int:
         return revision
 
 
+def history(address: str) -> str:
+    with grpc.insecure_channel(address) as channel:
+        _, call = pb_grpc.RegistryServiceStub(channel).GetStats.with_call(pb.GetStatsRequest())
+        return dict(call.trailing_metadata())["registry-history"]
+
+
 def listed(address: str) -> tuple[list[str], int]:
     with grpc.insecure_channel(address) as channel:
         page = pb_grpc.RegistryServiceStub(channel).ListAgents(pb.ListAgentsRequest())
@@ -98,6 +104,7 @@ def test_online_backup_then_restore_and_a_rewind_without_restore_is_refused(
     data_dir, saved = tmp_path / "data", tmp_path / "saved.sqlite3"
     daemon = daemon_process("--data-dir", str(data_dir))
     at_backup = register(daemon.address, "a1", "a2")
+    before = history(daemon.address)
     taken = registryd("backup", "--data-dir", str(data_dir), str(saved))  # while the daemon serves
     assert taken.returncode == 0 and f"backed up revision {at_backup}" in taken.stdout, taken.stderr
     register(daemon.address, "a3")
@@ -115,6 +122,7 @@ def test_online_backup_then_restore_and_a_rewind_without_restore_is_refused(
     assert restored.returncode == 0 and f"restored revision {at_backup}" in restored.stdout, restored.stderr
     daemon = daemon_process("--data-dir", str(data_dir))
     assert listed(daemon.address) == (["a1", "a2"], at_backup)
+    assert history(daemon.address) != before  # revisions after the backup's will name other changes
     busy = registryd("restore", "--data-dir", str(data_dir), str(saved))  # refused while it serves
     assert busy.returncode == 1 and "in use by another registryd" in busy.stderr
     exists = registryd("backup", "--data-dir", str(data_dir), str(saved))

@@ -47,6 +47,26 @@ async def events_until(call: grpc.aio.UnaryStreamCall, revision: int, timeout: f
     return events
 
 
+async def history(stub: registry_pb2_grpc.RegistryServiceStub) -> str:
+    """The `registry-history` metadata of an answer."""
+    call = stub.GetStats(pb.GetStatsRequest())
+    await call
+    return dict(await call.trailing_metadata())["registry-history"]
+
+
+async def test_the_history_id_is_made_with_the_data_file_and_kept_across_restarts(durable) -> None:
+    first = await durable()
+    made = await history(first.stub)
+    await first.stub.RegisterAgent(pb.RegisterAgentRequest(agent_id="a", runtime_id="rt", card=CARD))
+    await first.daemon.stop()
+
+    second = await durable()
+    assert await history(second.stub) == made and len(made) == 32
+    subscription = second.stub.Subscribe(pb.SubscribeRequest())
+    assert dict(await subscription.initial_metadata())["registry-history"] == made
+    subscription.cancel()
+
+
 async def test_restart_keeps_agents_cards_owners_statuses_and_registration_times(durable) -> None:
     first = await durable()
     for i in range(5):
@@ -172,8 +192,10 @@ async def test_memory_store_keeps_nothing_and_writes_no_files(serve, tmp_path: P
     data_dir = tmp_path / "unused"
     first = await serve(store="memory", data_dir=str(data_dir))
     await first.stub.RegisterAgent(pb.RegisterAgentRequest(agent_id="a", runtime_id="rt", card=CARD))
+    first_history = await history(first.stub)
     await first.daemon.stop()
 
     second = await serve(store="memory", data_dir=str(data_dir))
     assert (await second.stub.GetStats(pb.GetStatsRequest())).total_agents == 0
+    assert await history(second.stub) != first_history  # each start is a new history
     assert not data_dir.exists()

@@ -21,7 +21,7 @@ from registryd.core.model import (
 )
 from registryd.core.registry import Registry, RegistrySettings
 from registryd.store.base import StoreError
-from registryd.store.sqlite import DATA_FILE, SqliteStore
+from registryd.store.sqlite import DATA_FILE, SCHEMA_VERSION, SqliteStore
 
 SLOW_LIVENESS = RegistrySettings(heartbeat_timeout=30, auto_deregister_timeout=60, event_retention=1000)
 
@@ -129,7 +129,7 @@ async def test_a_newer_schema_version_refuses_to_load(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / DATA_FILE) as db:
         db.execute("UPDATE schema_version SET version = 99")
 
-    with pytest.raises(StoreError, match="schema version 99, this registryd reads version 3"):
+    with pytest.raises(StoreError, match=f"schema version 99, this registryd reads version {SCHEMA_VERSION}"):
         await SqliteStore(tmp_path, 1000).load()
 
 
@@ -224,5 +224,9 @@ async def test_a_version_1_data_file_is_migrated_with_operator_statuses_as_setti
             AgentInterface("http://127.0.0.1:9000/a2a", "JSONRPC", "", "0.3"),
         )
         assert card.capabilities == ("x",) and card.skills == (Skill("s", "skill", "", ("t",)),)
+        made = registry.history_id  # version 3 -> 4: the file's history gets its id, once
     finally:
         await registry.stop()
+    again = await started(tmp_path)
+    await again.stop()
+    assert again.history_id == made and len(made) == 32

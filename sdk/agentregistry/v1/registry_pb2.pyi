@@ -966,7 +966,7 @@ class GetStatsRequest(_message.Message):
     def __init__(self, consistent: _Optional[bool] = ...) -> None: ...
 
 class GetStatsResponse(_message.Message):
-    __slots__ = ("total_agents", "total_runtimes", "status_distribution", "runtime_distribution", "total_queries", "total_registrations", "total_deregistrations", "capability_index_size", "revision", "compacted_revision", "subscribers", "heartbeat_streams", "expiry_guard_active")
+    __slots__ = ("total_agents", "total_runtimes", "status_distribution", "runtime_distribution", "total_queries", "total_registrations", "total_deregistrations", "capability_index_size", "revision", "compacted_revision", "subscribers", "heartbeat_streams", "expiry_guard_active", "replica")
     class StatusDistributionEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -994,6 +994,7 @@ class GetStatsResponse(_message.Message):
     SUBSCRIBERS_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_STREAMS_FIELD_NUMBER: _ClassVar[int]
     EXPIRY_GUARD_ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    REPLICA_FIELD_NUMBER: _ClassVar[int]
     total_agents: int
     total_runtimes: int
     status_distribution: _containers.ScalarMap[str, int]
@@ -1007,4 +1008,17 @@ class GetStatsResponse(_message.Message):
     subscribers: int
     heartbeat_streams: int
     expiry_guard_active: bool
-    def __init__(self, total_agents: _Optional[int] = ..., total_runtimes: _Optional[int] = ..., status_distribution: _Optional[_Mapping[str, int]] = ..., runtime_distribution: _Optional[_Mapping[str, int]] = ..., total_queries: _Optional[int] = ..., total_registrations: _Optional[int] = ..., total_deregistrations: _Optional[int] = ..., capability_index_size: _Optional[int] = ..., revision: _Optional[int] = ..., compacted_revision: _Optional[int] = ..., subscribers: _Optional[int] = ..., heartbeat_streams: _Optional[int] = ..., expiry_guard_active: _Optional[bool] = ...) -> None: ...
+    replica: Replica
+    def __init__(self, total_agents: _Optional[int] = ..., total_runtimes: _Optional[int] = ..., status_distribution: _Optional[_Mapping[str, int]] = ..., runtime_distribution: _Optional[_Mapping[str, int]] = ..., total_queries: _Optional[int] = ..., total_registrations: _Optional[int] = ..., total_deregistrations: _Optional[int] = ..., capability_index_size: _Optional[int] = ..., revision: _Optional[int] = ..., compacted_revision: _Optional[int] = ..., subscribers: _Optional[int] = ..., heartbeat_streams: _Optional[int] = ..., expiry_guard_active: _Optional[bool] = ..., replica: _Optional[_Union[Replica, _Mapping]] = ...) -> None: ...
+
+class Replica(_message.Message):
+    __slots__ = ("replica_id", "leader", "started_at", "streaming_runtimes")
+    REPLICA_ID_FIELD_NUMBER: _ClassVar[int]
+    LEADER_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    STREAMING_RUNTIMES_FIELD_NUMBER: _ClassVar[int]
+    replica_id: str
+    leader: bool
+    started_at: _timestamp_pb2.Timestamp
+    streaming_runtimes: int
+    def __init__(self, replica_id: _Optional[str] = ..., leader: _Optional[bool] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., streaming_runtimes: _Optional[int] = ...) -> None: ...
