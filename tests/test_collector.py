@@ -1,0 +1,43 @@
+"""The daemon's collector hook: what a full collection leaves behind in large numbers is frozen."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+
+from registryd import collector
+
+
+@pytest.fixture
+def installed() -> Iterator[None]:
+    gc.unfreeze()
+    collector.install()
+    try:
+        yield
+    finally:
+        collector.uninstall()
+        gc.unfreeze()
+
+
+def test_a_full_collection_that_leaves_many_objects_freezes_them(installed: None) -> None:
+    records = [{"agent": i} for i in range(2 * collector.FREEZE_AFTER)]
+    gc.collect()
+    assert gc.get_freeze_count() >= len(records)
+
+
+def test_a_full_collection_that_leaves_few_objects_freezes_nothing(
+    installed: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(collector, "FREEZE_AFTER", 10**9)
+    gc.collect()
+    assert gc.get_freeze_count() == 0
+
+
+def test_install_is_idempotent_and_uninstall_removes_the_hook() -> None:
+    collector.install()
+    collector.install()
+    assert gc.callbacks.count(collector._after_collection) == 1
+    collector.uninstall()
+    assert collector._after_collection not in gc.callbacks
