@@ -245,8 +245,10 @@ async def run(workdir: Path, sizes: Sizes) -> list[Row]:
         for count in (1, 2, 3):
             prefix = f"/bench-{uuid.uuid4().hex[:8]}"
             args = ["--store", "etcd", "--etcd-endpoints", etcd.endpoint, "--etcd-prefix", prefix]
-            servers = [start_server("registryd", workdir / f"etcd{count}", args) for _ in range(count)]
+            servers: list[ServerProcess] = []
             try:
+                for _ in range(count):
+                    servers.append(start_server("registryd", workdir / f"etcd{count}", args))
                 rows.append(
                     await measure(f"etcd, {count} replica{'s' if count > 1 else ''}", servers, etcd, sizes)
                 )
