@@ -106,13 +106,8 @@ def run(ctx: Context) -> list[Row]:
     with contextlib.ExitStack() as running:
         for_cluster, direct = _etcd(ctx, running, "etcd-cluster"), _etcd(ctx, running, "etcd-direct")
         cluster_args = [
-            "--store",
-            "etcd",
-            "--etcd-endpoints",
-            for_cluster.endpoint,
-            "--etcd-prefix",
-            "/bench",
-        ]
+            "--store", "etcd", "--etcd-endpoints", for_cluster.endpoint, "--etcd-prefix", "/bench",
+        ]  # fmt: skip
         single = ctx.start_registryd(CALM_LIVENESS + ctx.store_args("sqlite"))
         running.callback(single.stop)
         replicas = [ctx.start_registryd(CALM_LIVENESS + cluster_args) for _ in range(2)]
@@ -152,8 +147,9 @@ def _measure(ctx: Context, peers: list[RegistrydPeer | EtcdPeer]) -> dict[str, d
         for peer in peers:
             lead = 1.0 + (n - loaded) * 50e-6  # the clients build their requests (and etcd's leases) first
             load = Load(
-                "", "", "register", loaded, n, REGISTER_IN_FLIGHT, time.monotonic() + lead, 900.0, unique=True
-            )
+                "", "", "register", start=loaded, stop=n, in_flight=REGISTER_IN_FLIGHT,
+                start_at=time.monotonic() + lead, duration=900.0, unique=True,
+            )  # fmt: skip
             results.setdefault(key, {})[peer.name] = _progress(ctx, key, peer.name, peer.run(ctx, load))
         loaded = n
         for in_flight in DISCOVERY_IN_FLIGHT:
@@ -162,7 +158,9 @@ def _measure(ctx: Context, peers: list[RegistrydPeer | EtcdPeer]) -> dict[str, d
                 kinds = ("find", "find-paged") if isinstance(peer, EtcdPeer) else ("find",)
                 for kind in kinds:
                     window = max(ctx.sizes.window, MIN_DISCOVERY_WINDOW)
-                    load = Load("", "", kind, 0, 1, in_flight, time.monotonic() + 0.5, window)
+                    load = Load(
+                        "", "", kind, in_flight=in_flight, start_at=time.monotonic() + 0.5, duration=window
+                    )
                     name = ETCD_PAGED if kind == "find-paged" else peer.name
                     results.setdefault(key, {})[name] = _progress(ctx, key, name, peer.run(ctx, load))
     key = f"crash -> watcher, {loaded:,} agents registered"
