@@ -1,4 +1,4 @@
-"""`python -m bench.stall_ops [--agents 1000000]`: how long single operations hold the event loop at scale
+"""`python -m bench.stall_ops [--agents 1000000] [--mass-expiry 50000]`: how long single operations hold the event loop at scale
 (goal: none over 20 ms at 1M agents). The registry is loaded from a snapshot (as a restart does: its load
 time is reported too, before serving), agents bound to streams of 100, then each operation is timed, wall
 clock, worst of a few runs:
@@ -9,6 +9,11 @@ clock, worst of a few runs:
 - a full collection of Python's cyclic garbage collector, which runs on its own whenever the objects that
   survived earlier collections grew by a quarter and walks every tracked object: before the daemon
   freezes what it loaded (gc.freeze, registryd/server.py), and at the end, with the reload frozen.
+
+`--mass-expiry N` instead runs the liveness timer for real on N agents (1 s heartbeat timeout, 5 s expiry)
+that all stop beating at once, and reports the longest turn of the event loop (the gap a task that yields
+all the time sees) while they time out and while they expire, and how long after its deadline the last of
+each happened (goal: within 1 s, never early).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from registryd.store.base import Snapshot
 
 PER_STREAM = 100
 GOAL_MS = 20.0
+BUSY = 0.001  # a turn of the loop that took longer did work (the probe's own turns take microseconds)
 
 
 class Loaded:
@@ -130,12 +136,48 @@ async def mass_timeout(registry: Registry) -> float:
     return longest * 1e3
 
 
+async def mass_expiry(n: int) -> dict[str, float]:
+    """N agents loaded at once time out together after 1 s and expire together after 5 s. A turn's length
+    is the loop thread's CPU time between two wakeups of a task that yields all the time (CPU time: other
+    processes on a shared machine do not lengthen it)."""
+    settings = RegistrySettings(
+        heartbeat_timeout=1.0, auto_deregister_timeout=5.0, expiry_guard_threshold=1.0
+    )
+    registry = Registry(settings, Loaded(agents(n)), clock=SystemClock())  # type: ignore[arg-type]
+    loop = asyncio.get_running_loop()  # asyncio's: its time() is time.monotonic(), as SystemClock's
+    await registry.start()
+    deadline = registry._started_at + settings.heartbeat_timeout  # every clock started then
+    gc.freeze()
+    results: dict[str, float] = {}
+    try:
+        for phase, done, at in (
+            ("timeout", "status_changes:HEARTBEAT_TIMEOUT:UNHEALTHY", deadline),
+            ("expiry", "deregistrations:EXPIRED", deadline + 4.0),
+        ):
+            longest, turns, busy, last = 0.0, 0, 0.0, time.thread_time()
+            while registry.counters[done] < n:
+                await asyncio.sleep(0)
+                now = time.thread_time()
+                if loop.time() >= at and now - last > BUSY:
+                    longest, turns, busy = max(longest, now - last), turns + 1, busy + now - last
+                last = now
+            results[f"mass {phase} of {n:,}: longest turn of the loop (CPU)"] = longest * 1e3
+            results[f"mass {phase} of {n:,}: CPU of those turns, all told"] = busy * 1e3
+            results[f"mass {phase} of {n:,}: done after its deadline (wall)"] = (loop.time() - at) * 1e3
+            results[f"mass {phase} of {n:,}: turns over 1 ms (a count, not ms)"] = turns
+    finally:
+        await registry.stop()
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--agents", type=int, default=1_000_000)
+    parser.add_argument("--mass-expiry", type=int, default=0, metavar="N")
     args = parser.parse_args()
     logs.configure("console", "warning")
-    for name, ms in asyncio.run(measure(args.agents)).items():
+    probe = mass_expiry(args.mass_expiry) if args.mass_expiry else measure(args.agents)
+    for name, ms in asyncio.run(probe).items():
         print(f"{name:62} {ms:9.1f} ms")
 
 

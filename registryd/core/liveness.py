@@ -11,6 +11,10 @@ pulse's. An agent whose own deadline comes due while the pulse is the later beat
 pulse (it is "covered": the pulse's heap entry is its only one) until the pulse goes quiet for a heartbeat
 timeout; then each covered agent gets its own entry again and is judged as any other. Only agents beaten
 one by one (unary beats, a stream beat naming some, a self-report) keep deadlines of their own.
+
+Deadlines that pass together (a mass timeout) are handed out in slices (`pop_due`'s limits), so one turn
+of the event loop never decides more than `EXPIRY_SLICE` agents: the rest wait for the next turn, in
+deadline order, each still acted on once.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import heapq
 import itertools
 from dataclasses import dataclass, field
 
+EXPIRY_SLICE = 500  # agents timed out or expired per turn of the event loop, at most
+CHECK_SLICE = 10 * EXPIRY_SLICE  # deadlines looked at per turn, at most (moving one is ~10x cheaper)
 _COVERED = -2.0  # a track's `scheduled` while its pulse's heap entry stands for its own
 _NONE = -1.0  # a track's `scheduled` while it has no heap entry (parked, or its expiry is being decided)
 
@@ -194,18 +200,24 @@ class DeadlineTracker:
             return heap[0][0]
         return pulses[0][0] if pulses else None
 
-    def pop_due(self, now: float) -> list[tuple[str, Due]]:
-        """Agents whose timeout or expiry deadline has passed, each at most once per passing."""
+    def pop_due(
+        self, now: float, limit: int = EXPIRY_SLICE, checks: int = CHECK_SLICE
+    ) -> list[tuple[str, Due]]:
+        """Agents whose timeout or expiry deadline has passed, each at most once per passing, in deadline
+        order: at most `limit` of them, after looking at no more than about `checks` deadlines. What is
+        left comes out of the next call (`next_deadline` is then not later than `now`)."""
         due: list[tuple[str, Due]] = []
         heap, pulses = self._heap, self._pulses
-        while True:
+        while len(due) < limit and checks > 0:
             if pulses and pulses[0][0] <= now and (not heap or pulses[0][0] <= heap[0][0]):
                 deadline, _, pulse = heapq.heappop(pulses)
                 if pulse.scheduled == deadline:
+                    checks -= 1 + len(pulse.covered)
                     self._judge_pulse(pulse, now)
                 continue
             if not heap or heap[0][0] > now:
                 break
+            checks -= 1
             deadline, agent_id = heapq.heappop(heap)
             track = self._tracks.get(agent_id)
             if track is None or track.scheduled != deadline:

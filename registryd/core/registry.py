@@ -36,7 +36,7 @@ from registryd.core.errors import (
 from registryd.core.events import EventFilter, EventHub, Subscription
 from registryd.core.filters import NO_FILTER, AgentFilter, FilterIndex, Term, compile_filter
 from registryd.core.index import CapabilityIndex, normalize
-from registryd.core.liveness import DeadlineTracker, Due, ExpiryGuard, Terms
+from registryd.core.liveness import EXPIRY_SLICE, DeadlineTracker, Due, ExpiryGuard, Terms
 from registryd.core.load import AgentLoadReport, LoadBook, assign
 from registryd.core.model import (
     Agent,
@@ -1039,8 +1039,20 @@ class Registry:
         """This replica leads now: time out the agents whose deadlines passed while another led (or none
         did); the status rule leaves those already timed out as they are."""
         stale = [agent_id for agent_id in self._tracker.timed_out_ids() if agent_id in self._agents]
-        self._apply_to(stale, Trigger.TIMEOUT, Fence(leader=True))
+        self._apply_in_slices(stale, Trigger.TIMEOUT, Fence(leader=True))
         self._arm()
+
+    def _apply_in_slices(self, agent_ids: list[str], trigger: Trigger, fence: Fence, start: int = 0) -> None:
+        """`_apply_to` for any number of agents: EXPIRY_SLICE of them per turn of the event loop."""
+        end = start + EXPIRY_SLICE
+        self._apply_to(agent_ids[start:end], trigger, fence)
+        if end < len(agent_ids):
+
+            def rest() -> None:
+                if self.started:
+                    self._apply_in_slices(agent_ids, trigger, fence, end)
+
+            self._clock.schedule(0.0, rest)
 
     def _apply_to(self, agent_ids: Iterable[str], trigger: Trigger, fence: Fence = ANYWHERE) -> None:
         agent_ids = list(agent_ids)
@@ -1081,7 +1093,9 @@ class Registry:
         self._arm()
 
     def expire_due(self, now: float) -> None:
-        """Apply every timeout and expiry whose deadline (in liveness time) has passed."""
+        """Apply the timeouts and expiries whose deadline (in liveness time) has passed, a slice of them
+        per turn of the event loop (core/liveness.py): the timer, armed again, comes back for the rest
+        once other work has had its turn."""
         timed_out: list[tuple[str, Fence]] = []
         expiring: list[tuple[Agent, Fence]] = []
         for agent_id, due in self._tracker.pop_due(now):

@@ -22,7 +22,7 @@ from core_support import (
 
 from registryd.core.errors import InvalidArgument
 from registryd.core.events import EventFilter, Subscription
-from registryd.core.liveness import DeadlineTracker, Due, Pulse, Terms
+from registryd.core.liveness import EXPIRY_SLICE, DeadlineTracker, Due, Pulse, Terms
 from registryd.core.model import Agent, AgentStatus, DeregisterReason, EventType, StatusReason
 from registryd.core.registry import Registry
 from registryd.core.streams import HeartbeatSession, StreamEnd
@@ -178,6 +178,58 @@ def test_deadline_tracker_hands_followers_deadlines_to_their_pulse_and_back():
     assert tracker.pop_due(4.0) == []
     tracker.pulse(pulse, 4.0, wall=0.0)
     assert tracker.pop_due(4.9) == [] and tracker.pop_due(5.0) == [("a", Due.TIMEOUT), ("b", Due.TIMEOUT)]
+
+
+def test_deadline_tracker_hands_out_a_mass_timeout_in_slices_in_deadline_order_each_once():
+    tracker = DeadlineTracker()
+    ids = [f"a{i:04d}" for i in range(2 * EXPIRY_SLICE + 200)]
+    for i, agent_id in enumerate(reversed(ids)):  # the last id beat first: deadline order is not id order
+        tracker.track(agent_id, i / 100_000, Terms(heartbeat_timeout=1.0, auto_deregister_timeout=2.0))
+    for now, kind in ((1.5, Due.TIMEOUT), (2.5, Due.EXPIRY)):
+        slices = []
+        while due := tracker.pop_due(now):
+            slices.append(due)
+        assert [len(s) for s in slices] == [EXPIRY_SLICE, EXPIRY_SLICE, 200]
+        assert [entry for s in slices for entry in s] == [(a, kind) for a in reversed(ids)]
+    assert tracker.next_deadline() is None
+
+
+def test_a_stream_beat_between_slices_saves_the_agents_not_yet_judged():
+    tracker, pulse = DeadlineTracker(), Pulse()
+    for i in range(2 * EXPIRY_SLICE):
+        tracker.track(f"a{i:04d}", 0.0, Terms(heartbeat_timeout=1.0, auto_deregister_timeout=2.0))
+        tracker.follow(f"a{i:04d}", pulse)
+    tracker.pulse(pulse, 0.5, wall=0.0)
+    assert tracker.pop_due(1.0) == []
+    assert len(tracker.pop_due(1.5)) == EXPIRY_SLICE and tracker.stale == EXPIRY_SLICE
+    assert tracker.pulse(pulse, 1.6, wall=0.0)  # before the next slice: every agent lives on
+    assert tracker.pop_due(2.5) == [] and tracker.stale == 0
+    assert tracker.next_deadline() == 2.6
+
+
+async def test_a_mass_timeout_and_expiry_act_on_every_agent_once_in_deadline_order_and_on_time(
+    clock: FakeClock,
+):
+    async with running(FAST, clock, expiry_guard_threshold=1.0, event_queue_size=10_000) as registry:
+        events = registry.subscribe(EventFilter())
+        ids = [f"a{i:04d}" for i in range(2 * EXPIRY_SLICE + 200)]
+        for agent_id in ids:
+            await registry.register("rt", card("x"), agent_id)
+        started = clock.wall()
+        await queued(events)
+        await advance(clock, registry, FAST.auto_deregister_timeout)
+        got = await queued(events)
+        timeouts = [e for e in got if e.type is EventType.AGENT_STATUS_CHANGED]
+        expiries = [e for e in got if e.type is EventType.AGENT_DEREGISTERED]
+        assert [(e.agent_id, e.status_reason) for e in timeouts] == [(a, S.HEARTBEAT_TIMEOUT) for a in ids]
+        assert [(e.agent_id, e.deregister_reason) for e in expiries] == [
+            (a, DeregisterReason.EXPIRED) for a in ids
+        ]
+        assert [e.time for e in timeouts] == pytest.approx([started + FAST.heartbeat_timeout] * len(ids))
+        assert [e.time for e in expiries] == pytest.approx(
+            [started + FAST.auto_deregister_timeout] * len(ids)
+        )
+        assert registry.stats().total_agents == 0
 
 
 # ---------------------------------------------------------------- stream pulses
