@@ -3,8 +3,9 @@ the store and published to subscribers.
 
 `Committer` serves stores local to this process (SQLite, memory): no one else writes, so a decision can
 never conflict, and it is applied to the view at once. Changes made while a write is in flight share the
-next write; events are published only after their write is durable, in revision order, each write's
-events together. (`registryd.core.cluster.ClusterCommitter` serves a store shared by several replicas.)
+next write; events are published only after their write is durable, in revision order, `PUBLISH_SLICE` of
+them per turn of the event loop (a mass expiry's write does not hold the loop while every subscriber takes
+all of it). (`registryd.core.cluster.ClusterCommitter` serves a store shared by several replicas.)
 
 Which runtimes hold a heartbeat stream rides along with the next write (it is not an event): after a
 restart the registry knows whose agents to mark UNHEALTHY if they do not bind again.
@@ -24,6 +25,10 @@ log = structlog.get_logger("registryd.commit")
 
 Decision = Callable[[], list[Event]]  # decides a change against the view (without changing it): its events
 Apply = Callable[[Sequence[Event]], None]  # applies committed (or, locally, certain) events to the view
+Publish = Callable[
+    [Sequence[Event], bool], None
+]  # hands events to subscribers (True: more of the last write)
+PUBLISH_SLICE = 500  # events handed to subscribers per turn of the event loop
 
 
 class CommitFailed(Exception):
@@ -35,7 +40,7 @@ class Committer:
         self,
         store: Store,
         apply: Apply,
-        publish: Callable[[Sequence[Event]], None],
+        publish: Publish,
         on_failure: Callable[[BaseException], None] | None = None,
     ) -> None:
         self._store = store
@@ -100,8 +105,10 @@ class Committer:
                 except Exception as exc:
                     self._fail(exc, waiters)
                     return
-                if batch:
-                    self._publish(batch)
+                for start in range(0, len(batch), PUBLISH_SLICE):
+                    if start:
+                        await asyncio.sleep(0)
+                    self._publish(batch[start : start + PUBLISH_SLICE], start > 0)
                 for waiter in waiters:
                     if not waiter.done():
                         waiter.set_result(None)

@@ -105,14 +105,15 @@ class Subscription:
         # revision the daemon never reached (it restarted without its data) sees the real one.
         self.last_revision = min(from_rev - 1, hub.revision) if from_rev else hub.revision
 
-    def offer(self, events: Sequence[Event]) -> None:
-        """Called by the hub with the events of one commit; never blocks. They are queued together if the
-        queue had room before them, so the queue holds at most queue_size plus one commit's events."""
+    def offer(self, events: Sequence[Event], continued: bool = False) -> None:
+        """Called by the hub with the events of one commit (or, `continued`, the rest of the last one, which
+        comes a slice at a time); never blocks. They are queued together if the queue had room before the
+        commit, so the queue holds at most queue_size plus one commit's events."""
         if self._closed:
             return
         wanted = [e for e in events if self.filter.matches(e) and not (0 < e.revision < self._from_revision)]
         if wanted:
-            self._enqueue(wanted)
+            self._enqueue(wanted, continued)
 
     def offer_beats(self, beats: dict[str, float]) -> None:
         """Heartbeat times for the next digest. They coalesce with those not yet sent (the newest time per
@@ -121,8 +122,8 @@ class Subscription:
             self._beats.update(beats)
             self._ready.set()
 
-    def _enqueue(self, items: Sequence[Event]) -> None:
-        if len(self._queue) >= self._queue_size:
+    def _enqueue(self, items: Sequence[Event], continued: bool) -> None:
+        if len(self._queue) >= self._queue_size and not continued:
             self._overflow = SubscriberOverflow(self.last_revision, self._queue_size)
             self._hub.dropped_subscribers += 1
             self._hub.dropped_events += len(self._queue) + len(items)
@@ -247,13 +248,13 @@ class EventHub:
             self._digest_subscribers.add(sub)
         return sub
 
-    def publish(self, events: Sequence[Event]) -> None:
-        """Publish the events of one commit, in revision order."""
+    def publish(self, events: Sequence[Event], continued: bool = False) -> None:
+        """Publish the events of one commit, in revision order (`continued`: more of the last commit's)."""
         for event in events:
             if event.revision:
                 self.log.append(event)
         for sub in tuple(self._subscribers):
-            sub.offer(events)
+            sub.offer(events, continued)
 
     @property
     def wants_digests(self) -> bool:
