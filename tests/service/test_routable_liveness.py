@@ -188,10 +188,6 @@ async def test_a_stopped_daemon_blames_no_agent_that_kept_beating(daemon_process
     assert "the daemon stalled" in process.log()
 
 
-@pytest.mark.replicas_xfail(
-    "a change larger than one etcd Txn reaches the replicas' subscribers in parts (one per Txn of its "
-    "chain), so a prompt subscriber with a smaller queue is cut off"
-)
 async def test_one_change_bigger_than_the_queue_reaches_a_prompt_subscriber_whole(serve, subscribe):
     daemon = await serve(event_queue_size=100, **STEADY)
     for i in range(1000):
