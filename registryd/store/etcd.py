@@ -58,6 +58,7 @@ RETRY_DELAY = 0.2  # seconds between attempts to watch again after the connectio
 MAX_TXN_OPS = 100  # agents written, and FENCE_OPS per fence
 MAX_TXN_BYTES = 1 << 20
 FENCE_OPS = 4  # a fence's compares (up to 3) and the session it may end
+GOES_ON = b"null"  # the last row of a link whose last change goes on in the next link of its chain
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,24 +75,28 @@ def decode_agent(value: bytes, cards: CardDecoder) -> Agent:
     return agent_from_row(tuple(json.loads(value)), cards)
 
 
-def decode_change(value: bytes, cards: CardDecoder) -> list[Event]:
+def decode_change(value: bytes, cards: CardDecoder) -> tuple[list[Event], bool]:
+    """A link's events, and whether its last change goes on in the next link."""
     try:
         rows = json.loads(value)
     except ValueError as error:
         raise CorruptRow(f"undecodable change: {error}") from None
-    return [event_from_row(tuple(row), cards) for row in rows]
+    goes_on = bool(rows) and rows[-1] is None
+    return [event_from_row(tuple(row), cards) for row in rows[: -1 if goes_on else None]], goes_on
 
 
 @dataclass(slots=True)
 class _Link:
     """What one Txn writes: agents' values (None: deleted), log rows, the fences of the changes with a part
-    in it (by index), the sessions it ends, and how many changes end in it."""
+    in it (by index), the sessions it ends, how many changes end in it, and whether its last change goes on
+    in the next link."""
 
     agents: dict[str, bytes | None] = field(default_factory=dict)
     rows: list[bytes] = field(default_factory=list)
     fences: list[tuple[int, Fence]] = field(default_factory=list)
     releases: list[str] = field(default_factory=list)
     ends: int = 0
+    goes_on: bool = False
     ops: int = 0
     size: int = 0
 
@@ -115,7 +120,7 @@ class _Link:
         return int(agent_id is not None and agent_id not in self.agents)
 
     def log_value(self) -> bytes:
-        return b"[" + b",".join(self.rows) + b"]"
+        return b"[" + b",".join([*self.rows, GOES_ON] if self.goes_on else self.rows) + b"]"
 
 
 def _encoded(event: Event) -> tuple[bytes, str | None, bytes | None, int]:
@@ -144,6 +149,7 @@ def _links(changes: Sequence[Change]) -> list[_Link]:
         links[-1].join(index, change.fence)
         for row, agent_id, value, size in encoded:
             if not links[-1].fits(links[-1].new_key(agent_id), size):
+                links[-1].goes_on = True
                 links.append(_Link())
                 links[-1].join(index, change.fence)
             links[-1].add(row, agent_id, value, size)
@@ -215,7 +221,7 @@ class EtcdStore:
         revision, store_revision = 0, 0
         if log_kv.kvs:
             store_revision = log_kv.kvs[0].mod_revision
-            events = decode_change(log_kv.kvs[0].value, self._cards)
+            events, _ = decode_change(log_kv.kvs[0].value, self._cards)
             revision = max(event.revision for event in events)
         cluster_id = response.header.cluster_id
         return Snapshot(
@@ -288,7 +294,8 @@ class EtcdStore:
         if response.succeeded:
             for runtime_id in link.releases:
                 await self.sessions().forget_released(runtime_id)
-            return int(response.header.revision)
+            # the store revision is the log's: a link that only released sessions leaves it where it was
+            return int(response.header.revision) if link.rows else expected
         found = {
             key: (answer.response_range.kvs[0] if answer.response_range.kvs else None)
             for key, answer in zip(keys, response.responses, strict=True)
@@ -309,7 +316,10 @@ class EtcdStore:
         return int(response.kvs[0].mod_revision) if response.kvs else 0
 
     async def follow(self, after: int) -> AsyncIterator[tuple[int, list[Event]]]:
-        """Changes after store revision `after`; rewatches from the last one seen when the watch breaks."""
+        """Changes after store revision `after`; rewatches from the last one seen when the watch breaks. The
+        links of a chain come as one change, at the revision of its last link, so every replica publishes
+        it whole, as a single daemon does."""
+        chain: list[Event] = []
         while True:
             try:
                 await self._client.connect()
@@ -317,7 +327,11 @@ class EtcdStore:
                 async for event in watch:
                     if event.kv.mod_revision > after:
                         after = event.kv.mod_revision
-                        yield after, decode_change(event.kv.value, self._cards)
+                        events, goes_on = decode_change(event.kv.value, self._cards)
+                        chain += events
+                        if not goes_on:  # a chain cut short by a conflict ends with the change after it
+                            yield after, chain
+                            chain = []
             except aetcd.exceptions.RevisionCompactedError as error:
                 raise StoreError(f"etcd compacted the log past revision {after}: {error}") from None
             except (TimeoutError, grpc.RpcError, aetcd.exceptions.ClientError, OSError) as error:

@@ -1,4 +1,5 @@
-"""Registry replicas over the session's etcd (tests/conftest.py), each test under a prefix of its own."""
+"""Registry replicas over the session's etcd (tests/conftest.py), in this process or as registryd
+processes, each test under a prefix of its own."""
 
 from __future__ import annotations
 
@@ -10,6 +11,19 @@ from registryd.clock import SystemClock
 from registryd.core.registry import Registry, RegistrySettings
 from registryd.store.etcd import EtcdOptions, EtcdStore
 from scripts.etcd_server import EtcdServer
+
+
+@pytest.fixture
+def cluster(daemon_process: Callable[..., object], etcd: EtcdServer, prefix: str) -> Callable[..., object]:
+    """`cluster(*args)`: a registryd process replicating over `prefix` (killed at teardown)."""
+
+    def start(*args: str) -> object:
+        return daemon_process(
+            "--store", "etcd", "--etcd-endpoints", etcd.endpoint, "--etcd-prefix", prefix,
+            "--etcd-timeout", "1", *args,
+        )  # fmt: skip
+
+    return start
 
 
 @pytest.fixture

@@ -18,17 +18,6 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 SERVING = health_pb2.HealthCheckResponse.SERVING
 
 
-@pytest.fixture
-def cluster(daemon_process, etcd, prefix):
-    def start(*args: str):
-        return daemon_process(
-            "--store", "etcd", "--etcd-endpoints", etcd.endpoint, "--etcd-prefix", prefix,
-            "--etcd-timeout", "1", *args,
-        )  # fmt: skip
-
-    return start
-
-
 async def test_a_write_on_one_replica_reaches_a_subscriber_on_another_in_order(cluster):
     a, b = cluster(), cluster()
     async with grpc.aio.insecure_channel(a.address) as ca, grpc.aio.insecure_channel(b.address) as cb:

@@ -21,17 +21,6 @@ LIFECYCLE = (
 )
 
 
-@pytest.fixture
-def cluster(daemon_process, etcd, prefix):
-    def start():
-        return daemon_process(
-            "--store", "etcd", "--etcd-endpoints", etcd.endpoint, "--etcd-prefix", prefix,
-            "--etcd-timeout", "1", "--etcd-lease-ttl", str(TTL), "--bookmark-interval", "0.5",
-        )  # fmt: skip
-
-    return start
-
-
 def card(name: str) -> dict[str, object]:
     return {"name": name, "description": "a worker", "version": "1.0"}
 
@@ -40,7 +29,7 @@ def card(name: str) -> dict[str, object]:
 async def test_the_sdk_fails_over_to_another_replica_without_losing_a_registration_or_an_event(
     cluster, load_balancing
 ):
-    a, b = cluster(), cluster()
+    a, b = (cluster("--etcd-lease-ttl", str(TTL), "--bookmark-interval", "0.5") for _ in range(2))
     config = AgentRegistryConfig(
         target=f"ipv4:{a.address},{b.address}",
         load_balancing=load_balancing,

@@ -17,17 +17,6 @@ TTL = 2  # --etcd-lease-ttl of these replicas (etcd grants no less than 1.5 s by
 STATUS_CHANGED = pb.EVENT_TYPE_AGENT_STATUS_CHANGED
 
 
-@pytest.fixture
-def cluster(daemon_process, etcd, prefix):
-    def start(*args: str):
-        return daemon_process(
-            "--store", "etcd", "--etcd-endpoints", etcd.endpoint, "--etcd-prefix", prefix,
-            "--etcd-timeout", "1", "--etcd-lease-ttl", str(TTL), *args,
-        )  # fmt: skip
-
-    return start
-
-
 class Replica:
     def __init__(self, process) -> None:
         self.process = process
@@ -56,7 +45,7 @@ async def replicas(cluster):
     made: list[Replica] = []
 
     def start(count: int, *args: str) -> list[Replica]:
-        new = [Replica(cluster(*args)) for _ in range(count)]
+        new = [Replica(cluster("--etcd-lease-ttl", str(TTL), *args)) for _ in range(count)]
         made.extend(new)
         return new
 

@@ -188,7 +188,6 @@ async def test_a_stopped_daemon_blames_no_agent_that_kept_beating(daemon_process
     assert "the daemon stalled" in process.log()
 
 
-@pytest.mark.replicas_xfail("a change of more than 127 agents is refused by one etcd Txn (issue-13d)")
 async def test_one_change_bigger_than_the_queue_reaches_a_prompt_subscriber_whole(serve, subscribe):
     daemon = await serve(event_queue_size=100, **STEADY)
     for i in range(1000):

@@ -15,9 +15,6 @@ from service_support import EVENT, STEADY, Subscriber, card, error_info, registe
 REGISTERED = EVENT.Value("EVENT_TYPE_AGENT_REGISTERED")
 
 
-@pytest.mark.replicas_xfail(
-    "a read reports the revision of a write still in flight (issue-13d); shows only at times", strict=False
-)
 async def test_list_then_subscribe_from_the_next_revision_misses_and_repeats_nothing(daemon, subscribe):
     writer = daemon.new_stub()
     total = 150
