@@ -8,7 +8,8 @@ Keys under the prefix:
 
 A change is one Txn: compare {prefix}/log's mod revision with the last change the committer's view
 applied, then put/delete the agents and put the change into {prefix}/log. Replicas follow by watching
-{prefix}/log from the revision after the one they applied. The etcd client (aetcd) is used only here.
+{prefix}/log from the revision after the one they applied. The etcd client (aetcd) is used only here and
+in etcd_lease.py; etcd_client.py builds it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import aetcd
@@ -36,22 +36,13 @@ from registryd.store.codec import (
     event_from_row,
     event_row,
 )
+from registryd.store.etcd_client import EtcdOptions, etcd_client
 from registryd.store.etcd_lease import EtcdSessions, _range_end
 
 log = structlog.get_logger("registryd.etcd")
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 RETRY_DELAY = 0.2  # seconds between attempts to watch again after the connection broke
-
-
-@dataclass(frozen=True, slots=True)
-class EtcdOptions:
-    endpoints: tuple[str, ...] = ("127.0.0.1:2379",)
-    prefix: str = "/registryd"
-    username: str | None = None
-    password: str | None = None
-    timeout: float = 2.0  # per request: a cut-off etcd fails writes fast instead of hanging them
-    lease_ttl: int = 3  # seconds a dead replica's sessions and leadership outlive it
 
 
 def encode_agent(agent: Agent) -> bytes:
@@ -80,17 +71,7 @@ def decode_change(value: bytes, cards: CardDecoder) -> list[Event]:
 class EtcdStore:
     def __init__(self, options: EtcdOptions) -> None:
         self.options = options
-        # aetcd dials f"{host}:{port}": several members become gRPC's own "ipv4:a:p,b:p" target, whose
-        # pick_first policy moves to the next member when the one in use fails.
-        target = ",".join(options.endpoints)
-        host, _, port = (f"ipv4:{target}" if len(options.endpoints) > 1 else target).rpartition(":")
-        self._client = aetcd.Client(
-            host=host,
-            port=int(port),
-            username=options.username,
-            password=options.password,
-            timeout=options.timeout,  # type: ignore[arg-type]
-        )
+        self._client = etcd_client(options)
         prefix = options.prefix.rstrip("/")
         self._history_key = f"{prefix}/history".encode()
         self._log_key = f"{prefix}/log".encode()
