@@ -84,6 +84,21 @@ async def test_a_write_is_visible_on_its_replica_when_answered_and_a_consistent_
     assert b.get("a1") == agent and b.revision == revision
 
 
+async def test_heartbeat_events_reach_the_subscribers_of_the_replica_the_beat_came_to_only(replicas):
+    a, b = await replicas(2)
+    await a.register("rt", card("python"), "a1")
+    await b.sync()
+    wanted = EventFilter(types=frozenset({EventType.AGENT_HEARTBEAT, EventType.AGENT_STATUS_CHANGED}))
+    on_a, on_b = a.subscribe(wanted), b.subscribe(wanted)
+    await a.heartbeat("rt", ["a1"])
+    await a.update_status("a1", AgentStatus.OFFLINE)  # a durable change after the beat, on both replicas
+    assert [e.type for e in await drain(on_a, 2)] == [
+        EventType.AGENT_HEARTBEAT,
+        EventType.AGENT_STATUS_CHANGED,
+    ]
+    assert [e.type for e in await drain(on_b, 1)] == [EventType.AGENT_STATUS_CHANGED]
+
+
 async def test_list_on_one_replica_then_subscribe_on_another_misses_nothing(replicas):
     a, b = await replicas(2)
     await a.register("rt", card("python"), "a1")
