@@ -77,6 +77,16 @@ class Config:
     etcd_prefix: str = _opt("/registryd", "key prefix in etcd: several registries can share one etcd")
     etcd_username: str = _opt("", "etcd user for --store etcd (with etcd_password_file; empty: no auth)")
     etcd_password_file: str = _opt("", "file holding the etcd user's password")
+    etcd_ca_file: str = _opt(
+        "", "PEM CA bundle that signed etcd's certificate: talk TLS to etcd (empty: plaintext)"
+    )
+    etcd_cert_file: str = _opt(
+        "", "PEM client certificate for an etcd that asks for one (with etcd_key_file; implies TLS)"
+    )
+    etcd_key_file: str = _opt("", "PEM private key of etcd_cert_file")
+    etcd_server_name: str = _opt(
+        "", "name etcd's certificate must hold, when it does not hold the endpoints' addresses"
+    )
     etcd_timeout: float = _opt(
         2.0, "seconds an etcd request may take before a write is refused (UNAVAILABLE)"
     )
@@ -139,6 +149,14 @@ class Config:
             raise ConfigError(f"etcd_lease_ttl must be within 1 and 600 seconds (got {self.etcd_lease_ttl})")
         if self.etcd_timeout <= 0:
             raise ConfigError(f"etcd_timeout must be positive (got {self.etcd_timeout})")
+        if bool(self.etcd_cert_file) != bool(self.etcd_key_file):
+            raise ConfigError("etcd_cert_file and etcd_key_file go together: give both, or neither")
+        if self.etcd_server_name and not (self.etcd_ca_file or self.etcd_cert_file):
+            raise ConfigError("etcd_server_name is for TLS: give etcd_ca_file (or etcd_cert_file) too")
+        for name in ("etcd_ca_file", "etcd_cert_file", "etcd_key_file"):
+            path = getattr(self, name)
+            if path and not Path(path).is_file():
+                raise ConfigError(f"{name} {path!r}: no such file")
 
     def validate(self) -> None:
         for f in fields(self):

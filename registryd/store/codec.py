@@ -53,6 +53,7 @@ AGENT_COLUMNS = (
     "status_changed_at",
     "revision",
     "operator_status",
+    "verified",
 )
 # An event's agent (state after the change) is stored in the agent_* columns, NULL when there is none.
 EVENT_COLUMNS = (
@@ -251,6 +252,7 @@ def agent_row(agent: Agent) -> AgentRow:
         agent.status_changed_at,
         agent.revision,
         agent.operator_status,
+        agent.verified,
     )
 
 
@@ -268,6 +270,8 @@ def agent_from_row(row: tuple[Any, ...], cards: CardDecoder) -> Agent:
             row[13],
             row[14],
             None if row[15] is None else _STATUSES[row[15]],
+            # Decided once, by the replica that took the card; rows from before it was kept have none.
+            bool(row[16]) if len(row) > 16 else False,
         )
     except (KeyError, ValueError, TypeError) as error:
         raise CorruptRow(f"undecodable agent {agent_id!r}: {error}") from None

@@ -11,7 +11,8 @@ applied (and each change's fence), then put/delete the agents and put the change
 {prefix}/log. Changes larger than one Txn may be (over MAX_TXN_OPS or MAX_TXN_BYTES) are a chain of
 Txns, each a part of the events in order, each comparing the log with the part before it: every replica
 applies the parts in that order. Replicas follow by watching {prefix}/log from the revision after the
-one they applied. The etcd client (aetcd) is used only here.
+one they applied. The etcd client (aetcd) is used only here and in etcd_lease.py; etcd_client.py
+builds it.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from registryd.store.codec import (
     event_from_row,
     event_row,
 )
+from registryd.store.etcd_client import EtcdOptions, etcd_client
 from registryd.store.etcd_lease import EtcdSessions, _range_end
 
 log = structlog.get_logger("registryd.etcd")
@@ -59,16 +61,6 @@ MAX_TXN_OPS = 100  # agents written, and FENCE_OPS per fence
 MAX_TXN_BYTES = 1 << 20
 FENCE_OPS = 4  # a fence's compares (up to 3) and the session it may end
 GOES_ON = b"null"  # the last row of a link whose last change goes on in the next link of its chain
-
-
-@dataclass(frozen=True, slots=True)
-class EtcdOptions:
-    endpoints: tuple[str, ...] = ("127.0.0.1:2379",)
-    prefix: str = "/registryd"
-    username: str | None = None
-    password: str | None = None
-    timeout: float = 2.0  # per request: a cut-off etcd fails writes fast instead of hanging them
-    lease_ttl: int = 3  # seconds a dead replica's sessions and leadership outlive it
 
 
 def decode_agent(value: bytes, cards: CardDecoder) -> Agent:
@@ -162,17 +154,7 @@ def _links(changes: Sequence[Change]) -> list[_Link]:
 class EtcdStore:
     def __init__(self, options: EtcdOptions) -> None:
         self.options = options
-        # aetcd dials f"{host}:{port}": several members become gRPC's own "ipv4:a:p,b:p" target, whose
-        # pick_first policy moves to the next member when the one in use fails.
-        target = ",".join(options.endpoints)
-        host, _, port = (f"ipv4:{target}" if len(options.endpoints) > 1 else target).rpartition(":")
-        self._client = aetcd.Client(
-            host=host,
-            port=int(port),
-            username=options.username,
-            password=options.password,
-            timeout=options.timeout,  # type: ignore[arg-type]
-        )
+        self._client = etcd_client(options)
         prefix = options.prefix.rstrip("/")
         self._history_key = f"{prefix}/history".encode()
         self._log_key = f"{prefix}/log".encode()

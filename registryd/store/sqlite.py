@@ -39,7 +39,7 @@ from registryd.store.marker import DataMarker
 
 DATA_FILE = "registry.sqlite3"
 LOCK_FILE = "registryd.lock"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _SCHEMA = f"""
 CREATE TABLE schema_version (version INTEGER NOT NULL);
@@ -65,7 +65,8 @@ CREATE TABLE agents (
     last_heartbeat REAL NOT NULL,
     status_changed_at REAL NOT NULL,
     revision INTEGER NOT NULL,
-    operator_status INTEGER
+    operator_status INTEGER,
+    verified INTEGER NOT NULL
 );
 CREATE TABLE events (
     revision INTEGER PRIMARY KEY,
@@ -90,7 +91,8 @@ CREATE TABLE events (
     agent_last_heartbeat REAL,
     agent_status_changed_at REAL,
     agent_revision INTEGER,
-    agent_operator_status INTEGER
+    agent_operator_status INTEGER,
+    agent_verified INTEGER
 );
 CREATE TABLE stream_runtimes (runtime_id TEXT PRIMARY KEY);
 INSERT INTO schema_version VALUES ({SCHEMA_VERSION});
@@ -134,8 +136,16 @@ UPDATE meta SET history_id = lower(hex(randomblob(16)));
 UPDATE schema_version SET version = 4;
 """
 
+# Version 4 kept no verdict on signed cards (each start verified them again): they are stored unverified,
+# which Registry.start takes as "verify with this start's keys"; a verdict made from then on is kept.
+_MIGRATE_4_TO_5 = """
+ALTER TABLE agents ADD COLUMN verified INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN agent_verified INTEGER;
+UPDATE schema_version SET version = 5;
+"""
+
 # The script that takes a file from each older version to the next.
-_MIGRATIONS = {1: _MIGRATE_1_TO_2, 2: _MIGRATE_2_TO_3, 3: _MIGRATE_3_TO_4}
+_MIGRATIONS = {1: _MIGRATE_1_TO_2, 2: _MIGRATE_2_TO_3, 3: _MIGRATE_3_TO_4, 4: _MIGRATE_4_TO_5}
 NEW_HISTORY = "UPDATE meta SET history_id = lower(hex(randomblob(16)))"
 
 _UPSERT_AGENT = f"INSERT OR REPLACE INTO agents ({', '.join(AGENT_COLUMNS)}) VALUES ({', '.join('?' * len(AGENT_COLUMNS))})"

@@ -81,6 +81,7 @@ async def test_a_replica_that_cannot_catch_up_refuses_a_consistent_read_within_t
 async def test_a_consistent_read_is_refused_when_etcd_cannot_answer_and_a_plain_read_is_not(pair, etcd):
     a, b = pair
     await register(a.stub, "rt", "a1")
+    await b.stub.GetAgent(pb.GetAgentRequest(agent_id="a1", consistent=True))  # b has applied it
     etcd.proc.send_signal(signal.SIGSTOP)
     try:
         started = time.monotonic()

@@ -103,6 +103,21 @@ async def test_a_read_reports_the_revision_its_replica_applied_not_one_handed_to
     assert in_flight > 1 and a.list_agents().revision == revision == agent.revision == before + 1
 
 
+async def test_heartbeat_events_reach_the_subscribers_of_the_replica_the_beat_came_to_only(replicas):
+    a, b = await replicas(2)
+    await a.register("rt", card("python"), "a1")
+    await b.sync()
+    wanted = EventFilter(types=frozenset({EventType.AGENT_HEARTBEAT, EventType.AGENT_STATUS_CHANGED}))
+    on_a, on_b = a.subscribe(wanted), b.subscribe(wanted)
+    await a.heartbeat("rt", ["a1"])
+    await a.update_status("a1", AgentStatus.OFFLINE)  # a durable change after the beat, on both replicas
+    assert [e.type for e in await drain(on_a, 2)] == [
+        EventType.AGENT_HEARTBEAT,
+        EventType.AGENT_STATUS_CHANGED,
+    ]
+    assert [e.type for e in await drain(on_b, 1)] == [EventType.AGENT_STATUS_CHANGED]
+
+
 async def test_list_on_one_replica_then_subscribe_on_another_misses_nothing(replicas):
     a, b = await replicas(2)
     await a.register("rt", card("python"), "a1")

@@ -43,14 +43,14 @@ class CertificateAuthority:
     def pem(self) -> bytes:
         return self.cert_path.read_bytes()
 
-    def server(self, name: str = "registryd") -> Issued:
-        sans = x509.SubjectAlternativeName(
-            [
-                x509.DNSName("localhost"),
-                x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                x509.IPAddress(ipaddress.ip_address("::1")),
-            ]
-        )
+    def server(self, name: str = "registryd", dns_names: tuple[str, ...] = ()) -> Issued:
+        """A server certificate for localhost and the loopback addresses, or for `dns_names` alone."""
+        loopback: list[x509.GeneralName] = [
+            x509.DNSName("localhost"),
+            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+            x509.IPAddress(ipaddress.ip_address("::1")),
+        ]
+        sans = x509.SubjectAlternativeName([x509.DNSName(n) for n in dns_names] if dns_names else loopback)
         return self._issue(name, ExtendedKeyUsageOID.SERVER_AUTH, sans)
 
     def client(self, name: str = "worker") -> Issued:
