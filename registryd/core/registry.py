@@ -54,6 +54,7 @@ from registryd.core.model import (
     StatusReason,
 )
 from registryd.core.placement import SELECTABLE, Placement
+from registryd.core.query_cache import QueryCache
 from registryd.core.slots import CallerSlots
 from registryd.core.status import (
     SELF_REPORTABLE,
@@ -84,6 +85,7 @@ log = structlog.get_logger("registryd.registry")
 ALL_STATUSES = frozenset(AgentStatus)
 ANYWHERE = Fence()  # a change this process may always make (one daemon; the local store ignores fences)
 DIGEST_INTERVAL = 1.0  # seconds between heartbeat digests
+FIND_CACHE_SIZE = 256  # distinct FindAgents queries (text, statuses, limit, filter) whose answers are kept
 STATS_TOP_RUNTIMES = 100  # runtimes named in Stats.runtime_distribution (the largest)
 # Agents a page of ListAgents looks at, at most: a filter few agents pass ends the page early (with a token
 # to go on), rather than scanning a million agents in one turn of the loop.
@@ -224,6 +226,7 @@ class Registry:
         self._index = CapabilityIndex()  # capability phrases, skill names and tags
         self._described = CapabilityIndex()  # descriptions and skill examples, ranked below
         self._filters = FilterIndex()
+        self._found: QueryCache[tuple[tuple[str, str, MatchKind], ...]] = QueryCache(FIND_CACHE_SIZE)
         self._tracker = DeadlineTracker()
         self._sweeper = Sweeper(clock, self._on_deadline)
         self._default_terms = self.settings.default_terms
@@ -430,7 +433,11 @@ class Registry:
         """Agents whose indexed texts contain `query` and that pass the filter, best match first (by agent
         id when the filter is used alone). Empty statuses means ACTIVE."""
         wanted = frozenset(statuses) or frozenset({AgentStatus.ACTIVE})
-        matches = self._matches(query, agent_filter, [self._by_status[s] for s in wanted], limit)
+        key = (query, wanted, limit, agent_filter)
+        matches = self._found.get(key)
+        if matches is None:
+            matches = tuple(self._matches(query, agent_filter, [self._by_status[s] for s in wanted], limit))
+            self._found.put(key, matches)
         self.counters["queries"] += 1
         found: list[FoundAgent] = []
         budget = self.limits.max_response_bytes
@@ -1108,6 +1115,7 @@ class Registry:
 
     def _apply(self, events: Sequence[Event]) -> None:
         """Apply committed events to the view: the only place the registered agents change."""
+        self._found.clear()
         rearm = False
         selectable: list[str] = []  # agents that may take a waiting router's task now
         for event in events:
