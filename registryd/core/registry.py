@@ -55,6 +55,7 @@ from registryd.core.model import (
 )
 from registryd.core.placement import SELECTABLE, Placement
 from registryd.core.query_cache import QueryCache
+from registryd.core.runtime_order import RuntimeOrder
 from registryd.core.slots import CallerSlots
 from registryd.core.status import (
     SELF_REPORTABLE,
@@ -222,6 +223,7 @@ class Registry:
         self._wire_sizes: dict[str, int] = {}  # see _encoded_size
         self._sorted_ids: list[str] = []
         self._runtimes: dict[str, set[str]] = {}
+        self._runtime_order = RuntimeOrder()  # the runtimes by id and by size, for paging and GetStats
         self._by_status: dict[AgentStatus, set[str]] = {s: set() for s in AgentStatus}
         self._index = CapabilityIndex()  # capability phrases, skill names and tags
         self._described = CapabilityIndex()  # descriptions and skill examples, ranked below
@@ -317,6 +319,7 @@ class Registry:
             await self.committer.start(snapshot)
         if self.cluster is not None:
             await self.cluster.start()
+        self._runtime_order.load({runtime_id: len(ids) for runtime_id, ids in self._runtimes.items()})
         self.started = True
         self._sweeper.start()
         if self._awaiting_rebind:
@@ -497,8 +500,7 @@ class Registry:
             validate_id("page_token", after, self.limits)
         page = RuntimePage(revision=self._revision)
         budget = self.limits.max_response_bytes
-        ids = sorted(self._runtimes)
-        for runtime_id in ids[bisect.bisect_right(ids, after) if after else 0 :]:
+        for runtime_id in self._runtime_order.after(after):
             agent_ids = tuple(sorted(self._runtimes[runtime_id]))
             budget -= runtime_size(runtime_id, agent_ids)
             if len(page.runtimes) == limit or (budget < 0 and page.runtimes):
@@ -526,13 +528,7 @@ class Registry:
             total_agents=len(self._agents),
             total_runtimes=len(self._runtimes),
             status_distribution={s.name: len(ids) for s, ids in self._by_status.items()},
-            runtime_distribution=dict(
-                heapq.nsmallest(
-                    STATS_TOP_RUNTIMES,
-                    ((r, len(ids)) for r, ids in self._runtimes.items()),
-                    key=lambda item: (-item[1], item[0]),
-                )
-            ),
+            runtime_distribution=dict(self._runtime_order.largest(STATS_TOP_RUNTIMES)),
             total_queries=self.counters["queries"],
             total_registrations=self.counters["registrations"],
             total_deregistrations=self.counters["deregistrations"],
@@ -1188,11 +1184,13 @@ class Registry:
         agent_id = new.agent_id
         self._agents[agent_id] = new
         if old is None:
+            runtime = self._runtimes.setdefault(new.runtime_id, set())
+            runtime.add(agent_id)
             if self.started:
                 bisect.insort(self._sorted_ids, agent_id)
+                self._runtime_order.resize(new.runtime_id, len(runtime))
             else:
                 self._sorted_ids.append(agent_id)  # sorted once when loading ends
-            self._runtimes.setdefault(new.runtime_id, set()).add(agent_id)
             self._index.add(agent_id, new.card.indexed_texts())
             self._described.add(agent_id, new.card.described_texts())
             self._filters.add(new)
@@ -1223,6 +1221,8 @@ class Registry:
         del self._sorted_ids[i]
         runtime = self._runtimes[agent.runtime_id]
         runtime.discard(agent_id)
+        if self.started:
+            self._runtime_order.resize(agent.runtime_id, len(runtime))
         if not runtime:
             del self._runtimes[agent.runtime_id]
         self._by_status[agent.status].discard(agent_id)
