@@ -1,10 +1,12 @@
-"""`python -m bench.stall_ops [--agents 1000000] [--mass-expiry 50000]`: how long single operations hold the event loop at scale
+"""`python -m bench.stall_ops [--agents 1000000] [--per-runtime 100] [--clock cpu] [--mass-expiry 50000]`: how long single operations hold the event loop at scale
 (goal: none over 20 ms at 1M agents). The registry is loaded from a snapshot (as a restart does: its load
 time is reported too, before serving), agents bound to streams of 100, then each operation is timed, wall
-clock, worst of a few runs:
+clock (`--clock cpu`: the thread's CPU time, which a busy machine inflates less), worst of a few runs
+(`--per-runtime 1`: as many runtimes as agents):
 
 - a page of ListAgents (1,000 agents, converted to protobuf as the servicer does), unfiltered, by a
-  status no agent has (the scan is bounded), and of one runtime; GetStats; a page of ListRuntimes;
+  status no agent has (the scan is bounded), and of one runtime; GetStats; a page of ListRuntimes, first
+  and from the middle; GetStats after a registration and a deregistration changed two runtimes' sizes;
 - a stream's beat of all its agents; a mass timeout, slice by slice (the longest slice);
 - a full collection of Python's cyclic garbage collector, which runs on its own whenever the objects that
   survived earlier collections grew by a quarter and walks every tracked object: before the daemon
@@ -32,9 +34,10 @@ from registryd.core.registry import Registry, RegistrySettings
 from registryd.core.streams import HeartbeatSession
 from registryd.store.base import Snapshot
 
-PER_STREAM = 100
 GOAL_MS = 20.0
 BUSY = 0.001  # a turn of the loop that took longer did work (the probe's own turns take microseconds)
+CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
+clock = time.perf_counter
 
 
 class Loaded:
@@ -53,13 +56,13 @@ class Loaded:
         return None
 
 
-def agents(n: int) -> list[Agent]:
+def agents(n: int, per_runtime: int) -> list[Agent]:
     card = AgentCard(name="worker", capabilities=("code", "review"))
     now = time.time()
     return [
         Agent(
             f"agent-{i:07}",
-            f"rt-{i // PER_STREAM:05}",
+            f"rt-{i // per_runtime:07}",
             card,
             AgentStatus.ACTIVE,
             StatusReason.REGISTERED,
@@ -75,23 +78,22 @@ def agents(n: int) -> list[Agent]:
 def worst_ms(operation: Callable[[], object], runs: int = 5) -> float:
     worst = 0.0
     for _ in range(runs):
-        started = time.perf_counter()
+        started = clock()
         operation()
-        worst = max(worst, time.perf_counter() - started)
+        worst = max(worst, clock() - started)
     return worst * 1e3
 
 
-async def measure(n: int) -> dict[str, float]:
+async def measure(n: int, per_runtime: int) -> dict[str, float]:
     results: dict[str, float] = {}
     settings = RegistrySettings(
         heartbeat_timeout=3600, auto_deregister_timeout=7200, expiry_guard_threshold=1.0
     )
-    registry = Registry(settings, Loaded(agents(n)), clock=SystemClock())  # type: ignore[arg-type]
-    started = time.perf_counter()
+    registry = Registry(settings, Loaded(agents(n, per_runtime)), clock=SystemClock())  # type: ignore[arg-type]
+    runtimes = max(1, n // per_runtime)
+    started = clock()
     await registry.start()
-    results["reload before serving (not a stall: nothing is served yet)"] = (
-        time.perf_counter() - started
-    ) * 1e3
+    results["reload before serving (not a stall: nothing is served yet)"] = (clock() - started) * 1e3
     results["full cyclic GC collection, the reload not yet frozen"] = worst_ms(gc.collect, runs=1)
     gc.freeze()  # as the daemon does once it has loaded (registryd/server.py)
     try:
@@ -102,20 +104,27 @@ async def measure(n: int) -> dict[str, float]:
             lambda: page(statuses=[AgentStatus.OFFLINE])
         )
         results["ListAgents page of one runtime"] = worst_ms(
-            lambda: page(runtime_id=f"rt-{n // PER_STREAM // 2:05}")
+            lambda: page(runtime_id=f"rt-{runtimes // 2:07}")
         )
         results["GetStats"] = worst_ms(registry.stats)
         results["ListRuntimes page of 100"] = worst_ms(lambda: registry.runtimes(limit=100))
+        results["ListRuntimes page of 100 from the middle"] = worst_ms(
+            lambda: registry.runtimes(after=f"rt-{runtimes // 2:07}", limit=100)
+        )
+        card = AgentCard(name="worker", capabilities=("code",))
+        await registry.deregister(f"agent-{n // 2:07}")  # first: the registry holds at most 1M agents
+        await registry.register(f"rt-{runtimes // 3:07}", card, "agent-extra")
+        results["GetStats after two runtimes changed size"] = worst_ms(registry.stats, runs=1)
         sessions = []
-        for r in range(0, n // PER_STREAM, max(1, n // PER_STREAM // 100)):  # 100 streams suffice here
+        for r in range(0, runtimes, max(1, runtimes // 100)):  # 100 streams suffice here
             session = HeartbeatSession(registry)
-            await session.bind(f"rt-{r:05}", [])
+            await session.bind(f"rt-{r:07}", [])
             sessions.append(session)
-        beat_started = time.perf_counter()
+        beat_started = clock()
         for session in sessions:
             await session.beat([], None)
-        results["stream beat of 100 agents (mean)"] = (
-            (time.perf_counter() - beat_started) / len(sessions) * 1e3
+        results[f"stream beat of {per_runtime} agents (mean)"] = (
+            (clock() - beat_started) / len(sessions) * 1e3
         )
         results["full cyclic GC collection, the reload frozen"] = worst_ms(gc.collect, runs=1)
         results["mass timeout: longest slice (1M new agent records: GC again)"] = await mass_timeout(registry)
@@ -129,9 +138,9 @@ async def mass_timeout(registry: Registry) -> float:
     longest = 0.0
     now = registry._sweeper.now() + registry.settings.heartbeat_timeout + 1
     while registry._tracker.next_deadline() is not None and registry._tracker.next_deadline() <= now:
-        started = time.perf_counter()
+        started = clock()
         registry.expire_due(now)
-        longest = max(longest, time.perf_counter() - started)
+        longest = max(longest, clock() - started)
         await asyncio.sleep(0)
     return longest * 1e3
 
@@ -174,9 +183,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--agents", type=int, default=1_000_000)
     parser.add_argument("--mass-expiry", type=int, default=0, metavar="N")
+    parser.add_argument("--per-runtime", type=int, default=100, help="agents per runtime (and stream)")
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall")
     args = parser.parse_args()
+    global clock
+    clock = CLOCKS[args.clock]
     logs.configure("console", "warning")
-    probe = mass_expiry(args.mass_expiry) if args.mass_expiry else measure(args.agents)
+    probe = mass_expiry(args.mass_expiry) if args.mass_expiry else measure(args.agents, args.per_runtime)
     for name, ms in asyncio.run(probe).items():
         print(f"{name:62} {ms:9.1f} ms")
 

@@ -56,6 +56,8 @@ from registryd.core.model import (
     StatusReason,
 )
 from registryd.core.placement import SELECTABLE, Placement
+from registryd.core.query_cache import QueryCache
+from registryd.core.runtime_order import RuntimeOrder
 from registryd.core.slots import CallerSlots
 from registryd.core.status import (
     SELF_REPORTABLE,
@@ -86,6 +88,7 @@ log = structlog.get_logger("registryd.registry")
 ALL_STATUSES = frozenset(AgentStatus)
 ANYWHERE = Fence()  # a change this process may always make (one daemon; the local store ignores fences)
 DIGEST_INTERVAL = 1.0  # seconds between heartbeat digests
+FIND_CACHE_SIZE = 256  # distinct FindAgents queries (text, statuses, limit, filter) whose answers are kept
 STATS_TOP_RUNTIMES = 100  # runtimes named in Stats.runtime_distribution (the largest)
 # Agents a page of ListAgents looks at, at most: a filter few agents pass ends the page early (with a token
 # to go on), rather than scanning a million agents in one turn of the loop.
@@ -222,10 +225,12 @@ class Registry:
         self._wire_sizes: dict[str, int] = {}  # see _encoded_size
         self._sorted_ids: list[str] = []
         self._runtimes: dict[str, set[str]] = {}
+        self._runtime_order = RuntimeOrder()  # the runtimes by id and by size, for paging and GetStats
         self._by_status: dict[AgentStatus, set[str]] = {s: set() for s in AgentStatus}
         self._index = CapabilityIndex()  # capability phrases, skill names and tags
         self._described = CapabilityIndex()  # descriptions and skill examples, ranked below
         self._filters = FilterIndex()
+        self._found: QueryCache[tuple[tuple[str, str, MatchKind], ...]] = QueryCache(FIND_CACHE_SIZE)
         self._tracker = DeadlineTracker()
         self._sweeper = Sweeper(clock, self._on_deadline)
         self._default_terms = self.settings.default_terms
@@ -329,6 +334,7 @@ class Registry:
             await self.committer.start(snapshot)
         if self.cluster is not None:
             await self.cluster.start()
+        self._runtime_order.load({runtime_id: len(ids) for runtime_id, ids in self._runtimes.items()})
         self.started = True
         self._sweeper.start()
         if self._awaiting_rebind:
@@ -471,7 +477,11 @@ class Registry:
         """Agents whose indexed texts contain `query` and that pass the filter, best match first (by agent
         id when the filter is used alone). Empty statuses means ACTIVE."""
         wanted = frozenset(statuses) or frozenset({AgentStatus.ACTIVE})
-        matches = self._matches(query, agent_filter, [self._by_status[s] for s in wanted], limit)
+        key = (query, wanted, limit, agent_filter)
+        matches = self._found.get(key)
+        if matches is None:
+            matches = tuple(self._matches(query, agent_filter, [self._by_status[s] for s in wanted], limit))
+            self._found.put(key, matches)
         self.counters["queries"] += 1
         found: list[FoundAgent] = []
         budget = self.limits.max_response_bytes
@@ -532,8 +542,7 @@ class Registry:
             validate_id("page_token", after, self.limits)
         page = RuntimePage(revision=self._applied_revision)
         budget = self.limits.max_response_bytes
-        ids = sorted(self._runtimes)
-        for runtime_id in ids[bisect.bisect_right(ids, after) if after else 0 :]:
+        for runtime_id in self._runtime_order.after(after):
             agent_ids = tuple(sorted(self._runtimes[runtime_id]))
             budget -= runtime_size(runtime_id, agent_ids)
             if len(page.runtimes) == limit or (budget < 0 and page.runtimes):
@@ -561,13 +570,7 @@ class Registry:
             total_agents=len(self._agents),
             total_runtimes=len(self._runtimes),
             status_distribution={s.name: len(ids) for s, ids in self._by_status.items()},
-            runtime_distribution=dict(
-                heapq.nsmallest(
-                    STATS_TOP_RUNTIMES,
-                    ((r, len(ids)) for r, ids in self._runtimes.items()),
-                    key=lambda item: (-item[1], item[0]),
-                )
-            ),
+            runtime_distribution=dict(self._runtime_order.largest(STATS_TOP_RUNTIMES)),
             total_queries=self.counters["queries"],
             total_registrations=self.counters["registrations"],
             total_deregistrations=self.counters["deregistrations"],
@@ -1230,6 +1233,7 @@ class Registry:
 
     def _apply(self, events: Sequence[Event]) -> None:
         """Apply committed events to the view: the only place the registered agents change."""
+        self._found.clear()
         rearm = False
         selectable: list[str] = []  # agents that may take a waiting router's task now
         for event in events:
@@ -1303,11 +1307,13 @@ class Registry:
         agent_id = new.agent_id
         self._agents[agent_id] = new
         if old is None:
+            runtime = self._runtimes.setdefault(new.runtime_id, set())
+            runtime.add(agent_id)
             if self.started:
                 bisect.insort(self._sorted_ids, agent_id)
+                self._runtime_order.resize(new.runtime_id, len(runtime))
             else:
                 self._sorted_ids.append(agent_id)  # sorted once when loading ends
-            self._runtimes.setdefault(new.runtime_id, set()).add(agent_id)
             self._index.add(agent_id, new.card.indexed_texts())
             self._described.add(agent_id, new.card.described_texts())
             self._filters.add(new)
@@ -1338,6 +1344,8 @@ class Registry:
         del self._sorted_ids[i]
         runtime = self._runtimes[agent.runtime_id]
         runtime.discard(agent_id)
+        if self.started:
+            self._runtime_order.resize(agent.runtime_id, len(runtime))
         if not runtime:
             del self._runtimes[agent.runtime_id]
         self._by_status[agent.status].discard(agent_id)
