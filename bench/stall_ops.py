@@ -152,7 +152,7 @@ async def mass_expiry(n: int) -> dict[str, float]:
     settings = RegistrySettings(
         heartbeat_timeout=1.0, auto_deregister_timeout=5.0, expiry_guard_threshold=1.0
     )
-    registry = Registry(settings, Loaded(agents(n)), clock=SystemClock())  # type: ignore[arg-type]
+    registry = Registry(settings, Loaded(agents(n, 100)), clock=SystemClock())  # type: ignore[arg-type]
     loop = asyncio.get_running_loop()  # asyncio's: its time() is time.monotonic(), as SystemClock's
     await registry.start()
     deadline = registry._started_at + settings.heartbeat_timeout  # every clock started then
