@@ -14,9 +14,13 @@ import socket
 import subprocess
 import time
 import urllib.request
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def etcd_binary() -> str:
@@ -56,6 +60,8 @@ class EtcdServer:
     endpoint: str
     data_dir: Path
     log_path: Path
+    name: str
+    tls: bool = False
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -153,7 +159,12 @@ def _spawn(
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
-    return EtcdServer(proc, endpoint, data_dir, log_path)
+    return EtcdServer(proc, endpoint, data_dir, log_path, name, tls is not None)
+
+
+class PortTaken(RuntimeError):
+    """Another process took a free port between our choosing it and etcd binding it (tests, benchmarks and
+    other sessions start servers on this machine at the same time)."""
 
 
 def _wait_listening(server: EtcdServer, deadline: float, others: list[EtcdServer]) -> None:
@@ -162,37 +173,77 @@ def _wait_listening(server: EtcdServer, deadline: float, others: list[EtcdServer
         if server.proc.poll() is not None:
             for other in others:
                 other.stop()
-            raise RuntimeError(f"etcd exited with {server.proc.returncode}:\n{server.log_path.read_text()}")
+            log = server.log_path.read_text()
+            if "address already in use" in log:
+                raise PortTaken(log)
+            raise RuntimeError(f"etcd exited with {server.proc.returncode}:\n{log}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
+                pass
         except OSError:
             if time.monotonic() > deadline:
                 for other in others:
                     other.stop()
                 raise RuntimeError(f"etcd did not start:\n{server.log_path.read_text()}") from None
             time.sleep(0.05)
+            continue
+        if server.tls or _serves(server):
+            return
+        for other in others:
+            other.stop()
+        raise PortTaken(f"another process answers on {server.endpoint}")
+
+
+def _serves(server: EtcdServer) -> bool:
+    """Whether the etcd answering on the member's port is this member (names are unique per start)."""
+    try:
+        members = server._post("/v3/cluster/member/list", {}, 2.0).get("members", [])
+    except OSError:
+        return False
+    return any(member.get("name") == server.name for member in members)
+
+
+def _started(start: Callable[[], T], attempts: int = 5) -> T:
+    for _ in range(attempts - 1):
+        with contextlib.suppress(PortTaken):
+            return start()
+    return start()
 
 
 def start_etcd(workdir: Path, timeout: float = 20.0, tls: ServerTls | None = None) -> EtcdServer:
-    client, peer = free_port(), free_port()
-    server = _spawn(workdir, f"t{client}", client, peer, f"t{client}=http://127.0.0.1:{peer}", tls)
-    _wait_listening(server, time.monotonic() + timeout, [server])
-    return server
+    def start() -> EtcdServer:
+        client, peer = free_port(), free_port()
+        name = _unique(client)
+        server = _spawn(workdir, name, client, peer, f"{name}=http://127.0.0.1:{peer}", tls)
+        _wait_listening(server, time.monotonic() + timeout, [server])
+        return server
+
+    return _started(start)
+
+
+def _unique(client: int) -> str:
+    return f"t{client}-{uuid.uuid4().hex[:8]}"
 
 
 def start_etcd_cluster(workdir: Path, size: int = 3, timeout: float = 30.0) -> EtcdCluster:
     """`size` members on free loopback ports, started together; returns once they elected a leader."""
-    ports = [(free_port(), free_port()) for _ in range(size)]
-    initial = ",".join(f"t{client}=http://127.0.0.1:{peer}" for client, peer in ports)
-    members = [_spawn(workdir, f"t{client}", client, peer, initial) for client, peer in ports]
-    deadline = time.monotonic() + timeout
-    for member in members:
-        _wait_listening(member, deadline, members)
-    cluster = EtcdCluster(members)
-    try:
-        cluster.leader(max(0.1, deadline - time.monotonic()))
-    except RuntimeError:
-        cluster.stop()
-        raise
-    return cluster
+
+    def start() -> EtcdCluster:
+        ports = [
+            (_unique(client), client, peer)
+            for client, peer in ((free_port(), free_port()) for _ in range(size))
+        ]
+        initial = ",".join(f"{name}=http://127.0.0.1:{peer}" for name, _, peer in ports)
+        members = [_spawn(workdir, name, client, peer, initial) for name, client, peer in ports]
+        deadline = time.monotonic() + timeout
+        for member in members:
+            _wait_listening(member, deadline, members)
+        cluster = EtcdCluster(members)
+        try:
+            cluster.leader(max(0.1, deadline - time.monotonic()))
+        except RuntimeError:
+            cluster.stop()
+            raise
+        return cluster
+
+    return _started(start)
