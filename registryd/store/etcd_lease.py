@@ -270,6 +270,9 @@ class EtcdSessions:
             else:
                 self._released.discard(runtime_id)
                 self._listener.session_changed(runtime_id, kv.lease == self.lease_id)
+            # One runtime's agents per turn of the loop: a replica's lapsed lease ends all its sessions in
+            # one watch response, and each change parks, unparks or marks every agent of its runtime.
+            await asyncio.sleep(0)
 
     async def _follow_beats(self) -> None:
         assert self._listener is not None
