@@ -33,7 +33,6 @@ from scripts.etcd_server import EtcdServer, start_etcd
 
 ROOT = Path(__file__).resolve().parent.parent
 REPLICATED_SUITES = ("service", "sdk")  # directories under tests/
-DEPLOYMENTS = ("single", "two-replicas")
 
 # Tenth-of-a-second liveness for time-based tests.
 FAST = Config(

@@ -55,7 +55,6 @@ def keys(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
     return path, made
 
 
-@pytest.mark.replicas_xfail("etcd does not store Agent.verified yet (issue-13f)")
 async def test_signed_cards_are_verified_and_discovery_can_ask_for_them(
     serve: Any, keys: tuple[Path, dict[str, Any]]
 ) -> None:
@@ -117,7 +116,6 @@ def test_a_bad_key_file_stops_the_daemon_with_a_clear_error(
         Daemon(Config(store="memory", card_keys=str(path)))
 
 
-@pytest.mark.replicas_xfail("etcd does not store Agent.verified yet (issue-13f)")
 async def test_the_sdk_reads_the_mark(serve: Any, keys: tuple[Path, dict[str, Any]]) -> None:
     path, made = keys
     running = await serve(card_keys=str(path))
