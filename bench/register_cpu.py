@@ -1,0 +1,139 @@
+"""Daemon CPU per RegisterAgent on the sqlite store (synchronous=FULL), beside the no-op server's CPU per
+echo of the same sizes (goal: ratio at least 0.6).
+
+CPU time (user + system, from /proc) is less affected by a busy machine than throughput: each trial sends
+new registrations for `--seconds` with `--in-flight` in flight from two client processes, then echoes to
+the no-op server for as long, and divides each server's CPU time by the calls it answered. The ratio is no-op CPU / registryd
+CPU of the medians. Context switches per registration (all the daemon's threads) count the hand-offs
+between the event loop and the store's writer thread.
+
+    .venv/bin/python -m bench.register_cpu [--trials 3] [--seconds 4] [--in-flight 64 16]
+    .venv/bin/python -m bench.register_cpu --baseline DIR   # also DIR/registryd, trial by trial
+    .venv/bin/python -m bench.register_cpu --hold   # keeps the daemon registering, for py-spy
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+from bench import procs, unary, workload
+from bench.procs import ServerProcess
+from bench.s1_unary import CALM_LIVENESS
+from bench.unary import Load
+
+GOAL = 0.6
+IDS_PER_TRIAL = 1_000_000  # each trial registers agents no trial registered before
+REGISTRATIONS = 100_000  # more than the clients send in a trial
+
+
+def context_switches(pid: int) -> int:
+    """Context switches of all the process's threads so far: how often a thread waited for another."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            status = (task / "status").read_text()
+        except FileNotFoundError:  # the thread ended
+            continue
+        total += sum(int(line.split()[1]) for line in status.splitlines() if "ctxt_switches" in line)
+    return total
+
+
+def per_call(pool: Executor, server: ServerProcess, load: Load) -> tuple[float, float]:
+    """Server CPU time (microseconds) and context switches per answered call of `load`."""
+    cpu, switches = server.cpu_seconds(), context_switches(server.pid)
+    result = unary.run_load(pool, unary.split(replace(load, start_at=time.monotonic() + 1.0), 2))
+    cpu, switches = server.cpu_seconds() - cpu, context_switches(server.pid) - switches
+    if result["errors"]:
+        raise RuntimeError(f"{server.kind}: {result['errors']} errors {result['error_codes']}")
+    calls = int(result["ok"])  # type: ignore[call-overload]
+    return cpu / calls * 1e6, switches / calls
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--in-flight", type=int, nargs="+", default=[64, 16])
+    parser.add_argument(
+        "--baseline", type=Path, help="a source tree (`git archive REV registryd`) measured alternately too"
+    )
+    parser.add_argument("--hold", action="store_true", help="keep registering until interrupted")
+    args = parser.parse_args()
+    procs.raise_fd_limit()
+    with (
+        tempfile.TemporaryDirectory(prefix="registryd-register-cpu-") as tmp,
+        ProcessPoolExecutor(2, mp_context=procs.spawn_context(), initializer=procs.raise_fd_limit) as pool,
+    ):
+        workdir = Path(tmp)
+        daemons = {"registryd": sqlite_daemon(workdir / "this")}
+        if args.baseline:
+            daemons["baseline"] = sqlite_daemon(
+                workdir / "baseline", {"PYTHONPATH": str(args.baseline), "PYTHONSAFEPATH": "1"}
+            )
+        noop = procs.start_server("noop", workdir)
+        try:
+            request = workload.register_request(0)
+            request_size, reply_size = unary.message_sizes(
+                daemons["registryd"].address, "RegisterAgent", request
+            )
+            echo = Load(
+                noop.address,
+                workload.ECHO + "Echo",
+                "echo",
+                duration=args.seconds,
+                request_size=request_size,
+                reply_size=reply_size,
+            )
+            trial = 0
+            for in_flight in args.in_flight:
+                cpu: dict[str, list[float]] = {name: [] for name in [*daemons, "no-op"]}
+                switches: dict[str, list[float]] = {name: [] for name in daemons}
+                for _ in range(1_000_000 if args.hold else args.trials):
+                    trial += 1
+                    for name, daemon in daemons.items():
+                        first = trial * IDS_PER_TRIAL
+                        register = Load(
+                            daemon.address,
+                            workload.SERVICE + "RegisterAgent",
+                            "register",
+                            first,
+                            first + REGISTRATIONS,
+                            in_flight=in_flight,
+                            duration=args.seconds,
+                            unique=True,
+                        )
+                        used, switched = per_call(pool, daemon, register)
+                        cpu[name].append(used)
+                        switches[name].append(switched)
+                    if args.hold:
+                        print(f"{used:.0f} us per registration", flush=True)
+                        continue
+                    cpu["no-op"].append(per_call(pool, noop, replace(echo, in_flight=in_flight))[0])
+                noop_us = statistics.median(cpu["no-op"])
+                print(f"{in_flight:>3} in flight: no-op {noop_us:.0f} us CPU per echo {cpu['no-op']}")
+                for name in daemons:
+                    mine = statistics.median(cpu[name])
+                    print(
+                        f"    {name}: {mine:.0f} us CPU per registration, ratio {noop_us / mine:.2f} (goal "
+                        f"{GOAL}), {statistics.median(switches[name]):.2f} context switches per registration "
+                        f"(trials {[round(x) for x in cpu[name]]})",
+                        flush=True,
+                    )
+        finally:
+            for daemon in [*daemons.values(), noop]:
+                daemon.stop()
+
+
+def sqlite_daemon(workdir: Path, env: dict[str, str] | None = None) -> ServerProcess:
+    data = ["--store", "sqlite", "--data-dir", str(workdir / "data")]
+    return procs.start_server("registryd", workdir, [*CALM_LIVENESS, *data], env=env)
+
+
+if __name__ == "__main__":
+    main()
