@@ -92,6 +92,12 @@ class ClusterCommitter:
     def applied_revision(self) -> int:
         return self._applied
 
+    @property
+    def settled(self) -> bool:
+        """No change this replica decided is still to reach its view (one in flight may change an agent
+        that the view shows unchanged)."""
+        return not self._queue and self._worker is None
+
     async def start(self, snapshot: Snapshot) -> None:
         self._applied = snapshot.store_revision
         loop = asyncio.get_running_loop()

@@ -78,6 +78,11 @@ class Committer:
             await self.barrier()
         return events
 
+    @property
+    def settled(self) -> bool:
+        """No decided change is still to reach the view: in one process a change reaches it when decided."""
+        return True
+
     async def barrier(self) -> None:
         """Wait until everything queued so far is durable."""
         if self.failure is not None:

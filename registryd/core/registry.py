@@ -899,8 +899,8 @@ class Registry:
         trigger = beat_trigger(status)
         unchanged = unchanged_by(trigger)
         want_beats = self.hub.wants(EventType.AGENT_HEARTBEAT)
-        if not self._touch(agent_ids, now, unchanged) and not want_beats:
-            return  # a plain beat of agents it cannot change: nothing to decide or commit
+        if not self._touch(agent_ids, now, unchanged) and not want_beats and self.committer.settled:
+            return  # a plain beat of agents it cannot change (nor can a change in flight): nothing to decide
 
         def decide() -> list[Event]:
             events: list[Event] = []
