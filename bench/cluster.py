@@ -2,7 +2,8 @@
 
 Setups: the single daemon on SQLite, then 1, 2 and 3 etcd replicas over one local etcd (each setup its own
 prefix). For each: RegisterAgent/s and FindAgents/s with CONCURRENCY calls in flight spread over the
-replicas, and the daemons' CPU per call (user + system time of the registryd processes from /proc; etcd's
+replicas (and consistent GetAgent reads: `consistent` set, so each first asks the store for its revision),
+and the daemons' CPU per call (user + system time of the registryd processes from /proc; etcd's
 own CPU per write beside it), which predicts scaling better than wall time on a shared 2-core machine.
 Then event latency from a write on replica A to a subscriber on replica B (the same daemon when there is
 one), stream-loss latency A -> B (a HeartbeatStream cancelled on A until B's subscriber sees UNHEALTHY),
@@ -38,6 +39,7 @@ CARD = pb.AgentCard(name="bench", capability_phrases=["python coding"], descript
 class Sizes:
     writes: int = 2000
     finds: int = 2000
+    reads: int = 2000
     latency_samples: int = 200
     stream_losses: int = 50
 
@@ -50,6 +52,8 @@ class Row:
     etcd_cpu_us: float = 0.0
     finds_per_s: float = 0.0
     find_cpu_us: float = 0.0
+    reads_per_s: float = 0.0  # consistent GetAgent
+    read_cpu_us: float = 0.0
     event_p50_ms: float = 0.0
     event_p99_ms: float = 0.0
     loss_p50_ms: float = 0.0
@@ -95,6 +99,9 @@ async def throughput(row: Row, replicas: list[Replica], etcd: EtcdServer | None,
     async def find(stub: registry_pb2_grpc.RegistryServiceStub, i: int) -> None:
         await stub.FindAgents(pb.FindAgentsRequest(capability="python", limit=10))
 
+    async def read(stub: registry_pb2_grpc.RegistryServiceStub, i: int) -> None:
+        await stub.GetAgent(pb.GetAgentRequest(agent_id=f"w-{i % sizes.writes}", consistent=True))
+
     cpu, etcd_cpu = daemons_cpu(replicas), cpu_seconds(etcd.proc.pid) if etcd else 0.0
     wall = await spread(replicas, sizes.writes, register)
     row.writes_per_s = sizes.writes / wall
@@ -109,6 +116,10 @@ async def throughput(row: Row, replicas: list[Replica], etcd: EtcdServer | None,
     wall = await spread(replicas, sizes.finds, find)
     row.finds_per_s = sizes.finds / wall
     row.find_cpu_us = (daemons_cpu(replicas) - cpu) / sizes.finds * 1e6
+    cpu = daemons_cpu(replicas)
+    wall = await spread(replicas, sizes.reads, read)
+    row.reads_per_s = sizes.reads / wall
+    row.read_cpu_us = (daemons_cpu(replicas) - cpu) / sizes.reads * 1e6
 
 
 class Watch:
@@ -217,13 +228,15 @@ async def measure(setup: str, servers: list[ServerProcess], etcd: EtcdServer | N
 def table(rows: list[Row]) -> str:
     lines = [
         "| setup | writes/s | CPU us/write (registryd) | CPU us/write (etcd) | FindAgents/s | CPU us/find "
+        "| consistent GetAgent/s | CPU us/consistent read "
         "| event A->B p50 / p99 ms | stream loss A->B p50 / p99 ms | failover s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r.setup} | {r.writes_per_s:,.0f} | {r.write_cpu_us:,.0f} | "
             f"{r.etcd_cpu_us:,.0f} | {r.finds_per_s:,.0f} | {r.find_cpu_us:,.0f} | "
+            f"{r.reads_per_s:,.0f} | {r.read_cpu_us:,.0f} | "
             f"{r.event_p50_ms:.1f} / {r.event_p99_ms:.1f} | {r.loss_p50_ms:.1f} / {r.loss_p99_ms:.1f} | "
             + (f"{r.failover_s:.3f}" if r.failover_s is not None else "-")
             + " |"
@@ -267,7 +280,7 @@ def main() -> None:
     options = parser.parse_args()
     sizes = Sizes()
     if options.quick:
-        sizes = Sizes(writes=200, finds=200, latency_samples=20, stream_losses=10)
+        sizes = Sizes(writes=200, finds=200, reads=200, latency_samples=20, stream_losses=10)
     with tempfile.TemporaryDirectory() as tmp:
         rows = asyncio.run(run(Path(tmp), sizes))
     text = table(rows)

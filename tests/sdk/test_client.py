@@ -280,7 +280,7 @@ async def test_list_runtimes_and_stats(client: RegistryClient) -> None:
     assert stats.status_distribution[AgentStatus.OFFLINE] == 1
     assert stats.runtime_distribution == {"rt-1": 2, "rt-2": 1}
     assert stats.revision == runtimes.revision
-    assert stats.replica.leader and stats.replica.replica_id and stats.replica.streaming_runtimes == 0
+    assert stats.replica.replica_id and stats.replica.streaming_runtimes == 0  # of two replicas either leads
 
 
 async def test_health_check(client: RegistryClient) -> None:

@@ -96,9 +96,9 @@ async def test_get_agent_returns_the_agent_and_the_revision(daemon):
     assert response.agent == registered.agent and response.revision == registered.revision
 
 
-async def test_a_single_daemon_answers_a_consistent_read_as_a_plain_one(daemon):
+async def test_a_consistent_read_reflects_a_write_acknowledged_before_it(daemon):
     registered = await register(daemon.stub, "rt", "a1", "x")
-    stub = daemon.stub
+    stub = daemon.other.stub  # the other replica, when there are two
     got = await stub.GetAgent(pb.GetAgentRequest(agent_id="a1", consistent=True))
     listed = await stub.ListAgents(pb.ListAgentsRequest(consistent=True))
     found = await stub.FindAgents(pb.FindAgentsRequest(capability="x", consistent=True))
@@ -281,6 +281,7 @@ async def test_get_stats_reports_totals_distributions_and_counters(daemon):
     assert stats.capability_index_size == 1 and stats.revision == 5 and not stats.expiry_guard_active
 
 
+@pytest.mark.one_process("a single daemon always leads; of two replicas either may (tests/cluster)")
 async def test_get_stats_reports_the_replica_that_answered_and_a_single_daemon_leads(daemon):
     await register(daemon.stub, "rt", "a1", "x")
     call = daemon.stub.HeartbeatStream()
