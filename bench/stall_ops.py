@@ -4,7 +4,8 @@ time is reported too, before serving), agents bound to streams of 100, then each
 clock (`--clock cpu`: the thread's CPU time, which a busy machine inflates less), worst of a few runs
 (`--per-runtime 1`: as many runtimes as agents):
 
-- a page of ListAgents (1,000 agents, converted to protobuf as the servicer does), unfiltered, by a
+- a page of ListAgents (1,000 agents, converted to protobuf at once, and the longest turn of the loop when
+  converted a slice a turn as the servicer does), unfiltered, by a
   status no agent has (the scan is bounded), and of one runtime; GetStats; a page of ListRuntimes, first
   and from the middle; GetStats after a registration and a deregistration changed two runtimes' sizes;
 - a stream's beat of all its agents; a mass timeout, slice by slice (the longest slice);
@@ -100,6 +101,9 @@ async def measure(n: int, per_runtime: int) -> dict[str, float]:
         middle = f"agent-{n // 2:07}"
         page = lambda **kw: [convert.agent_to_proto(a) for a in registry.list_agents(limit=1000, **kw).agents]  # noqa: E731
         results["ListAgents page of 1,000"] = worst_ms(lambda: page(after=middle))
+        results["ListAgents page of 1,000: longest turn, converted in slices"] = longest_turn_ms(
+            registry, f"agent-{n // 3:07}"
+        )
         results["ListAgents page, status no agent has"] = worst_ms(
             lambda: page(statuses=[AgentStatus.OFFLINE])
         )
@@ -131,6 +135,21 @@ async def measure(n: int, per_runtime: int) -> dict[str, float]:
     finally:
         await registry.stop()
     return results
+
+
+def longest_turn_ms(registry: Registry, after: str, runs: int = 5) -> float:
+    """A page of new records as the servicer builds it (convert.agent_messages): the core's page and the
+    first slice in one turn of the loop, then a slice a turn. The longest turn, worst of `runs` pages."""
+    longest = 0.0
+    for _ in range(runs):
+        started = clock()
+        agents = registry.list_agents(limit=1000, after=after).agents
+        for start in range(0, len(agents), convert.CONVERT_SLICE):
+            [convert.agent_to_proto(a) for a in agents[start : start + convert.CONVERT_SLICE]]
+            longest = max(longest, clock() - started)
+            started = clock()
+        after = agents[-1].agent_id  # the next page: records not converted yet
+    return longest * 1e3
 
 
 async def mass_timeout(registry: Registry) -> float:

@@ -127,7 +127,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             else ""
         )
         return pb.ListAgentsResponse(
-            agents=[convert.agent_to_proto(a) for a in page.agents],
+            agents=await convert.agent_messages(page.agents),
             next_page_token=token,
             revision=await self._registry.durable(page.revision),
         )

@@ -168,7 +168,7 @@ async def list_agents(request: web.Request) -> web.Response:
     page = registry.list_agents(runtime_id, wanted, after, limit, only)
     token = encode_page_token(page.next_after, runtime_id, wanted, only) if page.next_after else ""
     response = pb.ListAgentsResponse(
-        agents=[convert.agent_to_proto(a) for a in page.agents],
+        agents=await convert.agent_messages(page.agents),
         next_page_token=token,
         revision=await registry.durable(page.revision),
     )
