@@ -320,7 +320,7 @@ class Registry:
                     f"stored agent {str(agent.agent_id)[:128]!r} breaks the rules a registration follows "
                     f"({error.message}); restore a backup, or raise the limit if it was lowered"
                 ) from None
-            if agent.card.signatures and not agent.verified:  # kept from before verdicts were stored
+            if agent.card.signatures and self.settings.verify_card is not None:  # today's keys judge
                 agent = replace(agent, verified=self._verified(agent.card))
             self._put(None, agent)
             self._tracker.track(agent.agent_id, now, self._default_terms)

@@ -53,3 +53,19 @@ async def test_a_restarted_daemon_reports_the_verdict_it_kept(serve, tmp_path, c
     await first.daemon.stop()
     again = await serve(**options)  # without the keys: the kept verdict stands
     assert await verdicts(again.stub) == {"signed": True}
+
+
+async def test_a_daemon_started_without_the_signers_key_takes_the_mark_away(serve, tmp_path, card_keys):
+    path, key = card_keys
+    options = {"store": "sqlite", "data_dir": str(tmp_path / "data"), **STEADY}
+    first = await serve(**options, card_keys=path)
+    await first.stub.RegisterAgent(register("signed", signed(CARD, key, "ES256")))
+    await first.daemon.stop()
+    other = ECKey.generate_key("P-256", parameters={"kid": "other"})
+    revoked = tmp_path / "revoked.json"
+    revoked.write_text(json.dumps({"keys": [other.as_dict(private=False)]}))
+    later = await serve(**options, card_keys=str(revoked))  # the signer's key was removed
+    assert await verdicts(later.stub) == {"signed": False}
+    await later.daemon.stop()
+    restored = await serve(**options, card_keys=path)
+    assert await verdicts(restored.stub) == {"signed": True}
