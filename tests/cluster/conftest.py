@@ -3,14 +3,23 @@ processes, each test under a prefix of its own."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from registryd.clock import SystemClock
 from registryd.core.registry import Registry, RegistrySettings
 from registryd.store.etcd import EtcdOptions, EtcdStore
-from scripts.etcd_server import EtcdServer
+from scripts.etcd_server import EtcdCluster, EtcdServer, start_etcd_cluster
+
+
+@pytest.fixture
+def etcd3(tmp_path: Path) -> Iterator[EtcdCluster]:
+    """A three-member etcd of this test's own."""
+    members = start_etcd_cluster(tmp_path)
+    yield members
+    members.stop()
 
 
 @pytest.fixture

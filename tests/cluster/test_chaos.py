@@ -10,13 +10,12 @@ import asyncio
 import signal
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import pytest
 from agentregistry import AgentRegistry, AgentRegistryConfig, AgentStatus, RegistryClient
 from agentregistry.v1 import registry_pb2 as pb
 
-from scripts.etcd_server import EtcdCluster, start_etcd_cluster
+from scripts.etcd_server import EtcdCluster
 from tests.cluster.test_liveness import TTL, Replica
 from tests.service.service_support import Subscriber, register
 
@@ -27,13 +26,6 @@ HEARTBEAT_TIMEOUT = 2.0
 AUTO_DEREGISTER = 10.0  # an agent unhealthy this long would expire: the runtimes must be back sooner
 RECOVERY_BOUND = TTL + 5.0  # end of the fault -> every runtime bound and every agent ACTIVE
 STOPPED_FOR = TTL + 1.5  # SIGSTOP past the replica's lease
-
-
-@pytest.fixture
-def etcd3(tmp_path: Path):
-    cluster = start_etcd_cluster(tmp_path)
-    yield cluster
-    cluster.stop()
 
 
 @pytest.fixture
