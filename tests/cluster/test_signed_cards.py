@@ -45,27 +45,29 @@ async def test_another_replica_and_a_later_one_report_the_verdict_without_keys_o
     assert await verdicts(later.stub) == {"plain": False, "signed": True}
 
 
-async def test_a_restarted_daemon_reports_the_verdict_it_kept(serve, tmp_path, card_keys):
+async def stored_signed_agent(serve, tmp_path, card_keys) -> dict[str, object]:
+    """A sqlite daemon with the keys took a signed card and stopped: the options to start it again."""
     path, key = card_keys
     options = {"store": "sqlite", "data_dir": str(tmp_path / "data"), **STEADY}
     first = await serve(**options, card_keys=path)
     await first.stub.RegisterAgent(register("signed", signed(CARD, key, "ES256")))
     await first.daemon.stop()
+    return options
+
+
+async def test_a_restarted_daemon_reports_the_verdict_it_kept(serve, tmp_path, card_keys):
+    options = await stored_signed_agent(serve, tmp_path, card_keys)
     again = await serve(**options)  # without the keys: the kept verdict stands
     assert await verdicts(again.stub) == {"signed": True}
 
 
 async def test_a_daemon_started_without_the_signers_key_takes_the_mark_away(serve, tmp_path, card_keys):
-    path, key = card_keys
-    options = {"store": "sqlite", "data_dir": str(tmp_path / "data"), **STEADY}
-    first = await serve(**options, card_keys=path)
-    await first.stub.RegisterAgent(register("signed", signed(CARD, key, "ES256")))
-    await first.daemon.stop()
+    options = await stored_signed_agent(serve, tmp_path, card_keys)
     other = ECKey.generate_key("P-256", parameters={"kid": "other"})
     revoked = tmp_path / "revoked.json"
     revoked.write_text(json.dumps({"keys": [other.as_dict(private=False)]}))
     later = await serve(**options, card_keys=str(revoked))  # the signer's key was removed
     assert await verdicts(later.stub) == {"signed": False}
     await later.daemon.stop()
-    restored = await serve(**options, card_keys=path)
+    restored = await serve(**options, card_keys=card_keys[0])
     assert await verdicts(restored.stub) == {"signed": True}
