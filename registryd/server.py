@@ -260,7 +260,6 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         await self.start()
-        gc.freeze()  # what was loaded lives as long as the process: keep it out of later full collections
         stopped = asyncio.ensure_future(self._stopped.wait())
         signalled = asyncio.ensure_future(stop.wait())
         await asyncio.wait((stopped, signalled), return_when=asyncio.FIRST_COMPLETED)
