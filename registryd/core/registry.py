@@ -850,8 +850,6 @@ class Registry:
         if self._tracker.pulse(session.pulse, self._sweeper.now(), now):
             self._arm()
             self._release_guard()
-        if self.cluster is not None:  # the other replicas' views and deadlines, as for beats one by one
-            self.cluster.note_beats(session.bound)
         if self.hub.wants_digests:
             for agent_id in session.bound:
                 self.hub.note_beat(agent_id, session.runtime_id, now)
@@ -859,6 +857,8 @@ class Registry:
             each = session.bound
         else:
             each = self._changeable(session.bound, beat_trigger(status))
+        if self.cluster is not None:  # the other replicas' views and deadlines (_beat_each notes `each`)
+            self.cluster.note_beats(session.bound - each)
         self.counters["heartbeats"] += len(session.bound) - len(each)
         await self._beat_each(sorted(each), status)  # sorted: stable event order
         return result
