@@ -27,6 +27,14 @@ TRICKLE_EVERY = 5.0  # a router joins every 5 s ...
 TRICKLE_LIFETIME = 30.0  # ... and stays 30 s, finding every 2 s
 
 
+def fleet_args(runtimes: int) -> list[str]:
+    """The daemon's flags for a fleet of `runtimes` streams. The fleet stands in for that many machines
+    but dials from one address, 127.0.0.1, which the daemon takes for one caller: without room for all
+    of them (and the routers), every stream past max_streams_per_caller (2,000) is refused and retried
+    forever."""
+    return [*HEARTBEAT, "--max-streams-per-caller", str(runtimes + 1000)]
+
+
 @dataclass
 class Fleet:
     """Runtimes kept alive by the SDK in two worker processes."""
@@ -120,7 +128,7 @@ def run(ctx: Context) -> list[Row]:
             f"soak: {sizes.soak_agents:,} agents built into the store in {time.monotonic() - started:.0f} s"
         )
     daemon = ctx.start_registryd(
-        HEARTBEAT + ctx.store_args("sqlite", data_dir),
+        fleet_args(sizes.soak_runtimes) + ctx.store_args("sqlite", data_dir),
         module="bench.lagged_daemon",
         env={"BENCH_LAG_FILE": str(lag_file)},
     )

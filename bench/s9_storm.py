@@ -13,7 +13,7 @@ from agentregistry.v1 import registry_pb2 as pb
 from bench import workload
 from bench.context import Context
 from bench.plan import Row
-from bench.s8_soak import HEARTBEAT, start_fleet
+from bench.s8_soak import fleet_args, start_fleet
 
 SETTLE_LIMIT = 180.0
 
@@ -29,7 +29,7 @@ def run(ctx: Context) -> list[Row]:
 
 def _storm(ctx: Context, store: str) -> list[Row]:
     sizes = ctx.sizes
-    args = HEARTBEAT + ctx.store_args(store)
+    args = fleet_args(sizes.storm_runtimes) + ctx.store_args(store)
     daemon = ctx.start_registryd(args)
     address = daemon.address
     runtimes = None

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, fields
 
+from registryd.core import idsets
 from registryd.core.errors import InvalidArgument
 from registryd.core.index import normalize
 from registryd.core.model import Agent
@@ -167,9 +168,7 @@ class FilterIndex:
 
     def remove(self, agent_id: str) -> None:
         for facet in self._facets.pop(agent_id, ()):
-            agents = self._postings[facet]
-            agents.discard(agent_id)
-            if not agents:
+            if not idsets.discard(self._postings, facet, agent_id):
                 del self._postings[facet]
 
     def holds(self, agent_id: str, terms: Iterable[Term]) -> bool:

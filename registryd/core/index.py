@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
+from registryd.core import idsets
 from registryd.core.model import MatchKind
 
 _SEPARATOR = "\n"  # normalised texts never hold it (whitespace is collapsed to single spaces)
@@ -267,9 +268,7 @@ class CapabilityIndex:
         if not card.users:
             del self._shared[card.raw]
         for key in card.keys:
-            agents = self._texts[key]
-            agents.discard(agent_id)
-            if not agents:
+            if not idsets.discard(self._texts, key, agent_id):
                 del self._texts[key]
                 same = self._lengths[len(key)]
                 same.remove(key)

@@ -9,7 +9,6 @@ capability index, sorted ids) are kept by `_put`/`_drop` only, so they cannot dr
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import math
 import uuid
@@ -19,7 +18,9 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import structlog
+from sortedcontainers import SortedList
 
+from registryd.core import idsets
 from registryd.core.clock import Clock, Timer
 from registryd.core.cluster import ClusterCommitter
 from registryd.core.cluster_liveness import ClusterLiveness
@@ -223,7 +224,7 @@ class Registry:
         self._store: Store | SharedStore = store if store is not None else MemoryStore()
         self._agents: dict[str, Agent] = {}
         self._wire_sizes: dict[str, int] = {}  # see _encoded_size
-        self._sorted_ids: list[str] = []
+        self._sorted_ids: SortedList = SortedList()  # every agent id; filled once loading ends
         self._runtimes: dict[str, set[str]] = {}
         self._runtime_order = RuntimeOrder()  # the runtimes by id and by size, for paging and GetStats
         self._by_status: dict[AgentStatus, set[str]] = {s: set() for s in AgentStatus}
@@ -324,7 +325,6 @@ class Registry:
                 agent = replace(agent, verified=self._verified(agent.card))
             self._put(None, agent)
             self._tracker.track(agent.agent_id, now, self._default_terms)
-        self._sorted_ids.sort()
         self._awaiting_rebind = snapshot.stream_runtimes & self._runtimes.keys()
         for runtime_id in snapshot.stream_runtimes - self._awaiting_rebind:
             self.committer.note_stream(runtime_id, False)
@@ -334,6 +334,7 @@ class Registry:
             await self.committer.start(snapshot)
         if self.cluster is not None:
             await self.cluster.start()
+        self._sorted_ids = SortedList(self._agents)
         self._runtime_order.load({runtime_id: len(ids) for runtime_id, ids in self._runtimes.items()})
         self.started = True
         self._sweeper.start()
@@ -439,8 +440,8 @@ class Registry:
             validate_id("runtime_id", runtime_id, self.limits)
         wanted = frozenset(statuses) or ALL_STATUSES
         terms = compile_filter(agent_filter, self.limits)
-        ids = self.agents_of(runtime_id) if runtime_id else self._sorted_ids
-        start = bisect.bisect_right(ids, after) if after else 0
+        ids = SortedList(self._runtimes.get(runtime_id, ())) if runtime_id else self._sorted_ids
+        start = ids.bisect_right(after) if after else 0
         narrow = self._filters.narrowest(terms)
         order: Iterable[str]
         if narrow is not None and len(narrow) < len(ids) - start:  # walk the filter's agents, not all
@@ -450,7 +451,7 @@ class Registry:
                 if a > after and (not runtime_id or self._agents[a].runtime_id == runtime_id)
             )
         else:
-            order = (ids[i] for i in range(start, len(ids)))
+            order = ids.islice(start)
         page = Page(revision=self._applied_revision)
         budget = self.limits.max_response_bytes
         for looked, agent_id in enumerate(order):
@@ -1310,10 +1311,8 @@ class Registry:
             runtime = self._runtimes.setdefault(new.runtime_id, set())
             runtime.add(agent_id)
             if self.started:
-                bisect.insort(self._sorted_ids, agent_id)
+                self._sorted_ids.add(agent_id)
                 self._runtime_order.resize(new.runtime_id, len(runtime))
-            else:
-                self._sorted_ids.append(agent_id)  # sorted once when loading ends
             self._index.add(agent_id, new.card.indexed_texts())
             self._described.add(agent_id, new.card.described_texts())
             self._filters.add(new)
@@ -1325,7 +1324,7 @@ class Registry:
         if old is None:
             self._by_status[new.status].add(agent_id)
         elif old.revision != new.revision and old.status is not new.status:  # a beat keeps the revision
-            self._by_status[old.status].discard(agent_id)
+            idsets.discard(self._by_status, old.status, agent_id)
             self._by_status[new.status].add(agent_id)
 
     def _encoded_size(self, agent: Agent) -> int:
@@ -1340,15 +1339,14 @@ class Registry:
         del self._agents[agent_id]
         self._wire_sizes.pop(agent_id, None)
         self.loads.forget(agent_id)
-        i = bisect.bisect_left(self._sorted_ids, agent_id)
-        del self._sorted_ids[i]
+        self._sorted_ids.discard(agent_id)
         runtime = self._runtimes[agent.runtime_id]
         runtime.discard(agent_id)
         if self.started:
             self._runtime_order.resize(agent.runtime_id, len(runtime))
         if not runtime:
             del self._runtimes[agent.runtime_id]
-        self._by_status[agent.status].discard(agent_id)
+        idsets.discard(self._by_status, agent.status, agent_id)
         self._index.remove(agent_id)
         self._described.remove(agent_id)
         self._filters.remove(agent_id)

@@ -9,10 +9,12 @@ import heapq
 from collections.abc import Iterator, Mapping
 from itertools import islice
 
+from sortedcontainers import SortedList
+
 
 class RuntimeOrder:
     def __init__(self) -> None:
-        self._ids: list[str] = []  # sorted
+        self._ids: SortedList = SortedList()
         self._size: dict[str, int] = {}  # runtime id -> its agents
         self._by_size: dict[int, set[str]] = {}  # size -> the runtimes of that size
         self._sizes: list[int] = []  # the sizes in _by_size, ascending (few: at most max_agents_per_runtime)
@@ -22,7 +24,7 @@ class RuntimeOrder:
 
     def load(self, sizes: Mapping[str, int]) -> None:
         """Start from `sizes` (runtime id -> agents): one sort, not one insertion per runtime."""
-        self._ids = sorted(sizes)
+        self._ids = SortedList(sizes)
         self._size = dict(sizes)
         self._by_size = {}
         for runtime_id, size in sizes.items():
@@ -37,7 +39,7 @@ class RuntimeOrder:
         if old:
             self._leave(runtime_id, old)
         else:
-            bisect.insort(self._ids, runtime_id)
+            self._ids.add(runtime_id)
         if size:
             self._size[runtime_id] = size
             bucket = self._by_size.get(size)
@@ -47,7 +49,7 @@ class RuntimeOrder:
             bucket.add(runtime_id)
         else:
             del self._size[runtime_id]
-            del self._ids[bisect.bisect_left(self._ids, runtime_id)]
+            self._ids.remove(runtime_id)
 
     def _leave(self, runtime_id: str, size: int) -> None:
         bucket = self._by_size[size]
@@ -58,9 +60,7 @@ class RuntimeOrder:
 
     def after(self, runtime_id: str = "") -> Iterator[str]:
         """Runtime ids in order, after `runtime_id`."""
-        ids = self._ids
-        start = bisect.bisect_right(ids, runtime_id) if runtime_id else 0
-        return (ids[i] for i in range(start, len(ids)))  # islice would step through the ids before start
+        return self._ids.irange(runtime_id, inclusive=(False, True)) if runtime_id else iter(self._ids)
 
     def largest(self, count: int) -> list[tuple[str, int]]:
         """(runtime id, agents) of the `count` runtimes with the most agents; ties by id."""
