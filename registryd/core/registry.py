@@ -312,7 +312,6 @@ class Registry:
         self.hub.restore(snapshot.events, snapshot.compacted_revision)
         self._revision = self._applied_revision = snapshot.revision
         self.history_id = snapshot.history_id
-        now = self._sweeper.now()
         for agent in snapshot.agents:
             try:
                 validate_stored(agent, self.limits)
@@ -324,7 +323,9 @@ class Registry:
             if agent.card.signatures and self.settings.verify_card is not None:  # today's keys judge
                 agent = replace(agent, verified=self._verified(agent.card))
             self._put(None, agent)
-            self._tracker.track(agent.agent_id, now, self._default_terms)
+        now = self._sweeper.now()  # the grace starts once every agent is loaded (seconds at 1M), not before
+        for agent_id in self._agents:
+            self._tracker.track(agent_id, now, self._default_terms)
         self._awaiting_rebind = snapshot.stream_runtimes & self._runtimes.keys()
         for runtime_id in snapshot.stream_runtimes - self._awaiting_rebind:
             self.committer.note_stream(runtime_id, False)
