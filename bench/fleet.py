@@ -9,7 +9,6 @@ so routers (`trickle_worker`) are the ones that use `AgentRegistry` whole."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -143,9 +142,8 @@ async def _fleet(
         await asyncio.to_thread(stop.wait, max(0.0, deadline - time.monotonic()))
         return {**client.opens, "reregistered": reregistered}
     finally:
-        for heartbeat in heartbeats:  # half-close: the agents turn OFFLINE, which nobody counts as false
-            with contextlib.suppress(Exception):
-                await heartbeat.stop()
+        # half-close: the agents turn OFFLINE, which nobody counts as false
+        await asyncio.gather(*(h.stop() for h in heartbeats), return_exceptions=True)
         await client.close()
 
 

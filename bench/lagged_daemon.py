@@ -1,13 +1,19 @@
 """registryd exactly as `python -m registryd` runs it (same config, uvloop, one process), plus a task
 that measures event-loop lag: it asks to wake every 100 ms and appends how late it woke (seconds) to
-the file named by $BENCH_LAG_FILE. For the soak, where the loop's responsiveness is the question."""
+the file named by $BENCH_LAG_FILE. For the soak, where the loop's responsiveness is the question.
+
+With $BENCH_STALL_FILE, a thread also catches the work that holds the loop: when the loop is 20 ms late
+for a wake-up, it appends the main thread's stack at that moment (innermost frames first), one line per
+stall."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import sys
+import threading
 import time
+import traceback
 
 import uvloop
 
@@ -16,6 +22,10 @@ from registryd.config import load_config
 from registryd.server import Daemon
 
 TICK = 0.1
+STALL = 0.02  # seconds late before the stack is taken
+STALL_FRAMES = 8
+
+expected_wake = [float("inf")]  # when the sampler should wake next (time.monotonic())
 
 
 async def sample_lag(path: str) -> None:
@@ -23,6 +33,7 @@ async def sample_lag(path: str) -> None:
         lags: list[float] = []
         while True:
             asked = time.monotonic()
+            expected_wake[0] = asked + TICK
             await asyncio.sleep(TICK)
             lags.append(time.monotonic() - asked - TICK)
             if len(lags) >= 10:
@@ -30,8 +41,26 @@ async def sample_lag(path: str) -> None:
                 lags.clear()
 
 
+def catch_stalls(path: str, main_thread: int) -> None:
+    caught = float("-inf")  # the wake-up whose stall was caught
+    with open(path, "a", buffering=1) as out:
+        while True:
+            time.sleep(0.005)
+            due = expected_wake[0]
+            if due != caught and time.monotonic() - due > STALL:
+                caught = due
+                frame = sys._current_frames().get(main_thread)
+                stack = traceback.extract_stack(frame)[::-1][:STALL_FRAMES] if frame else []
+                out.write(" < ".join(f"{f.name} ({f.filename.rpartition('/')[2]}:{f.lineno})" for f in stack))
+                out.write("\n")
+
+
 async def serve() -> None:
     config = load_config(sys.argv[1:])
+    if "BENCH_STALL_FILE" in os.environ:
+        threading.Thread(
+            target=catch_stalls, args=(os.environ["BENCH_STALL_FILE"], threading.get_ident()), daemon=True
+        ).start()
     logs.configure(config.log_format, config.log_level)
     sampler = asyncio.create_task(sample_lag(os.environ["BENCH_LAG_FILE"]))
     try:

@@ -44,8 +44,10 @@ class Fleet:
     runtimes: int
     agents: int
 
-    def finish(self, timeout: float = 120.0) -> dict[str, int]:
+    def finish(self) -> dict[str, int]:
+        """Stop every runtime (a half-close each: their agents turn OFFLINE); the reconnect counts."""
         self.stop.set()
+        timeout = 120.0 + self.agents / 5000  # the daemon writes every agent's OFFLINE
         results = [job.result(timeout=timeout) for job in self.jobs]
         return {key: sum(r[key] for r in results) for key in ("attempted", "failed", "reregistered")}
 
@@ -120,6 +122,7 @@ def run(ctx: Context) -> list[Row]:
     if not sizes.soak_seconds:
         return []
     lag_file = ctx.workdir / "soak-lag.txt"
+    stall_file = ctx.workdir / "soak-stalls.txt"
     data_dir = ctx.workdir / "soak-data"
     if sizes.soak_preload:
         started = time.monotonic()
@@ -130,7 +133,7 @@ def run(ctx: Context) -> list[Row]:
     daemon = ctx.start_registryd(
         fleet_args(sizes.soak_runtimes) + ctx.store_args("sqlite", data_dir),
         module="bench.lagged_daemon",
-        env={"BENCH_LAG_FILE": str(lag_file)},
+        env={"BENCH_LAG_FILE": str(lag_file), "BENCH_STALL_FILE": str(stall_file)},
     )
     watch = runtimes = None
     trickle_stop = ctx.manager().Event()
@@ -143,7 +146,7 @@ def run(ctx: Context) -> list[Row]:
         trickle = ctx.pool.submit(
             fleet.trickle_worker, daemon.address, TRICKLE_EVERY, TRICKLE_LIFETIME, trickle_stop, time_limit
         )
-        lag_lines_before = _lines(lag_file)
+        lag_lines_before, stall_lines_before = _lines(lag_file), _lines(stall_file)
         rss, cpu_start, started = [daemon.rss_bytes()], daemon.cpu_seconds(), time.monotonic()
         ctx.note(
             f"soak: {runtimes.agents} agents on {runtimes.runtimes} streams ready; soaking {sizes.soak_seconds:.0f} s"
@@ -152,11 +155,15 @@ def run(ctx: Context) -> list[Row]:
             time.sleep(min(10.0, sizes.soak_seconds - (time.monotonic() - started)))
             rss.append(daemon.rss_bytes())
         cpu_percent = (daemon.cpu_seconds() - cpu_start) / (time.monotonic() - started) * 100
+        soaked = slice(lag_lines_before, _lines(lag_file)), slice(stall_lines_before, _lines(stall_file))
         trickle_stop.set()
         trickled = trickle.result(timeout=TRICKLE_LIFETIME + 60)
         false_unhealthy = len(watch.unhealthy)
         transitions = dict(watch.counts)
-        fleet_counts = runtimes.finish()
+        try:
+            fleet_counts: dict[str, Any] = runtimes.finish()
+        except TimeoutError:  # the soak's figures stand; only the reconnect counts are lost
+            fleet_counts = {"error": "the fleet did not stop in time"}
     finally:
         trickle_stop.set()
         if runtimes is not None:
@@ -164,7 +171,8 @@ def run(ctx: Context) -> list[Row]:
         if watch is not None:
             watch.close()
         daemon.stop()
-    lags = [float(x) for line in _read_lines(lag_file)[lag_lines_before:] for x in line.split()]
+    lags = [float(x) for line in _read_lines(lag_file)[soaked[0]] for x in line.split()]
+    stalls = Counter(_read_lines(stall_file)[soaked[1]])
     lag = latency_ms(lags)
     drift_mb = (rss[-1] - rss[0]) / 2**20
     shape = f"{runtimes.agents} agents / {runtimes.runtimes} streams, {sizes.soak_seconds / 60:.0f} min"
@@ -173,6 +181,8 @@ def run(ctx: Context) -> list[Row]:
         "trickle": trickled,
         "fleet": fleet_counts,
         "rss_mb": [round(r / 2**20, 1) for r in rss],
+        "stalls": sum(stalls.values()),
+        "stall_stacks": stalls.most_common(8),  # what held the loop 20 ms into each stall
     }
     return [
         Row(
