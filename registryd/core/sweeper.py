@@ -42,7 +42,8 @@ class Sweeper:
         self._clock = clock
         self._on_due = on_due
         self._stalled = 0.0  # seconds granted for stalls so far
-        self._last_tick = 0.0
+        self._tick_due = 0.0  # when the watchdog's next tick is due (monotonic)
+        self._granted_to = 0.0  # stalls are granted up to this instant, so none is granted twice
         self._tick_timer: Timer | None = None
         self._timer: Timer | None = None
         self._timer_deadline = 0.0
@@ -58,7 +59,8 @@ class Sweeper:
         return self._clock.monotonic() - self._stalled
 
     def start(self) -> None:
-        self._last_tick = self._clock.monotonic()
+        self._granted_to = self._clock.monotonic()
+        self._tick_due = self._granted_to + TICK
         self._tick_timer = self._clock.schedule(TICK, self._tick)
 
     def stop(self) -> None:
@@ -80,6 +82,7 @@ class Sweeper:
 
     def _tick(self) -> None:
         self.lag.record(max(0.0, self._notice_stall()))
+        self._tick_due = self._clock.monotonic() + TICK
         self._tick_timer = self._clock.schedule(TICK, self._tick)
 
     def _fire(self) -> None:
@@ -91,14 +94,15 @@ class Sweeper:
             log.exception("liveness check failed")
 
     def _notice_stall(self) -> float:
-        """How late this tick is; a stall is granted to every agent."""
+        """How late the watchdog's tick is now (negative while it is not due). The deadline timer asks too,
+        without moving the tick: time lost beyond STALL is granted to every agent, once."""
         now = self._clock.monotonic()
-        late = now - self._last_tick - TICK
-        self._last_tick = now
-        if late > STALL:
-            self._stalled += late
+        lost = now - max(self._tick_due, self._granted_to)
+        if lost > STALL:
+            self._stalled += lost
+            self._granted_to = now
             self.stalls += 1
             log.warning(
-                "the daemon stalled; liveness deadlines move by the time lost", seconds=round(late, 3)
+                "the daemon stalled; liveness deadlines move by the time lost", seconds=round(lost, 3)
             )
-        return late
+        return now - self._tick_due

@@ -26,6 +26,7 @@ from registryd.core.liveness import EXPIRY_SLICE, DeadlineTracker, Due, Pulse, T
 from registryd.core.model import Agent, AgentStatus, DeregisterReason, EventType, StatusReason
 from registryd.core.registry import Registry
 from registryd.core.streams import HeartbeatSession, StreamEnd
+from registryd.core.sweeper import Sweeper
 
 A, S = AgentStatus, StatusReason
 TICK = 0.01  # the fake clock moves in steps this small when a test looks for the moment of a transition
@@ -512,3 +513,22 @@ async def test_expiry_guard_ignores_a_few_stale_agents_among_live_ones(clock: Fa
             await registry.heartbeat("rt", ["a1", "a2", "a3"])
         assert registry.runtime_agents == {"rt": frozenset({"a1", "a2", "a3"})}
         assert not registry.expiry_guard_active
+
+
+# ---------------------------------------------------------------- the watchdog
+
+
+def test_a_deadline_firing_between_ticks_neither_hides_nor_shortens_the_stall_after_it(clock: FakeClock):
+    fired: list[float] = []
+    sweeper = Sweeper(clock, fired.append)
+    sweeper.start()  # ticks due every 0.1 s
+    sweeper.arm(sweeper.now() + 0.15)
+    clock.advance(0.15)  # a tick at 0.1, the deadline at 0.15
+    assert len(fired) == 1 and sweeper.stalls == 0
+    clock.stall(0.32)  # the tick due at 0.2 runs at 0.47: 0.27 s lost
+    assert sweeper.stalls == 1
+    assert sweeper.stalled_seconds == pytest.approx(0.27)
+    assert sweeper.lag.max == pytest.approx(0.27)
+    clock.advance(1.0)  # on time again: nothing more is granted
+    assert sweeper.stalls == 1
+    sweeper.stop()
