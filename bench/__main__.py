@@ -53,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         default = getattr(sizes, name)
         if isinstance(default, tuple):  # e.g. peer_agents=10000,30000
             sizes = replace(sizes, **{name: tuple(type(default[0])(v) for v in value.split(","))})
+        elif isinstance(default, bool):  # bool("0") would be True
+            sizes = replace(sizes, **{name: value.lower() in ("1", "true", "yes", "on")})
         else:
             sizes = replace(sizes, **{name: type(default)(value)})
     raise_fd_limit()

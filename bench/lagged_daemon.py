@@ -4,11 +4,14 @@ the file named by $BENCH_LAG_FILE. For the soak, where the loop's responsiveness
 
 With $BENCH_STALL_FILE, a thread also catches the work that holds the loop: when the loop is 20 ms late
 for a wake-up, it appends the main thread's stack at that moment (innermost frames first), one line per
-stall."""
+stall. The thread needs the interpreter lock to look, so a long stretch of C code that holds it (a garbage
+collection) is seen only at the first Python line after it; each collection of 5 ms or more is therefore
+also appended, with its generation."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import sys
 import threading
@@ -55,9 +58,23 @@ def catch_stalls(path: str, main_thread: int) -> None:
                 out.write("\n")
 
 
+def time_collections(path: str) -> None:
+    out = open(path, "a", buffering=1)  # noqa: SIM115 - open for the life of the process
+    started = [0.0]
+
+    def timed(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        elif (took := time.perf_counter() - started[0]) >= 0.005:
+            out.write(f"gc generation {info['generation']}: {took * 1000:.0f} ms\n")
+
+    gc.callbacks.append(timed)
+
+
 async def serve() -> None:
     config = load_config(sys.argv[1:])
     if "BENCH_STALL_FILE" in os.environ:
+        time_collections(os.environ["BENCH_STALL_FILE"])
         threading.Thread(
             target=catch_stalls, args=(os.environ["BENCH_STALL_FILE"], threading.get_ident()), daemon=True
         ).start()

@@ -27,6 +27,7 @@ class Sizes:
     soak_agents: int = 10_000
     soak_runtimes: int = 1000
     soak_preload: bool = False  # scenario 8: build the agents into the store instead of registering them
+    soak_routers: bool = True  # scenario 8: routers join every 5 s (off: the streams' cost alone)
     storm_runtimes: int = 0  # scenario 9 (0 = skipped)
     routing_seconds: float = 30.0  # scenario 10: seconds of arrivals per strategy and load
     routing_repeats: int = 3  # scenario 10: runs of each strategy and load (medians are reported)

@@ -143,8 +143,17 @@ def run(ctx: Context) -> list[Row]:
             ctx, daemon.address, sizes.soak_runtimes, sizes.soak_agents, time_limit, sizes.soak_preload
         )
         watch = StatusWatch(daemon.address)
-        trickle = ctx.pool.submit(
-            fleet.trickle_worker, daemon.address, TRICKLE_EVERY, TRICKLE_LIFETIME, trickle_stop, time_limit
+        trickle = (
+            ctx.pool.submit(
+                fleet.trickle_worker,
+                daemon.address,
+                TRICKLE_EVERY,
+                TRICKLE_LIFETIME,
+                trickle_stop,
+                time_limit,
+            )
+            if sizes.soak_routers
+            else None
         )
         lag_lines_before, stall_lines_before = _lines(lag_file), _lines(stall_file)
         rss, cpu_start, started = [daemon.rss_bytes()], daemon.cpu_seconds(), time.monotonic()
@@ -157,7 +166,7 @@ def run(ctx: Context) -> list[Row]:
         cpu_percent = (daemon.cpu_seconds() - cpu_start) / (time.monotonic() - started) * 100
         soaked = slice(lag_lines_before, _lines(lag_file)), slice(stall_lines_before, _lines(stall_file))
         trickle_stop.set()
-        trickled = trickle.result(timeout=TRICKLE_LIFETIME + 60)
+        trickled = trickle.result(timeout=TRICKLE_LIFETIME + 60) if trickle else "no routers"
         false_unhealthy = len(watch.unhealthy)
         transitions = dict(watch.counts)
         try:
@@ -176,6 +185,8 @@ def run(ctx: Context) -> list[Row]:
     lag = latency_ms(lags)
     drift_mb = (rss[-1] - rss[0]) / 2**20
     shape = f"{runtimes.agents} agents / {runtimes.runtimes} streams, {sizes.soak_seconds / 60:.0f} min"
+    if not sizes.soak_routers:
+        shape += ", no routers"
     detail = {
         "transitions": transitions,
         "trickle": trickled,
