@@ -27,12 +27,18 @@ TRICKLE_EVERY = 5.0  # a router joins every 5 s ...
 TRICKLE_LIFETIME = 30.0  # ... and stays 30 s, finding every 2 s
 
 
-def fleet_args(runtimes: int) -> list[str]:
-    """The daemon's flags for a fleet of `runtimes` streams. The fleet stands in for that many machines
-    but dials from one address, 127.0.0.1, which the daemon takes for one caller: without room for all
-    of them (and the routers), every stream past max_streams_per_caller (2,000) is refused and retried
-    forever."""
-    return [*HEARTBEAT, "--max-streams-per-caller", str(runtimes + 1000)]
+def fleet_args(runtimes: int, agents: int) -> list[str]:
+    """The daemon's flags for a fleet of `agents` on `runtimes` streams. The fleet stands in for that many
+    machines but dials from one address, 127.0.0.1, which the daemon takes for one caller: without room for
+    all of them (and the routers), every stream past max_streams_per_caller (2,000) is refused and retried
+    forever. The routers' own agents need room beside a fleet of max_agents (1M) too."""
+    return [
+        *HEARTBEAT,
+        "--max-streams-per-caller",
+        str(runtimes + 1000),
+        "--max-agents",
+        str(max(agents + 1000, 1_000_000)),
+    ]
 
 
 @dataclass
@@ -131,7 +137,7 @@ def run(ctx: Context) -> list[Row]:
             f"soak: {sizes.soak_agents:,} agents built into the store in {time.monotonic() - started:.0f} s"
         )
     daemon = ctx.start_registryd(
-        fleet_args(sizes.soak_runtimes) + ctx.store_args("sqlite", data_dir),
+        fleet_args(sizes.soak_runtimes, sizes.soak_agents) + ctx.store_args("sqlite", data_dir),
         module="bench.lagged_daemon",
         env={"BENCH_LAG_FILE": str(lag_file), "BENCH_STALL_FILE": str(stall_file)},
     )

@@ -29,7 +29,7 @@ def run(ctx: Context) -> list[Row]:
 
 def _storm(ctx: Context, store: str) -> list[Row]:
     sizes = ctx.sizes
-    args = fleet_args(sizes.storm_runtimes) + ctx.store_args(store)
+    args = fleet_args(sizes.storm_runtimes, sizes.soak_agents) + ctx.store_args(store)
     daemon = ctx.start_registryd(args)
     address = daemon.address
     runtimes = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import Iterator
 
@@ -41,3 +42,14 @@ def test_install_is_idempotent_and_uninstall_removes_the_hook() -> None:
     assert gc.callbacks.count(collector._after_collection) == 1
     collector.uninstall()
     assert collector._after_collection not in gc.callbacks
+
+
+async def test_a_freeze_is_followed_by_a_full_collection_on_the_next_turn(installed: None) -> None:
+    """It resets the collector's count of old objects, which still includes the frozen ones."""
+    records = [{"agent": i} for i in range(2 * collector.FREEZE_AFTER)]
+    gc.collect()
+    assert gc.get_freeze_count() >= len(records)
+    full = gc.get_stats()[2]["collections"]
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert gc.get_stats()[2]["collections"] >= full + 1
