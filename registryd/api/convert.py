@@ -259,11 +259,15 @@ def card_to_proto(card: AgentCard) -> pb.AgentCard:
     return message
 
 
+# A beat gives an agent a new record but keeps its card: the card's message is most of the record's.
+_card_message = IdentityMemo(4096, card_to_proto)
+
+
 def _agent_message(agent: Agent) -> pb.Agent:
     return pb.Agent(
         agent_id=agent.agent_id,
         runtime_id=agent.runtime_id,
-        card=card_to_proto(agent.card),
+        card=_card_message(agent.card),
         status=int(agent.status),
         status_reason=int(agent.status_reason),
         registered_at=timestamp(agent.registered_at),
