@@ -27,7 +27,7 @@ import gc
 import time
 from collections.abc import Callable
 
-from registryd import logs
+from registryd import collector, logs
 from registryd.api import convert
 from registryd.clock import SystemClock
 from registryd.core.model import Agent, AgentCard, AgentStatus, StatusReason
@@ -176,6 +176,7 @@ async def mass_expiry(n: int) -> dict[str, float]:
     await registry.start()
     deadline = registry._started_at + settings.heartbeat_timeout  # every clock started then
     gc.freeze()
+    collector.install()  # as the daemon does after loading
     results: dict[str, float] = {}
     try:
         for phase, done, at in (
@@ -194,6 +195,7 @@ async def mass_expiry(n: int) -> dict[str, float]:
             results[f"mass {phase} of {n:,}: done after its deadline (wall)"] = (loop.time() - at) * 1e3
             results[f"mass {phase} of {n:,}: turns over 1 ms (a count, not ms)"] = turns
     finally:
+        collector.uninstall()
         await registry.stop()
     return results
 
