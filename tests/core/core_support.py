@@ -125,6 +125,13 @@ async def status_changes(
     return changes(await queued(sub))
 
 
+def stored_agent(agent_id: str, runtime_id: str, card: AgentCard, now: float, revision: int) -> Agent:
+    """An ACTIVE agent as a store keeps it, registered and last seen at `now`."""
+    return Agent(
+        agent_id, runtime_id, card, AgentStatus.ACTIVE, StatusReason.REGISTERED, now, now, now, revision
+    )
+
+
 class PersistedAgents:
     """A store holding what an earlier run committed: loads many agents fast, as a restart does."""
 

@@ -7,10 +7,9 @@ import statistics
 import sys
 import time
 
-from core_support import STEADY, FakeClock, PersistedAgents, advance, card
+from core_support import STEADY, FakeClock, PersistedAgents, advance, card, stored_agent
 
 from registryd.core import idsets
-from registryd.core.model import Agent, AgentStatus, StatusReason
 from registryd.core.registry import Registry
 from registryd.core.streams import HeartbeatSession
 
@@ -31,21 +30,9 @@ def test_a_set_that_shrank_far_is_replaced_by_one_of_its_size_with_the_same_memb
 
 
 def persisted(now: float) -> PersistedAgents:
+    x = card("x")
     return PersistedAgents(
-        [
-            Agent(
-                f"agent-{i:06d}",
-                f"rt-{i // PER_RUNTIME:04d}",
-                card("x"),
-                AgentStatus.ACTIVE,
-                StatusReason.REGISTERED,
-                now,
-                now,
-                now,
-                i + 1,
-            )
-            for i in range(AGENTS)
-        ]
+        [stored_agent(f"agent-{i:06d}", f"rt-{i // PER_RUNTIME:04d}", x, now, i + 1) for i in range(AGENTS)]
     )
 
 

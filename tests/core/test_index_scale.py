@@ -8,11 +8,11 @@ from __future__ import annotations
 import statistics
 import time
 
-from core_support import STEADY, PersistedAgents
+from core_support import STEADY, PersistedAgents, stored_agent
 
 from registryd.clock import SystemClock
 from registryd.core.filters import AgentFilter
-from registryd.core.model import Agent, AgentCard, AgentStatus, StatusReason
+from registryd.core.model import Agent, AgentCard
 from registryd.core.registry import Registry
 
 AGENTS = 100_000
@@ -32,14 +32,10 @@ def agents() -> list[Agent]:
     )
     now = time.time()
     return [
-        Agent(
+        stored_agent(
             f"agent-{i:06d}",
             f"rt{i % 100}",
             matching if i % MATCH_EVERY == 0 else other[i % DISTINCT_OTHER_CARDS],
-            AgentStatus.ACTIVE,
-            StatusReason.REGISTERED,
-            now,
-            now,
             now,
             i + 1,
         )
