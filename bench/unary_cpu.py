@@ -69,7 +69,8 @@ def main() -> None:
     parser.add_argument("--hold", action="store_true", help="keep calling until interrupted")
     args = parser.parse_args()
     method, goal = METHODS[args.method]
-    store = "sqlite" if args.method == "register" else "memory"
+    registering = args.method == "register"  # new agents each trial, on sqlite; reads reuse 10,000
+    store = "sqlite" if registering else "memory"
     procs.raise_fd_limit()
     with (
         tempfile.TemporaryDirectory(prefix="registryd-unary-cpu-") as tmp,
@@ -83,7 +84,7 @@ def main() -> None:
             )
         noop = procs.start_server("noop", workdir)
         try:
-            if args.method != "register":
+            if not registering:
                 for daemon in daemons.values():
                     unary.register_agents(pool, daemon.address, 0, READ_AGENTS)
             request = unary.requests_for(Load("", "", args.method, 0, 1))[0]
@@ -103,16 +104,16 @@ def main() -> None:
                 for _ in range(1_000_000 if args.hold else args.trials):
                     trial += 1
                     for name, daemon in daemons.items():
-                        first = trial * IDS_PER_TRIAL if args.method == "register" else 0
+                        first = trial * IDS_PER_TRIAL if registering else 0
                         calls = Load(
                             daemon.address,
                             workload.SERVICE + method,
                             args.method,
                             first,
-                            first + (REGISTRATIONS if args.method == "register" else READ_AGENTS),
+                            first + (REGISTRATIONS if registering else READ_AGENTS),
                             in_flight=in_flight,
                             duration=args.seconds,
-                            unique=args.method == "register",
+                            unique=registering,
                         )
                         used, switched = per_call(pool, daemon, calls)
                         cpu[name].append(used)

@@ -37,11 +37,12 @@ def persisted(now: float) -> PersistedAgents:
 
 
 async def beat_median(session: HeartbeatSession) -> float:
+    """CPU time of the thread: a busy machine slows the wall clock, not this."""
     timings = []
     for _ in range(51):
-        started = time.perf_counter()
+        started = time.thread_time()
         await session.beat([], None)
-        timings.append(time.perf_counter() - started)
+        timings.append(time.thread_time() - started)
     return statistics.median(timings)
 
 
@@ -62,6 +63,6 @@ async def test_a_stream_beat_costs_the_same_after_every_agent_timed_out_and_came
         await registry.committer.barrier()
         assert registry.stats().status_distribution["UNHEALTHY"] == 0
         after = await beat_median(sessions[0])
-        assert after < 10 * before + 0.0002, (before, after)
+        assert after < 10 * before + 0.00005, (before, after)  # without the copies: 50x and more
     finally:
         await registry.stop()
