@@ -173,9 +173,13 @@ async def mass_expiry(n: int) -> dict[str, float]:
     )
     registry = Registry(settings, Loaded(agents(n, 100)), clock=SystemClock())  # type: ignore[arg-type]
     loop = asyncio.get_running_loop()  # asyncio's: its time() is time.monotonic(), as SystemClock's
-    await registry.start()
+    gc.disable()  # as the daemon loads (registryd/server.py)
+    try:
+        await registry.start()
+    finally:
+        gc.enable()
     deadline = registry._started_at + settings.heartbeat_timeout  # every clock started then
-    gc.freeze()
+    collector.freeze()
     collector.install()  # as the daemon does after loading
     results: dict[str, float] = {}
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import signal
 from dataclasses import replace
@@ -135,6 +136,7 @@ class Daemon:
 
     async def start(self) -> str:
         """Load state, bind and serve. Returns the bound address."""
+        log.info("loading", store=self.config.store)
         gc.disable()  # loading makes ~10 long-lived objects per agent; collections midway only rescan them
         try:
             await self.registry.start()
@@ -145,7 +147,7 @@ class Daemon:
         # The loaded agents live as long as their registrations: out of the collector's generations, a full
         # collection no longer walks them (2 s at 1M agents on the reference machine, bench.stall_ops).
         # Agents registered from now on follow them there (collector.py).
-        gc.freeze()
+        collector.freeze()
         collector.install()
         # Interceptors run in list order, outermost first: metrics also time calls that later ones refuse.
         interceptors: list[grpc.aio.ServerInterceptor] = []
@@ -254,14 +256,28 @@ class Daemon:
         asyncio.get_running_loop().create_task(self.stop())
 
     async def run(self) -> None:
-        """Serve until SIGTERM/SIGINT, then drain."""
+        """Serve until SIGTERM/SIGINT, then drain. A signal while loading ends the load at its next slice
+        (a restart with 1M agents loads for half a minute): nothing was served, so nothing is drained."""
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await self.start()
-        stopped = asyncio.ensure_future(self._stopped.wait())
         signalled = asyncio.ensure_future(stop.wait())
+        starting = asyncio.ensure_future(self.start())
+        await asyncio.wait((starting, signalled), return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+            await self.registry.stop()
+            log.info("stopped while loading")
+            return
+        try:
+            starting.result()
+        except BaseException:
+            signalled.cancel()
+            raise
+        stopped = asyncio.ensure_future(self._stopped.wait())
         await asyncio.wait((stopped, signalled), return_when=asyncio.FIRST_COMPLETED)
         if not self._stopped.is_set():
             await self.stop()

@@ -53,3 +53,29 @@ async def test_a_freeze_is_followed_by_a_full_collection_on_the_next_turn(instal
     await asyncio.sleep(0)
     await asyncio.sleep(0)
     assert gc.get_stats()[2]["collections"] >= full + 1
+
+
+def test_installed_a_full_collection_follows_every_third_middle_one_and_uninstall_restores_the_default() -> (
+    None
+):
+    before = gc.get_threshold()
+    collector.install()
+    try:
+        assert gc.get_threshold() == (before[0], before[1], collector.FULL_AFTER)
+    finally:
+        collector.uninstall()
+    assert gc.get_threshold() == before
+
+
+async def test_an_explicit_freeze_is_followed_by_a_full_collection_too() -> None:
+    """The daemon freezes what it loaded: the load's objects must not delay the next full collection."""
+    gc.unfreeze()
+    try:
+        collector.freeze()
+        assert gc.get_freeze_count() > 0
+        full = gc.get_stats()[2]["collections"]
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert gc.get_stats()[2]["collections"] >= full + 1
+    finally:
+        gc.unfreeze()

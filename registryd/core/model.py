@@ -181,6 +181,31 @@ class Agent:
     def status_reason(self) -> StatusReason:
         return effective_reason(self.health, self.health_reason, self.operator_status)
 
+    def judged(
+        self,
+        health: AgentStatus,
+        health_reason: StatusReason,
+        operator: AgentStatus | None,
+        revision: int,
+        at: float,
+    ) -> Agent:
+        """This agent with a new health and operator setting at `revision`, changed at `at` if its effective
+        status changed. Built directly, as `beaten` is: a mass timeout makes one per agent."""
+        status_changed_at = self.status_changed_at if effective(health, operator) is self.status else at
+        return Agent(
+            self.agent_id,
+            self.runtime_id,
+            self.card,
+            health,
+            health_reason,
+            self.registered_at,
+            self.last_heartbeat,
+            status_changed_at,
+            revision,
+            operator,
+            self.verified,
+        )
+
     def beaten(self, at: float) -> Agent:
         """This agent with `last_heartbeat=at`. Every beat of every agent makes one, and building it
         directly costs less than half of `dataclasses.replace` (which walks the fields each time)."""

@@ -9,7 +9,9 @@ capability index, sorted ids) are kept by `_put`/`_drop` only, so they cannot dr
 
 from __future__ import annotations
 
+import asyncio
 import heapq
+import logging
 import math
 import uuid
 from collections import Counter
@@ -89,6 +91,7 @@ log = structlog.get_logger("registryd.registry")
 ALL_STATUSES = frozenset(AgentStatus)
 ANYWHERE = Fence()  # a change this process may always make (one daemon; the local store ignores fences)
 DIGEST_INTERVAL = 1.0  # seconds between heartbeat digests
+LOAD_SLICE = 500  # stored agents checked and indexed per turn of the event loop at start (10-20 us each)
 FIND_CACHE_SIZE = 256  # distinct FindAgents queries (text, statuses, limit, filter) whose answers are kept
 STATS_TOP_RUNTIMES = 100  # runtimes named in Stats.runtime_distribution (the largest)
 # Agents a page of ListAgents looks at, at most: a filter few agents pass ends the page early (with a token
@@ -224,7 +227,7 @@ class Registry:
         self._store: Store | SharedStore = store if store is not None else MemoryStore()
         self._agents: dict[str, Agent] = {}
         self._wire_sizes: dict[str, int] = {}  # see _encoded_size
-        self._sorted_ids: SortedList = SortedList()  # every agent id; filled once loading ends
+        self._sorted_ids: SortedList = SortedList()  # every agent id
         self._runtimes: dict[str, set[str]] = {}
         self._runtime_order = RuntimeOrder()  # the runtimes by id and by size, for paging and GetStats
         self._by_status: dict[AgentStatus, set[str]] = {s: set() for s in AgentStatus}
@@ -312,7 +315,9 @@ class Registry:
         self.hub.restore(snapshot.events, snapshot.compacted_revision)
         self._revision = self._applied_revision = snapshot.revision
         self.history_id = snapshot.history_id
-        for agent in snapshot.agents:
+        for loaded, agent in enumerate(snapshot.agents, 1):
+            if loaded % LOAD_SLICE == 0:
+                await asyncio.sleep(0)
             try:
                 validate_stored(agent, self.limits)
             except InvalidArgument as error:
@@ -324,7 +329,9 @@ class Registry:
                 agent = replace(agent, verified=self._verified(agent.card))
             self._put(None, agent)
         now = self._sweeper.now()  # the grace starts once every agent is loaded (seconds at 1M), not before
-        for agent_id in self._agents:
+        for tracked, agent_id in enumerate(list(self._agents), 1):
+            if tracked % (4 * LOAD_SLICE) == 0:
+                await asyncio.sleep(0)
             self._tracker.track(agent_id, now, self._default_terms)
         self._awaiting_rebind = snapshot.stream_runtimes & self._runtimes.keys()
         for runtime_id in snapshot.stream_runtimes - self._awaiting_rebind:
@@ -335,7 +342,6 @@ class Registry:
             await self.committer.start(snapshot)
         if self.cluster is not None:
             await self.cluster.start()
-        self._sorted_ids = SortedList(self._agents)
         self._runtime_order.load({runtime_id: len(ids) for runtime_id, ids in self._runtimes.items()})
         self.started = True
         self._sweeper.start()
@@ -1284,15 +1290,9 @@ class Registry:
         if change is None:
             return agent
         revision = self._next_revision()
-        updated = replace(
-            self._current(agent),
-            health=change.health,
-            health_reason=change.health_reason,
-            operator_status=change.operator,
-            revision=revision,
+        updated = self._current(agent).judged(
+            change.health, change.health_reason, change.operator, revision, now
         )
-        if updated.status is not agent.status:
-            updated = replace(updated, status_changed_at=now)
         events.append(
             self._agent_event(
                 EventType.AGENT_STATUS_CHANGED,
@@ -1311,8 +1311,8 @@ class Registry:
         if old is None:
             runtime = self._runtimes.setdefault(new.runtime_id, set())
             runtime.add(agent_id)
+            self._sorted_ids.add(agent_id)  # while loading too: sorting 1M ids at once takes 0.5 s
             if self.started:
-                self._sorted_ids.add(agent_id)
                 self._runtime_order.resize(new.runtime_id, len(runtime))
             self._index.add(agent_id, new.card.indexed_texts())
             self._described.add(agent_id, new.card.described_texts())
@@ -1375,8 +1375,9 @@ class Registry:
         )
 
     def _log_events(self, events: list[Event]) -> None:
+        agent_lines = log.is_enabled_for(logging.DEBUG)  # else not even built: 3 us each in a mass expiry
         for event in events:
-            if not event.revision:
+            if not event.revision or (event.agent_id and not agent_lines):
                 continue  # heartbeats are not lifecycle changes
             (log.debug if event.agent_id else log.info)(  # per-agent lifecycle lines: debug
                 event.type.name.lower(),

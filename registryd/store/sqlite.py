@@ -182,6 +182,8 @@ class SqliteStore:
         try:
             return await self._run(self._open_and_read)
         except BaseException:
+            if self._db is not None:  # cancelled while reading (a signal at start): end the read there
+                self._db.interrupt()
             await self.close()
             raise
 

@@ -3,6 +3,7 @@ what it holds, not what it once held (CPython never shrinks a set's table on rem
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import sys
 import time
@@ -27,6 +28,20 @@ def test_a_set_that_shrank_far_is_replaced_by_one_of_its_size_with_the_same_memb
     assert sys.getsizeof(sets["k"]) < sys.getsizeof(grown) / 100
     small = sets["small"]
     assert idsets.discard(sets, "small", "x") is small == {"y"}  # a set that never grew stays itself
+
+
+async def test_under_a_running_loop_the_copy_and_the_freeing_each_take_a_turn_of_their_own():
+    sets = {"k": {f"a{i}" for i in range(100_000)}}
+    grown = sets["k"]
+    held = sys.getrefcount(grown)  # by `sets` and by this test
+    for i in range(100_000 - 10):
+        assert idsets.discard(sets, "k", f"a{i}") is grown  # the removing turn only removes
+    assert sets["k"] is grown
+    await asyncio.sleep(0)  # the copy's turn
+    assert sets["k"] is not grown and sets["k"] == {f"a{i}" for i in range(100_000 - 10, 100_000)}
+    assert sys.getrefcount(grown) == held  # `sets` let it go; the freeing call holds it in its place ...
+    await asyncio.sleep(0)
+    assert sys.getrefcount(grown) == held - 1  # ... until its own turn
 
 
 def persisted(now: float) -> PersistedAgents:
