@@ -15,7 +15,8 @@ AGENTS = 10 * LOAD_SLICE
 
 async def test_loading_yields_between_slices_and_keeps_every_agent_in_id_order(clock: FakeClock):
     stored = [
-        stored_agent(f"agent-{i:05d}", f"rt-{i // 100:03d}", card("x"), clock.wall(), i + 1) for i in range(AGENTS)
+        stored_agent(f"agent-{i:05d}", f"rt-{i // 100:03d}", card("x"), clock.wall(), i + 1)
+        for i in range(AGENTS)
     ]
     random.Random(7).shuffle(stored)  # a store need not hand them over sorted
     registry = Registry(STEADY, store=PersistedAgents(stored), clock=clock)
