@@ -6,7 +6,8 @@ With $BENCH_STALL_FILE, a thread also catches the work that holds the loop: when
 for a wake-up, it appends the main thread's stack at that moment (innermost frames first), one line per
 stall. The thread needs the interpreter lock to look, so a long stretch of C code that holds it (a garbage
 collection) is seen only at the first Python line after it; each collection of 5 ms or more is therefore
-also appended, with its generation."""
+also appended, with its generation and how many objects it freed (garbage freed inside a collection is
+freed while it holds the loop)."""
 
 from __future__ import annotations
 
@@ -68,7 +69,10 @@ def time_collections(path: str) -> None:
             started = (time.perf_counter(), time.thread_time())
         elif (took := time.perf_counter() - started[0]) >= 0.005:
             cpu = time.thread_time() - started[1]  # far below the wall time: it waited (a lock, the GIL)
-            out.write(f"gc generation {info['generation']}: {took * 1000:.0f} ms ({cpu * 1000:.0f} ms CPU)\n")
+            out.write(
+                f"gc generation {info['generation']}: {took * 1000:.0f} ms ({cpu * 1000:.0f} ms CPU), "
+                f"{info['collected']} objects collected\n"
+            )
 
     gc.callbacks.append(timed)
 
