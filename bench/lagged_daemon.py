@@ -6,8 +6,9 @@ With $BENCH_STALL_FILE, a thread also catches the work that holds the loop: when
 for a wake-up, it appends the main thread's stack at that moment (innermost frames first), one line per
 stall. The thread needs the interpreter lock to look, so a long stretch of C code that holds it (a garbage
 collection) is seen only at the first Python line after it; each collection of 5 ms or more is therefore
-also appended, with its generation and how many objects it freed (garbage freed inside a collection is
-freed while it holds the loop)."""
+also appended, with its generation, how many objects it freed (garbage freed inside a collection is
+freed while it holds the loop) and, with BENCH_GC_KINDS=1 and a generation of over 50k objects, their
+most common types (counted inside the collection's stall, which that lengthens)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import sys
 import threading
 import time
 import traceback
+from collections import Counter
 
 import uvloop
 
@@ -28,6 +30,7 @@ from registryd.server import Daemon
 TICK = 0.1
 STALL = 0.02  # seconds late before the stack is taken
 STALL_FRAMES = 8
+LARGE_GENERATION = 50_000  # objects in the generation being collected worth naming by type
 
 expected_wake = [float("inf")]  # when the sampler should wake next (time.monotonic())
 
@@ -63,15 +66,22 @@ def time_collections(path: str) -> None:
     out = open(path, "a", buffering=1)  # noqa: SIM115 - open for the life of the process
     started = (0.0, 0.0)
 
+    kinds = ""  # what a large generation held when its collection started
+    count_kinds = os.environ.get("BENCH_GC_KINDS") == "1"  # costs tens of ms inside each long collection
+
     def timed(phase: str, info: dict[str, int]) -> None:
-        nonlocal started
+        nonlocal started, kinds
         if phase == "start":
+            kinds = ""
+            if count_kinds and len(held := gc.get_objects(info["generation"])) > LARGE_GENERATION:
+                common = Counter(type(o).__qualname__ for o in held).most_common(5)
+                kinds = f"; it held {len(held):,}: " + ", ".join(f"{n:,} {kind}" for kind, n in common)
             started = (time.perf_counter(), time.thread_time())
         elif (took := time.perf_counter() - started[0]) >= 0.005:
             cpu = time.thread_time() - started[1]  # far below the wall time: it waited (a lock, the GIL)
             out.write(
                 f"gc generation {info['generation']}: {took * 1000:.0f} ms ({cpu * 1000:.0f} ms CPU), "
-                f"{info['collected']} objects collected\n"
+                f"{info['collected']} objects collected{kinds}\n"
             )
 
     gc.callbacks.append(timed)
