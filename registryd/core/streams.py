@@ -89,8 +89,8 @@ class HeartbeatSession:
         if heartbeat_timeout is not None or auto_deregister_timeout is not None:
             registry.request_terms(runtime, heartbeat_timeout, auto_deregister_timeout)
         registry.bind(self, known)
-        # Binding beats the stream: a write to its pulse, as any beat of all its agents (not a new record
-        # per agent, which at 1M agents binding left a million young objects for the collector to walk).
+        # Binding beats the stream: a write to its pulse, as any beat of all its agents, not a new record per
+        # agent (binding 200k agents took 0.84 s of CPU that way, 0.36 s this way).
         await registry.beat_stream(self, None)
         result = BeatResult((), len(self.bound)).merge(unknown, refused)
         if first:  # acknowledged only once a crash cannot forget that the runtime holds a stream
