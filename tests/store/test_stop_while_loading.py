@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,9 @@ async def fill(data_dir: Path) -> None:
     """Registrations written straight to the store, as a daemon that ran for a while left them."""
     store = SqliteStore(data_dir, event_retention=1000)
     await store.load()
-    card = AgentCard(name="worker", capabilities=("code review",))
     now = time.time()
+    card = AgentCard(name="worker", capabilities=("code review",))
+    registered = Agent("", "", card, AgentStatus.ACTIVE, StatusReason.REGISTERED, now, now, now, 0)
     revision = 0
     batch: list[Event] = []
     for i in range(AGENTS):
@@ -38,17 +40,7 @@ async def fill(data_dir: Path) -> None:
             revision += 1
             batch.append(Event(revision, EventType.RUNTIME_JOINED, now, runtime_id))
         revision += 1
-        agent = Agent(
-            f"agent-{i:06d}",
-            runtime_id,
-            card,
-            AgentStatus.ACTIVE,
-            StatusReason.REGISTERED,
-            now,
-            now,
-            now,
-            revision,
-        )
+        agent = replace(registered, agent_id=f"agent-{i:06d}", runtime_id=runtime_id, revision=revision)
         batch.append(Event(revision, EventType.AGENT_REGISTERED, now, runtime_id, agent.agent_id, agent))
         if len(batch) >= 5000:
             await store.append(batch, {})
