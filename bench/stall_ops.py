@@ -181,14 +181,10 @@ async def mass_expiry(n: int) -> dict[str, float]:
     )
     registry = Registry(settings, Loaded(agents(n, 100)), clock=SystemClock())  # type: ignore[arg-type]
     loop = asyncio.get_running_loop()  # asyncio's: its time() is time.monotonic(), as SystemClock's
-    gc.disable()  # as the daemon loads (registryd/server.py)
-    try:
+    with collector.loading():  # as the daemon loads (registryd/server.py)
         await registry.start()
-    finally:
-        gc.enable()
     deadline = registry._started_at + settings.heartbeat_timeout  # every clock started then
-    collector.freeze()
-    collector.install()  # as the daemon does after loading
+    collector.install()
     results: dict[str, float] = {}
     try:
         for phase, done, at in (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import signal
 from dataclasses import replace
 from pathlib import Path
@@ -136,19 +135,21 @@ class Daemon:
 
     async def start(self) -> str:
         """Load state, bind and serve. Returns the bound address."""
+        await self.load()
+        return await self.serve()
+
+    async def load(self) -> None:
+        """Load the store into the registry (a slice of agents per turn of the loop: cancellable)."""
         log.info("loading", store=self.config.store)
-        gc.disable()  # loading makes ~10 long-lived objects per agent; collections midway only rescan them
         try:
-            await self.registry.start()
+            with collector.loading():
+                await self.registry.start()
         except StoreError as error:
             raise DaemonError(str(error)) from None
-        finally:
-            gc.enable()
-        # The loaded agents live as long as their registrations: out of the collector's generations, a full
-        # collection no longer walks them (2 s at 1M agents on the reference machine, bench.stall_ops).
-        # Agents registered from now on follow them there (collector.py).
-        collector.freeze()
         collector.install()
+
+    async def serve(self) -> str:
+        """Bind and serve what `load` loaded. Returns the bound address."""
         # Interceptors run in list order, outermost first: metrics also time calls that later ones refuse.
         interceptors: list[grpc.aio.ServerInterceptor] = []
         if self.metrics is not None:
@@ -263,17 +264,18 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         signalled = asyncio.ensure_future(stop.wait())
-        starting = asyncio.ensure_future(self.start())
-        await asyncio.wait((starting, signalled), return_when=asyncio.FIRST_COMPLETED)
-        if not starting.done():
-            starting.cancel()
+        loading = asyncio.ensure_future(self.load())
+        await asyncio.wait((loading, signalled), return_when=asyncio.FIRST_COMPLETED)
+        if not loading.done():
+            loading.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await starting
+                await loading
             await self.registry.stop()
             log.info("stopped while loading")
             return
         try:
-            starting.result()
+            loading.result()
+            await self.serve()
         except BaseException:
             signalled.cancel()
             raise

@@ -11,6 +11,13 @@ import pytest
 from registryd import collector
 
 
+async def full_collection_within_two_turns() -> bool:
+    full = gc.get_stats()[2]["collections"]
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    return gc.get_stats()[2]["collections"] > full
+
+
 @pytest.fixture
 def installed() -> Iterator[None]:
     gc.unfreeze()
@@ -49,10 +56,7 @@ async def test_a_freeze_is_followed_by_a_full_collection_on_the_next_turn(instal
     records = [{"agent": i} for i in range(2 * collector.FREEZE_AFTER)]
     gc.collect()
     assert gc.get_freeze_count() >= len(records)
-    full = gc.get_stats()[2]["collections"]
-    await asyncio.sleep(0)
-    await asyncio.sleep(0)
-    assert gc.get_stats()[2]["collections"] >= full + 1
+    assert await full_collection_within_two_turns()
 
 
 def test_installed_a_full_collection_follows_every_third_middle_one_and_uninstall_restores_the_default() -> (
@@ -73,9 +77,18 @@ async def test_an_explicit_freeze_is_followed_by_a_full_collection_too() -> None
     try:
         collector.freeze()
         assert gc.get_freeze_count() > 0
-        full = gc.get_stats()[2]["collections"]
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
-        assert gc.get_stats()[2]["collections"] >= full + 1
+        assert await full_collection_within_two_turns()
+    finally:
+        gc.unfreeze()
+
+
+async def test_loading_collects_nothing_and_freezes_what_it_loaded_after() -> None:
+    gc.unfreeze()
+    try:
+        with collector.loading():
+            assert not gc.isenabled()
+            loaded = [{"agent": i} for i in range(1000)]
+        assert gc.isenabled() and gc.get_freeze_count() >= len(loaded)
+        assert await full_collection_within_two_turns()
     finally:
         gc.unfreeze()
